@@ -1,0 +1,14 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""AltLens core: captioning, metadata, library state. Never imports Qt."""
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "pipeline"]
+
+
+def __getattr__(name: str):  # noqa: ANN202 - lazy re-export keeps `import core` cheap
+    if name == "pipeline":
+        from core.captioning.api import pipeline
+
+        return pipeline
+    raise AttributeError(name)

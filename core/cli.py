@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The `altlens` command. Each subsystem registers its own subcommands from
+core/commands/<name>.py, so this file only lists them.
+
+Command modules must be cheap to import: torch, transformers and Qt are imported inside
+the command that needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from core import __version__
+from core.errors import AltLensError, UsageError
+
+# Order is the order in `altlens --help`.
+COMMAND_MODULES = [
+    "core.commands.caption",
+]
+
+log = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="altlens",
+        description=(
+            "Offline alt text and captions for your photos. Suggestions are made on this "
+            "computer; only text you approve is written into your files."
+        ),
+        epilog="Run `altlens COMMAND --help` for the options of a command.",
+    )
+    parser.add_argument("--version", action="version", version=f"AltLens {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output (repeat for debug)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not args_list and "gui" in _subcommand_names(parser):
+        args_list = ["gui"]  # `altlens` alone opens the window
+    args = parser.parse_args(args_list)
+    _setup_logging(args.verbose)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except UsageError as exc:
+        print(f"altlens: {exc}", file=sys.stderr)
+        return 2
+    except AltLensError as exc:
+        print(f"altlens: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("altlens: interrupted", file=sys.stderr)
+        return 130
+
+
+def gui_main() -> int:
+    """Entry point of the GUI launcher (no console window on Windows)."""
+    return main(["gui", *sys.argv[1:]])
+
+
+def _subcommand_names(parser: argparse.ArgumentParser) -> set[str]:
+    for action in parser._actions:  # argparse has no public accessor for subparsers
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
