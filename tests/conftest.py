@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Shared fixtures. Qt must be headless and the hub unreachable before anything imports them."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Tests never touch the network: the hub libraries must not even try.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+REPO = Path(__file__).resolve().parent.parent
+SCRIPTS = REPO / "scripts"
+if str(SCRIPTS) not in sys.path:
+    sys.path.insert(0, str(SCRIPTS))  # scripts/toy_scenes.py draws the test images
+
+CORPUS = Path(os.environ.get("ALTLENS_CORPUS", REPO.parent / "shared" / "corpus"))
+TOY_MODEL = REPO / "tests" / "models" / "toy-captioner"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own ALTLENS_HOME and hub cache, so no test sees a user's state."""
+    home = tmp_path_factory.mktemp("altlens-home")
+    monkeypatch.setenv("ALTLENS_HOME", str(home))
+    monkeypatch.setenv("HF_HOME", str(home / "hf"))
+    return home
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    """Fail any test that opens a connection to anything but this machine."""
+    if request.node.get_closest_marker("allow_network"):
+        return
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> object:
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and host not in ("127.0.0.1", "::1", "localhost") and self.family != socket.AF_UNIX:
+            raise AssertionError(f"test tried to reach the network: {address!r}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """The shared real-world corpus; tests that need it skip where a clone lacks it."""
+    if not (CORPUS / "MANIFEST.tsv").is_file():
+        pytest.skip(f"real-world corpus not found at {CORPUS} (set ALTLENS_CORPUS)")
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def toy_model_dir() -> Path:
+    if not (TOY_MODEL / "config.json").is_file():
+        pytest.fail(f"trained test model missing at {TOY_MODEL}; run scripts/train_test_model.py")
+    return TOY_MODEL
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "allow_network: test may open non-loopback sockets")
