@@ -24,6 +24,9 @@ from transformers import (
     StoppingCriteriaList,
 )
 
+from core.captioning import fast as fastpath
+from core.captioning.numerics import quantize_int8, storage_dtype
+from core.captioning.search import SearchResult, beam_search, greedy_search
 from core.captioning.settings import GenerationSettings
 from core.errors import ModelInvalidError, ModelUnsupportedError
 from core.jobs import CancelToken
@@ -52,10 +55,24 @@ class ModelAdapter:
     model_types: ClassVar[tuple[str, ...]] = ()
     family: ClassVar[str] = ""
 
-    def __init__(self, folder: Path, *, device: torch.device, dtype: torch.dtype) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        device: torch.device,
+        dtype: torch.dtype | None = None,
+        mode: str | None = None,
+        fast: bool = True,
+    ) -> None:
+        """`mode` is a numeric mode from numerics.py (float32, bfloat16, float16, int8); the
+        older `dtype` argument still works. `fast=False` always uses transformers' generate()."""
         self.folder = folder
         self.device = device
-        self.dtype = dtype
+        if mode is None:
+            mode = str(dtype or torch.float32).removeprefix("torch.")
+        self.mode = mode
+        self.dtype = storage_dtype(mode)  # what inputs are cast to (float32 for int8)
+        self.fast = fast
         self.model = self._load_model()
         self.model.eval()
         self._load_processing()
@@ -70,7 +87,10 @@ class ModelAdapter:
             )
         except (OSError, ValueError, KeyError) as exc:
             raise ModelInvalidError(f"The model could not be loaded: {exc}", path=self.folder) from None
-        return model.to(self.device)
+        model = model.to(self.device)
+        if self.mode == "int8":
+            model = quantize_int8(model.eval())
+        return model
 
     def _load_processing(self) -> None:
         self.image_processor = _image_processor(self.folder)
@@ -104,7 +124,14 @@ class ModelAdapter:
         return 224, 224
 
     def preprocess(self, images: list[Image.Image]) -> dict[str, torch.Tensor]:
-        pixel_values = self.image_processor(images=images, return_tensors="pt")["pixel_values"]
+        return self.to_inputs(self.pixel_values(images))
+
+    def pixel_values(self, images: list[Image.Image]) -> torch.Tensor:
+        """The processor's float32 CPU tensor for `images`. Thread-safe: the engine calls it on
+        its decode threads, one image at a time (the processor treats images independently)."""
+        return self.image_processor(images=images, return_tensors="pt")["pixel_values"]
+
+    def to_inputs(self, pixel_values: torch.Tensor) -> dict[str, torch.Tensor]:
         return {"pixel_values": pixel_values.to(self.device, self.dtype)}
 
     def generation_kwargs(self, settings: GenerationSettings) -> dict[str, Any]:
@@ -116,6 +143,8 @@ class ModelAdapter:
             "return_dict_in_generate": True,
             "output_scores": True,
         }
+        if settings.min_length:
+            kw["min_length"] = settings.min_length
         if settings.strategy == "beam":
             kw.update(num_beams=settings.num_beams, do_sample=False)
         elif settings.strategy == "greedy":
@@ -202,10 +231,48 @@ def _image_processor(folder: Path) -> Any:
 
 
 class VisionEncoderDecoderAdapter(ModelAdapter):
-    """ViT/Swin/DeiT encoder + GPT-2/BERT-style decoder (nlpconnect/vit-gpt2-image-captioning)."""
+    """ViT/Swin/DeiT encoder + GPT-2/BERT-style decoder (nlpconnect/vit-gpt2-image-captioning).
+
+    Beam search and greedy decoding with a GPT-2 decoder run on the fast path (fast.py,
+    search.py): the same tokens as generate() in float32, several times faster. Sampling,
+    other decoders and unusual generation options use generate().
+    """
 
     model_types = ("vision-encoder-decoder",)
     family = "vision-encoder-decoder"
+
+    def __init__(self, folder: Path, **kwargs: Any) -> None:
+        super().__init__(folder, **kwargs)
+        self._fast_model_reason = fastpath.unsupported_reason(self.model)
+        options = fastpath.unsupported_generation_options(self.model.generation_config)
+        if self._fast_model_reason is None and options:
+            self._fast_model_reason = f"generation options {', '.join(options)}"
+        if self.fast and self._fast_model_reason is not None:
+            log.info("fast path not used for %s: %s", folder, self._fast_model_reason)
+
+    def fast_path_reason(self, settings: GenerationSettings) -> str | None:
+        """Why `settings` would not run on the fast path (None when they would)."""
+        if not self.fast:
+            return "the fast path is switched off (backend 'torch')"
+        if self._fast_model_reason is not None:
+            return self._fast_model_reason
+        if settings.strategy == "sample":
+            return "sampling"
+        return None
+
+    @torch.inference_mode()
+    def generate(
+        self, inputs: dict[str, torch.Tensor], settings: GenerationSettings, cancel: CancelToken | None = None
+    ) -> list[list[RawCandidate]]:
+        if self.fast_path_reason(settings) is not None:
+            return super().generate(inputs, settings, cancel)
+        pixel_values = inputs["pixel_values"]
+        batch = pixel_values.shape[0]
+        states = fastpath.encode(self.model, pixel_values)
+        decoder = fastpath.Gpt2StepDecoder(self.model.decoder, states, settings.max_length)
+        result = run_search(decoder, batch, settings, self.model.generation_config, self.model.config,
+                            self.eos_token_id, self.pad_token_id, cancel)
+        return decode_candidates(self.tokenizer, result)
 
     def _special_tokens(self) -> tuple[int | None, int | None]:
         eos, pad = super()._special_tokens()
@@ -215,6 +282,61 @@ class VisionEncoderDecoderAdapter(ModelAdapter):
             start = cfg.decoder.bos_token_id if cfg.decoder.bos_token_id is not None else eos
             self.model.generation_config.decoder_start_token_id = start
         return eos, pad
+
+
+def run_search(
+    decoder: Any,
+    batch: int,
+    settings: GenerationSettings,
+    generation_config: Any,
+    model_config: Any,
+    eos: int | None,
+    pad: int | None,
+    cancel: CancelToken | None,
+) -> SearchResult:
+    """Beam search or greedy decoding with generate()'s semantics for this model's
+    generation config (start token, length penalty, early stopping)."""
+    start = generation_config.decoder_start_token_id
+    if start is None:
+        start = model_config.decoder_start_token_id
+    if start is None:
+        raise ModelInvalidError("The model does not say which token starts a caption (decoder_start_token_id).")
+    check = cancel.raise_if_cancelled if cancel is not None else None
+    if settings.beams > 1:
+        return beam_search(
+            decoder,
+            batch_size=batch,
+            start_id=int(start),
+            eos_id=eos,
+            pad_id=pad,
+            num_beams=settings.beams,
+            max_length=settings.max_length,
+            num_return=settings.num_candidates,
+            length_penalty=float(generation_config.length_penalty if generation_config.length_penalty is not None else 1.0),
+            early_stopping=generation_config.early_stopping if generation_config.early_stopping is not None else False,
+            min_length=settings.min_length,
+            check_cancel=check,
+        )
+    return greedy_search(
+        decoder,
+        batch_size=batch,
+        start_id=int(start),
+        eos_id=eos,
+        pad_id=pad,
+        max_length=settings.max_length,
+        min_length=settings.min_length,
+        check_cancel=check,
+    )
+
+
+def decode_candidates(tokenizer: Any, result: SearchResult) -> list[list[RawCandidate]]:
+    batch, per_image, length = result.sequences.shape
+    texts = tokenizer.batch_decode(result.sequences.reshape(batch * per_image, length).cpu(), skip_special_tokens=True)
+    scores = result.scores.reshape(-1).tolist()
+    return [
+        [(texts[i * per_image + j], math.exp(scores[i * per_image + j])) for j in range(per_image)]
+        for i in range(batch)
+    ]
 
 
 class ProcessorAdapter(ModelAdapter):

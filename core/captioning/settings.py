@@ -28,6 +28,10 @@ class GenerationSettings:
     temperature: float = 1.0
     repetition_guard: bool = True
     seed: int | None = None  # sampling only; None draws a fresh seed
+    # The end token is not allowed before this many tokens (start token included), like
+    # generate's `min_length`. 0 = no minimum; benchmarks set it to max_length so every
+    # caption does the same work.
+    min_length: int = 0
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -45,6 +49,10 @@ class GenerationSettings:
             raise UsageError("Greedy decoding gives one caption; use beam search or sampling for several candidates.")
         if not 2 <= self.max_length <= 128:
             raise UsageError(f"Maximum length must be between 2 and 128 tokens (got {self.max_length}).")
+        if not 0 <= self.min_length <= self.max_length:
+            raise UsageError(
+                f"Minimum length must be between 0 and the maximum length {self.max_length} (got {self.min_length})."
+            )
         if not 0.0 < self.top_p <= 1.0:
             raise UsageError(f"top-p must be in (0, 1] (got {self.top_p}).")
         if not 0.0 < self.temperature <= 5.0:

@@ -1,0 +1,222 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The fast PyTorch path for VisionEncoderDecoder models with a GPT-2 decoder
+(nlpconnect/vit-gpt2-image-captioning and its fine-tunes).
+
+What it does differently from `generate()`, none of which changes the tokens in float32:
+- the cross-attention keys and values of each image are computed once, not once per beam,
+  and are never copied when beams are reordered (generate expands the image states to every
+  beam and reorders that cache at every step: ~40% of a beam-4 step on the CPU);
+- beams of one image attend to their image's keys/values as one small matrix product;
+- the self-attention cache is preallocated and only its filled part is reordered;
+- images whose result can no longer change leave the batch (search.py);
+- no per-step Python model plumbing (cache objects, masks, output dataclasses).
+
+It runs the model's own modules (layer norms, projections, MLPs, embeddings, LM head), so a
+numeric mode applied to the model (bfloat16, int8; numerics.py) applies here too.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+log = logging.getLogger(__name__)
+
+# Generation options (non-default values in a model's generation_config) the fast path
+# reproduces or that do not affect beam search and greedy decoding; anything else (repetition
+# penalties, forced or banned tokens ...) falls back to transformers' generate().
+_HANDLED_GENERATION_KEYS = frozenset(
+    {
+        "bos_token_id", "decoder_start_token_id", "eos_token_id", "pad_token_id", "max_length",
+        "min_length", "num_beams", "num_return_sequences", "do_sample", "early_stopping",
+        "length_penalty", "use_cache", "output_scores", "output_attentions", "output_hidden_states",
+        "output_logits", "return_dict_in_generate", "transformers_version", "_from_model_config",
+        "cache_implementation", "cache_config",
+        # sampling-only knobs: generate() ignores them when not sampling, and so do we
+        "temperature", "top_k", "top_p", "typical_p", "min_p", "top_h", "epsilon_cutoff", "eta_cutoff",
+    }
+)
+# Options whose listed value is neutral (some configs spell the default out).
+_NEUTRAL_GENERATION_VALUES: dict[str, tuple[Any, ...]] = {
+    "repetition_penalty": (None, 1.0),
+    "encoder_repetition_penalty": (None, 1.0),
+    "no_repeat_ngram_size": (None, 0),
+    "encoder_no_repeat_ngram_size": (None, 0),
+    "num_beam_groups": (None, 1),
+    "diversity_penalty": (None, 0.0),
+    "remove_invalid_values": (None, False),
+    "renormalize_logits": (None, False),
+    "guidance_scale": (None, 1.0),
+    "min_new_tokens": (None, 0),
+    "bad_words_ids": (None,),
+    "suppress_tokens": (None,),
+    "begin_suppress_tokens": (None,),
+    "forced_bos_token_id": (None,),
+    "forced_eos_token_id": (None,),
+    "sequence_bias": (None,),
+    "exponential_decay_length_penalty": (None,),
+    "max_new_tokens": (None,),
+    "low_memory": (None, False),
+}
+
+
+def unsupported_reason(model: Any) -> str | None:
+    """Why the fast path cannot run `model` (None when it can)."""
+    cfg = getattr(model, "config", None)
+    if cfg is None or getattr(cfg, "model_type", None) != "vision-encoder-decoder":
+        return "not a vision-encoder-decoder model"
+    dec = cfg.decoder
+    if getattr(dec, "model_type", None) != "gpt2":
+        return f"decoder type {getattr(dec, 'model_type', None)!r} (the fast path covers GPT-2 decoders)"
+    if not getattr(dec, "add_cross_attention", False):
+        return "the decoder has no cross-attention"
+    impl = getattr(dec, "_attn_implementation", None) or "eager"
+    if impl not in ("sdpa", "eager"):
+        return f"attention implementation {impl!r}"
+    if impl == "eager" and getattr(dec, "reorder_and_upcast_attn", False):
+        return "reorder_and_upcast_attn"
+    if not hasattr(model.decoder, "lm_head") or not hasattr(model.decoder, "transformer"):
+        return "unexpected decoder layout"
+    return None
+
+
+def unsupported_generation_options(generation_config: Any) -> list[str]:
+    """Non-default generation options of a model that the fast path does not reproduce."""
+    try:
+        diff = generation_config.to_diff_dict()
+    except Exception:  # an odd config object: let generate() deal with it
+        return ["unreadable generation_config"]
+    return sorted(
+        k
+        for k, v in diff.items()
+        if k not in _HANDLED_GENERATION_KEYS and not (k in _NEUTRAL_GENERATION_VALUES and v in _NEUTRAL_GENERATION_VALUES[k])
+    )
+
+
+class Gpt2StepDecoder:
+    """A GPT-2 decoder with cross-attention, one token per row per step (search.StepDecoder)."""
+
+    def __init__(self, decoder: Any, encoder_states: torch.Tensor, max_length: int) -> None:
+        t = decoder.transformer
+        cfg = decoder.config
+        self.blocks = list(t.h)
+        self.wte, self.wpe, self.ln_f, self.lm_head = t.wte, t.wpe, t.ln_f, decoder.lm_head
+        self.embed = cfg.hidden_size
+        self.heads = cfg.num_attention_heads
+        self.head_dim = self.embed // self.heads
+        self.eager = (getattr(cfg, "_attn_implementation", None) or "eager") == "eager"
+        self.max_length = max_length
+        self.dtype = encoder_states.dtype
+        self.device = encoder_states.device
+        n_img, seq_len, _ = encoder_states.shape
+        # Cross-attention keys/values: once per image and layer, [images, heads, seq, head_dim].
+        self.cross: list[tuple[torch.Tensor, torch.Tensor]] = []
+        for block in self.blocks:
+            k, v = block.crossattention.c_attn(encoder_states).split(self.embed, dim=2)
+            shape = (n_img, seq_len, self.heads, self.head_dim)
+            self.cross.append((k.view(shape).transpose(1, 2), v.view(shape).transpose(1, 2)))
+        self.keys: list[torch.Tensor] = []
+        self.values: list[torch.Tensor] = []
+        self.pos = 0
+        self.group = 1
+
+    # -- search.StepDecoder ----------------------------------------------------------------
+
+    def begin(self, start_ids: torch.Tensor) -> torch.Tensor:
+        start_ids = start_ids.to(self.device)
+        rows = start_ids.shape[0]
+        shape = (rows, self.heads, self.max_length, self.head_dim)
+        kv_dtype = self._kv_dtype()
+        self.keys = [torch.empty(shape, dtype=kv_dtype, device=self.device) for _ in self.blocks]
+        self.values = [torch.empty(shape, dtype=kv_dtype, device=self.device) for _ in self.blocks]
+        self.pos = 0
+        self.group = 1
+        return self.step(start_ids)
+
+    def expand(self, group: int) -> None:
+        p = self.pos
+        self.keys = [self._grow(k, group, p) for k in self.keys]
+        self.values = [self._grow(v, group, p) for v in self.values]
+        self.group *= group
+
+    def select(self, rows: torch.Tensor, images: torch.Tensor | None) -> None:
+        p = self.pos
+        identity = rows.numel() == self.keys[0].shape[0] and bool(
+            torch.equal(rows, torch.arange(rows.numel(), device=rows.device))
+        )
+        if not identity:
+            self.keys = [self._gather(k, rows, p) for k in self.keys]
+            self.values = [self._gather(v, rows, p) for v in self.values]
+        if images is not None:
+            self.cross = [(k.index_select(0, images), v.index_select(0, images)) for k, v in self.cross]
+
+    def step(self, tokens: torch.Tensor) -> torch.Tensor:
+        n = tokens.shape[0]
+        p = self.pos
+        if p >= self.max_length:
+            raise RuntimeError("decoder cache is full")  # a search bug, never user input
+        positions = torch.full((1, 1), p, dtype=torch.int64, device=self.device)
+        x = self.wte(tokens[:, None]) + self.wpe(positions)
+        e, h, d = self.embed, self.heads, self.head_dim
+        for i, block in enumerate(self.blocks):
+            # Self-attention over this row's cache.
+            residual = x
+            q, k, v = block.attn.c_attn(block.ln_1(x)).split(e, dim=2)
+            self.keys[i][:, :, p] = k.view(n, h, d).to(self.keys[i].dtype)
+            self.values[i][:, :, p] = v.view(n, h, d).to(self.values[i].dtype)
+            q = q.view(n, 1, h, d).transpose(1, 2)
+            keys = self.keys[i][:, :, : p + 1]
+            values = self.values[i][:, :, : p + 1]
+            a = self._attend(q, keys, values, block.attn.scaling)
+            x = block.attn.c_proj(a.transpose(1, 2).reshape(n, 1, e)) + residual
+            # Cross-attention: the rows of one image are that image's queries.
+            residual = x
+            ck, cv = self.cross[i]
+            qc = block.crossattention.q_attn(block.ln_cross_attn(x))
+            qc = qc.view(ck.shape[0], self.group, h, d).transpose(1, 2)
+            a = self._attend(qc, ck, cv, block.crossattention.scaling)
+            x = residual + block.crossattention.c_proj(a.transpose(1, 2).reshape(n, 1, e))
+            residual = x
+            x = residual + block.mlp(block.ln_2(x))
+        self.pos = p + 1
+        logits = self.lm_head(self.ln_f(x))[:, -1]
+        return logits.to(torch.float32)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _kv_dtype(self) -> torch.dtype:
+        # int8 modes keep float32 activations; bfloat16/float16 keep their own type.
+        return self.dtype if self.dtype in (torch.bfloat16, torch.float16) else torch.float32
+
+    def _attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float) -> torch.Tensor:
+        if self.eager:
+            # transformers' eager_attention_forward, for models loaded with eager attention.
+            w = torch.matmul(q, k.transpose(-1, -2)) * scale
+            w = torch.softmax(w, dim=-1).type(v.dtype)
+            return torch.matmul(w, v)
+        return F.scaled_dot_product_attention(q, k, v, scale=scale)
+
+    def _grow(self, cache: torch.Tensor, group: int, filled: int) -> torch.Tensor:
+        rows = cache.shape[0]
+        out = torch.empty((rows * group, *cache.shape[1:]), dtype=cache.dtype, device=cache.device)
+        out[:, :, :filled] = cache[:, :, :filled].repeat_interleave(group, dim=0)
+        return out
+
+    def _gather(self, cache: torch.Tensor, rows: torch.Tensor, filled: int) -> torch.Tensor:
+        out = torch.empty((rows.numel(), *cache.shape[1:]), dtype=cache.dtype, device=cache.device)
+        out[:, :, :filled] = cache[:, :, :filled].index_select(0, rows)
+        return out
+
+
+def encode(model: Any, pixel_values: torch.Tensor) -> torch.Tensor:
+    """The image states the decoder cross-attends to, as VisionEncoderDecoderModel computes them."""
+    states = model.encoder(pixel_values=pixel_values, return_dict=True).last_hidden_state
+    if getattr(model, "enc_to_dec_proj", None) is not None and (
+        model.encoder.config.hidden_size != model.decoder.config.hidden_size
+        and getattr(model.decoder.config, "cross_attention_hidden_size", None) is None
+    ):
+        states = model.enc_to_dec_proj(states)
+    return states
