@@ -1,0 +1,295 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Export a ViT-GPT-2 captioning model to ONNX: an encoder and a one-token decoder step.
+
+    encoder.onnx  pixel_values [images, 3, H, W] -> cross_key_i, cross_value_i
+                  [images, heads, patches, head_dim] for every decoder layer i: the image's
+                  cross-attention keys and values, computed once per image.
+    decoder.onnx  input_ids [rows], position [1], past_key_i / past_value_i
+                  [rows, heads, past, head_dim], cross_key_i / cross_value_i ->
+                  logits [rows, vocab], present_key_i / present_value_i (past + this token).
+                  Rows are grouped by image (rows / images of them per image: the beams),
+                  and the beams of an image attend to its keys/values together, so
+                  nothing per image is repeated per beam or per step.
+
+optimum's export recomputes the cross-attention keys/values from the encoder states at every
+step (83% of a beam-4 step's work, PERFORMANCE.md); this layout does not. int8 exports are
+quantized with onnxruntime's `quantize_dynamic` (weights int8 per channel, activations at
+run time).
+
+An export is written to a temporary folder next to its destination and renamed into place
+when complete, with a manifest naming the model files it came from, so an interrupted export
+never looks usable and a changed model is detected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from core.errors import AltLensError, ModelInvalidError, ModelUnsupportedError, UsageError
+from core.paths import app_dirs
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+OPSET = 17
+ONNX_MODES: tuple[str, ...] = ("float32", "int8")
+MANIFEST = "altlens-onnx.json"
+_SOURCE_FILES = ("config.json", "generation_config.json", "model.safetensors", "pytorch_model.bin")
+
+
+class OnnxExportError(AltLensError):
+    code = "onnx-export-failed"
+
+
+def default_onnx_root(folder: Path) -> Path:
+    """Where exports of the model in `folder` live by default (one subfolder per mode)."""
+    folder = Path(folder).resolve()
+    # A hub snapshot folder is named by its commit; name the export after the repository.
+    label = folder.parent.parent.name if folder.parent.name == "snapshots" else folder.name
+    digest = hashlib.sha256(str(folder).encode("utf-8")).hexdigest()[:10]
+    return app_dirs().cache / "onnx" / f"{label}-{digest}"
+
+
+def source_fingerprint(folder: Path) -> dict[str, list[int]]:
+    """Size and modification time of the files an export depends on."""
+    out: dict[str, list[int]] = {}
+    for name in _SOURCE_FILES:
+        p = Path(folder) / name
+        if p.is_file():
+            st = p.stat()
+            out[name] = [st.st_size, st.st_mtime_ns]
+    return out
+
+
+def read_manifest(export_dir: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((export_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def export_onnx(folder: Path, out_dir: Path | None = None, *, int8: bool = False, overwrite: bool = True) -> Path:
+    """Export the model in `folder`; return the export folder (`out_dir`, or the default
+    location under the cache, `<root>/float32` or `<root>/int8`)."""
+    import torch
+
+    mode = "int8" if int8 else "float32"
+    dest = Path(out_dir) if out_dir is not None else default_onnx_root(folder) / mode
+    if dest.exists() and not overwrite:
+        raise UsageError(f"{dest} already exists.")
+    if dest.exists() and not dest.is_dir():
+        raise UsageError(f"{dest} exists and is not a folder.")
+    if dest.is_dir() and any(dest.iterdir()) and read_manifest(dest) is None:
+        # Never delete a folder we did not write.
+        raise UsageError(f"{dest} is not empty and is not an AltLens ONNX export; choose an empty folder.")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    model = _load_for_export(folder)
+    work = Path(tempfile.mkdtemp(prefix=".export-", dir=dest.parent))
+    try:
+        with torch.inference_mode(False), torch.no_grad():
+            info = _export_graphs(model, work)
+        if int8:
+            _quantize(work)
+        manifest = {
+            "format": FORMAT_VERSION,
+            "mode": mode,
+            "opset": OPSET,
+            "model_folder": str(Path(folder).resolve()),
+            "source": source_fingerprint(folder),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            **info,
+        }
+        (work / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        _fsync_dir_files(work)
+        if dest.exists():
+            old = dest.with_name(dest.name + f".old-{os.getpid()}")
+            os.replace(dest, old)
+            os.replace(work, dest)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(work, dest)
+    except AltLensError:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    except Exception as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        raise OnnxExportError(f"Exporting the model to ONNX failed: {type(exc).__name__}: {exc}") from exc
+    log.info("exported %s to %s (%s) in %.1f s", folder, dest, mode, time.perf_counter() - started)
+    return dest
+
+
+def _fsync_dir_files(folder: Path) -> None:
+    for p in folder.iterdir():
+        if p.is_file():
+            with open(p, "rb") as fh:
+                os.fsync(fh.fileno())
+
+
+def _load_for_export(folder: Path) -> Any:
+    import torch
+    from transformers import AutoConfig, VisionEncoderDecoderModel
+
+    from core.captioning import fast
+
+    try:
+        config = AutoConfig.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelInvalidError(f"The model's config.json cannot be read: {exc}", path=folder) from None
+    if config.model_type != "vision-encoder-decoder":
+        raise ModelUnsupportedError(
+            f"ONNX export covers ViT-GPT-2 style models (vision-encoder-decoder); this one is '{config.model_type}'.",
+            path=folder,
+        )
+    try:
+        model = VisionEncoderDecoderModel.from_pretrained(
+            folder, dtype=torch.float32, local_files_only=True, trust_remote_code=False, attn_implementation="eager"
+        ).eval()
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelInvalidError(f"The model could not be loaded: {exc}", path=folder) from None
+    reason = fast.unsupported_reason(model)
+    if reason is not None:
+        raise ModelUnsupportedError(f"ONNX export does not cover this model: {reason}.", path=folder)
+    return model
+
+
+def _wrappers(model: Any) -> tuple[Any, Any]:
+    import torch
+
+    from core.captioning import fast
+
+    dec = model.decoder
+    t = dec.transformer
+    cfg = dec.config
+    embed = cfg.hidden_size
+    heads = cfg.num_attention_heads
+    head_dim = embed // heads
+    blocks = list(t.h)
+
+    class Encoder(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, pixel_values: torch.Tensor) -> tuple[torch.Tensor, ...]:
+            states = fast.encode(self.model, pixel_values)
+            n, s, _ = states.shape
+            out: list[torch.Tensor] = []
+            for block in blocks:
+                k, v = block.crossattention.c_attn(states).split(embed, dim=2)
+                out.append(k.view(n, s, heads, head_dim).transpose(1, 2))
+                out.append(v.view(n, s, heads, head_dim).transpose(1, 2))
+            return tuple(out)
+
+    def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float) -> torch.Tensor:
+        w = torch.softmax(torch.matmul(q, k.transpose(-1, -2)) * scale, dim=-1)
+        return torch.matmul(w, v)
+
+    class Step(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.dec = dec
+
+        def forward(self, input_ids: torch.Tensor, position: torch.Tensor, *caches: torch.Tensor) -> tuple[torch.Tensor, ...]:
+            n_layers = len(blocks)
+            past = caches[: 2 * n_layers]
+            cross = caches[2 * n_layers :]
+            n = input_ids.shape[0]
+            x = t.wte(input_ids[:, None]) + t.wpe(position[None, :])
+            presents: list[torch.Tensor] = []
+            for i, block in enumerate(blocks):
+                residual = x
+                q, k, v = block.attn.c_attn(block.ln_1(x)).split(embed, dim=2)
+                q = q.view(n, 1, heads, head_dim).transpose(1, 2)
+                k = torch.cat((past[2 * i], k.view(n, 1, heads, head_dim).transpose(1, 2)), dim=2)
+                v = torch.cat((past[2 * i + 1], v.view(n, 1, heads, head_dim).transpose(1, 2)), dim=2)
+                presents += [k, v]
+                a = attend(q, k, v, block.attn.scaling)
+                x = block.attn.c_proj(a.transpose(1, 2).reshape(n, 1, embed)) + residual
+                residual = x
+                ck, cv = cross[2 * i], cross[2 * i + 1]
+                qc = block.crossattention.q_attn(block.ln_cross_attn(x))
+                qc = qc.view(ck.shape[0], -1, heads, head_dim).transpose(1, 2)
+                a = attend(qc, ck, cv, block.crossattention.scaling)
+                x = residual + block.crossattention.c_proj(a.transpose(1, 2).reshape(n, 1, embed))
+                x = x + block.mlp(block.ln_2(x))
+            logits = dec.lm_head(t.ln_f(x))[:, 0]
+            return (logits, *presents)
+
+    return Encoder().eval(), Step().eval()
+
+
+def _export_graphs(model: Any, work: Path) -> dict[str, Any]:
+    import torch
+
+    enc, step = _wrappers(model)
+    cfg = model.decoder.config
+    n_layers = cfg.num_hidden_layers
+    heads = cfg.num_attention_heads
+    head_dim = cfg.hidden_size // heads
+    size = model.config.encoder.image_size
+    channels = getattr(model.config.encoder, "num_channels", 3)
+    pixel = torch.zeros(2, channels, size, size)
+    cross = enc(pixel)
+    patches = cross[0].shape[2]
+    kv_names = [f"cross_{kind}_{i}" for i in range(n_layers) for kind in ("key", "value")]
+    torch.onnx.export(
+        enc,
+        (pixel,),
+        str(work / "encoder.onnx"),
+        input_names=["pixel_values"],
+        output_names=kv_names,
+        dynamic_axes={"pixel_values": {0: "images"}, **{k: {0: "images"} for k in kv_names}},
+        opset_version=OPSET,
+        dynamo=False,
+        do_constant_folding=True,
+    )
+    rows, past_len = 4, 3  # 2 images x 2 beams, 3 tokens so far
+    ids = torch.zeros(rows, dtype=torch.int64)
+    position = torch.tensor([past_len], dtype=torch.int64)
+    past = [torch.zeros(rows, heads, past_len, head_dim) for _ in range(2 * n_layers)]
+    past_names = [f"past_{kind}_{i}" for i in range(n_layers) for kind in ("key", "value")]
+    present_names = [f"present_{kind}_{i}" for i in range(n_layers) for kind in ("key", "value")]
+    dyn: dict[str, dict[int, str]] = {"input_ids": {0: "rows"}, "logits": {0: "rows"}}
+    dyn.update({k: {0: "rows", 2: "past"} for k in past_names})
+    dyn.update({k: {0: "rows", 2: "total"} for k in present_names})
+    dyn.update({k: {0: "images"} for k in kv_names})
+    torch.onnx.export(
+        step,
+        (ids, position, *past, *cross),
+        str(work / "decoder.onnx"),
+        input_names=["input_ids", "position", *past_names, *kv_names],
+        output_names=["logits", *present_names],
+        dynamic_axes=dyn,
+        opset_version=OPSET,
+        dynamo=False,
+        do_constant_folding=True,
+    )
+    return {
+        "layers": n_layers,
+        "heads": heads,
+        "head_dim": head_dim,
+        "patches": int(patches),
+        "image_size": int(size),
+        "vocab": int(cfg.vocab_size),
+        "max_positions": int(cfg.n_positions),
+    }
+
+
+def _quantize(work: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    for name in ("encoder.onnx", "decoder.onnx"):
+        src = work / name
+        tmp = work / f"{name}.int8"
+        quantize_dynamic(str(src), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
+        os.replace(tmp, src)
