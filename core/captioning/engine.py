@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from PIL import Image
 
 from core.captioning.loading import resolve_model
+from core.captioning.numerics import MODES, resolve_mode, storage_dtype
 from core.captioning.settings import GenerationSettings
 from core.captioning.text import postprocess
 from core.errors import AltLensError, CaptioningError, CancelledError, DeviceUnavailableError, UsageError
@@ -35,9 +36,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Device = Literal["auto", "cpu", "cuda", "mps"]
-DType = Literal["auto", "float32", "bfloat16", "float16"]
+DType = Literal["auto", "float32", "bfloat16", "float16", "int8"]
+Backend = Literal["auto", "torch", "reference", "onnx"]
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda", "mps")
-DTYPES: tuple[str, ...] = ("auto", "float32", "bfloat16", "float16")
+DTYPES: tuple[str, ...] = MODES  # numeric modes, see numerics.py
+#: auto: the fast path where it covers the model (GPT-2 decoders), transformers' generate()
+#: elsewhere; torch: always generate(); reference: the model card's code (full-size decode,
+#: one image per call, float32), the baseline benchmarks compare against; onnx: an exported
+#: ONNX encoder/decoder run by onnxruntime (`altlens models export-onnx`).
+BACKENDS: tuple[str, ...] = ("auto", "torch", "reference", "onnx")
 ImageInput = str | os.PathLike[str] | Image.Image
 ProgressCallback = Callable[[int, int], None]  # (done, total)
 DEFAULT_BATCH_SIZE = 8
@@ -49,8 +56,9 @@ class LoadedModelInfo:
     folder: Path
     family: str
     device: str
-    dtype: str
+    dtype: str  # the numeric mode that runs (float32, bfloat16, float16, int8)
     load_seconds: float
+    backend: str = "auto"
 
 
 class Captioner:
@@ -71,11 +79,17 @@ class Captioner:
         settings: GenerationSettings | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         decode_workers: int | None = None,
+        backend: Backend | str = "auto",
+        onnx_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         if device not in DEVICES:
             raise UsageError(f"Unknown device {device!r}; use one of {', '.join(DEVICES)}.")
         if dtype not in DTYPES:
             raise UsageError(f"Unknown dtype {dtype!r}; use one of {', '.join(DTYPES)}.")
+        if backend not in BACKENDS:
+            raise UsageError(f"Unknown backend {backend!r}; use one of {', '.join(BACKENDS)}.")
+        if backend == "reference" and dtype not in ("auto", "float32"):
+            raise UsageError("The reference backend is the model card's float32 code; drop --dtype or use float32.")
         if batch_size < 1:
             raise UsageError(f"Batch size must be at least 1 (got {batch_size}).")
         self.model_name = os.fspath(model) if model is not None else None
@@ -84,6 +98,8 @@ class Captioner:
         self.allow_download = allow_download
         self.settings = settings or GenerationSettings()
         self.batch_size = batch_size
+        self.backend = backend
+        self.onnx_dir = Path(onnx_dir) if onnx_dir is not None else None
         self.decode_workers = decode_workers or min(4, os.cpu_count() or 1)
         self._adapter: ModelAdapter | None = None
         self.info: LoadedModelInfo | None = None
@@ -106,11 +122,20 @@ class Captioner:
         from core.captioning.adapters import adapter_for
 
         device = pick_device(self.requested_device)
-        dtype = pick_dtype(self.requested_dtype, device)
+        if self.backend == "onnx" and device != "cpu":
+            if self.requested_device != "auto":
+                raise UsageError("The ONNX backend runs on the CPU; use --device cpu or another backend.")
+            device = "cpu"
+        mode = "float32" if self.backend == "reference" else resolve_mode(self.requested_dtype, device)
         cls = adapter_for(folder)
-        log.info("loading %s (%s) on %s as %s", folder, cls.family, device, dtype)
+        log.info("loading %s (%s) on %s as %s, backend %s", folder, cls.family, device, mode, self.backend)
         try:
-            self._adapter = cls(folder, device=torch.device(device), dtype=dtype)
+            if self.backend == "onnx":
+                from core.captioning.onnx_backend import OnnxAdapter
+
+                self._adapter = OnnxAdapter(folder, mode=mode, onnx_dir=self.onnx_dir)
+            else:
+                self._adapter = cls(folder, device=torch.device(device), mode=mode, fast=self.backend == "auto")
         except AltLensError:
             raise
         except Exception as exc:
@@ -120,8 +145,9 @@ class Captioner:
             folder=folder,
             family=cls.family,
             device=device,
-            dtype=str(dtype).removeprefix("torch."),
+            dtype=mode,
             load_seconds=time.perf_counter() - started,
+            backend=self.backend,
         )
         return self.info
 
@@ -160,14 +186,18 @@ class Captioner:
         settings = settings or self.settings
         items = list(images)
         adapter = self.adapter
-        width, height = adapter.image_size
+        reference = self.backend == "reference"
+        # The reference decodes every photo at full size and runs one image per call, as the
+        # model card's code does; everything else decodes JPEGs at reduced scale (draft mode).
+        size: tuple[int, int] | None = None if reference else adapter.image_size
+        batch_size = 1 if reference else self.batch_size
         model_label = self.info.name if self.info else ""
-        batches = [list(range(i, min(i + self.batch_size, len(items)))) for i in range(0, len(items), self.batch_size)]
+        batches = [list(range(i, min(i + batch_size, len(items)))) for i in range(0, len(items), batch_size)]
         done = 0
         with ThreadPoolExecutor(max_workers=self.decode_workers, thread_name_prefix="altlens-decode") as pool:
 
-            def submit(batch: list[int]) -> list[Future[Image.Image]]:
-                return [pool.submit(_to_image, items[i], (width, height)) for i in batch]
+            def submit(batch: list[int]) -> list[Future[torch.Tensor]]:
+                return [pool.submit(_prepare, adapter, items[i], size) for i in batch]
 
             pending = submit(batches[0]) if batches else []
             for n, batch in enumerate(batches):
@@ -185,13 +215,13 @@ class Captioner:
         self,
         items: list[ImageInput],
         batch: list[int],
-        futures: list[Future[Image.Image]],
+        futures: list[Future[torch.Tensor]],
         settings: GenerationSettings,
         cancel: CancelToken | None,
         model_label: str,
     ) -> Iterator[CaptionResult]:
         started = time.perf_counter()
-        decoded: dict[int, Image.Image] = {}
+        decoded: dict[int, torch.Tensor] = {}
         errors: dict[int, ErrorInfo] = {}
         for i, fut in zip(batch, futures, strict=True):
             try:
@@ -228,10 +258,12 @@ class Captioner:
                 yield CaptionResult(i, path, candidates=captions[i], model=model_label, seconds=per_image)
 
     def _caption_images(
-        self, images: list[Image.Image], settings: GenerationSettings, cancel: CancelToken | None
+        self, pixels: list[torch.Tensor], settings: GenerationSettings, cancel: CancelToken | None
     ) -> list[tuple[Candidate, ...]]:
+        import torch
+
         adapter = self.adapter
-        inputs = adapter.preprocess(images)
+        inputs = adapter.to_inputs(torch.cat(pixels, dim=0))
         raw = adapter.generate(inputs, settings, cancel)
         return [_candidates(cands, settings) for cands in raw]
 
@@ -247,7 +279,12 @@ def _candidates(raw: list[tuple[str, float]], settings: GenerationSettings) -> t
     return tuple(Candidate(text, score) for text, score in ordered)
 
 
-def _to_image(item: ImageInput, size: tuple[int, int]) -> Image.Image:
+def _prepare(adapter: Any, item: ImageInput, size: tuple[int, int] | None) -> torch.Tensor:
+    """Decode and preprocess one image into the model's pixel tensor (on a decode thread)."""
+    return adapter.pixel_values([_to_image(item, size)])
+
+
+def _to_image(item: ImageInput, size: tuple[int, int] | None) -> Image.Image:
     if isinstance(item, Image.Image):
         from core.images import to_rgb
 
@@ -285,14 +322,6 @@ def pick_device(requested: str) -> str:
 
 
 def pick_dtype(requested: str, device: str) -> torch.dtype:
-    """`auto`: half precision on GPUs (bfloat16 where supported, else float16), float32 on
-    the CPU, where it is the exact reference numerics."""
-    import torch
-
-    if requested == "auto":
-        if device == "cuda":
-            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        if device == "mps":
-            return torch.float16
-        return torch.float32
-    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[requested]
+    """The dtype weights are stored in for the numeric mode `requested` resolves to on
+    `device` (int8 is quantized from float32); see numerics.py for how `auto` decides."""
+    return storage_dtype(resolve_mode(requested, device))

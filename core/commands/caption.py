@@ -13,6 +13,10 @@ from typing import Any, TextIO
 from core.types import CaptionResult
 
 PROGRESS_THRESHOLD = 5  # more images than this get a progress bar on stderr
+# Kept here rather than imported from the engine so `altlens --help` does not import PIL/torch;
+# tests check they match core.captioning.engine.DTYPES / BACKENDS.
+DTYPE_CHOICES: tuple[str, ...] = ("auto", "float32", "bfloat16", "float16", "int8")
+BACKEND_CHOICES: tuple[str, ...] = ("auto", "torch", "reference", "onnx")
 
 
 def add_model_options(p: argparse.ArgumentParser) -> None:
@@ -20,7 +24,19 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model")
     g.add_argument("--model", "-m", metavar="M", help="model folder, imported model name or Hugging Face id (default: nlpconnect/vit-gpt2-image-captioning)")
     g.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"], help="where the model runs (default: auto)")
-    g.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"], help="number format of the model weights (default: auto)")
+    g.add_argument(
+        "--dtype", default="auto", choices=list(DTYPE_CHOICES), metavar="{" + ",".join(DTYPE_CHOICES) + "}",
+        help="number format: float32 gives the reference captions; bfloat16 and int8 are faster and may word a few "
+        "captions differently; auto (default) picks the fastest format that keeps within 2%% of float32's captions "
+        "on this computer (float16 is for GPUs)",
+    )
+    g.add_argument(
+        "--backend", default="auto", choices=list(BACKEND_CHOICES),
+        help="auto (default): AltLens's fast path where it covers the model; torch: transformers' generate(); "
+        "reference: the model card's code (slow; the benchmark baseline); onnx: an ONNX export run by onnxruntime "
+        "(see `altlens models export-onnx`)",
+    )
+    g.add_argument("--onnx-dir", metavar="DIR", help="ONNX export to use with --backend onnx (default: where export-onnx writes)")
     g.add_argument("--allow-download", action="store_true", help="download the model if it is not on this computer (off by default: AltLens works offline)")
     d = p.add_argument_group("decoding")
     d.add_argument("--beams", type=int, default=4, metavar="N", help="beam search width, 1-5; 1 means greedy (default: 4)")
@@ -59,6 +75,8 @@ def captioner_from_args(args: argparse.Namespace) -> Any:
         allow_download=args.allow_download,
         settings=settings_from_args(args),
         batch_size=args.batch_size,
+        backend=getattr(args, "backend", "auto"),
+        onnx_dir=getattr(args, "onnx_dir", None),
     )
 
 
