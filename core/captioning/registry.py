@@ -59,11 +59,15 @@ class ModelEntry:
         return asdict(self)
 
 
-# Revisions: the `main` commit of each repository as read from the hub's model API (`sha`),
-# recorded in public projects that pin these models; see the model manager report in the
-# lead's notes for the exact sources. Sizes: the weights file AltLens downloads (safetensors
-# where the revision has them, else pytorch_model.bin) plus about 2 MB of config, processor and
-# tokenizer files.
+# Revisions are full commit shas of each repository's `main`, as read from the hub's model API
+# (`sha`) and pinned by public projects that load these models (none could be read from the hub
+# here: no internet): vit-gpt2, blip-base and git-base-coco as recorded in
+# apoorvrajdev/image-captioning-system docs/EVAL_METHODOLOGY.md §8.1 (and seen as snapshot
+# folders in many public repos); blip-large from public model audits linking
+# huggingface.co/Salesforce/blip-image-captioning-large/tree/353689b8..., whose file list there
+# includes model.safetensors (1,879,014,680 bytes). nlpconnect and blip-base have no safetensors
+# at these commits, so their pytorch_model.bin is used (see modelfiles.py for the policy).
+# Sizes: the weights AltLens downloads plus about 2 MB of config, processor and tokenizer files.
 BUILTIN_MODELS: tuple[ModelEntry, ...] = (
     ModelEntry(
         name="vit-gpt2",
