@@ -398,12 +398,13 @@ def weights_damage(path: Path) -> str | None:
         return None
     if path.suffix == ".bin":
         # Current torch checkpoints are zip archives whose directory sits at the end, so a
-        # truncated copy fails this test.
-        return (
-            None
-            if zipfile.is_zipfile(path)
-            else "is damaged or truncated (not a complete PyTorch checkpoint)."
-        )
+        # truncated copy fails this test. Files from torch < 1.6 are a bare pickle stream
+        # (starting with the PROTO opcode) that cannot be checked this cheaply.
+        if zipfile.is_zipfile(path):
+            return None
+        with path.open("rb") as f:
+            legacy = f.read(1) == b"\x80"
+        return None if legacy else "is damaged or truncated (not a complete PyTorch checkpoint)."
     return None
 
 

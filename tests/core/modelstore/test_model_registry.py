@@ -243,3 +243,21 @@ def test_unknown_names_are_explained() -> None:
         resolve_model("someone/not-downloaded")
     with pytest.raises(ModelNotFoundError, match="knows no model"):
         ModelStore().get("nothing-like-this")
+
+
+def test_pytorch_checkpoints_old_and_new_pass_and_truncated_ones_fail(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    import torch
+    from safetensors.torch import load_file
+
+    folder = shutil.copytree(tiny_model, tmp_path / "bin")
+    state = load_file(folder / "model.safetensors")
+    (folder / "model.safetensors").unlink()
+    weights = folder / "pytorch_model.bin"
+    torch.save(state, weights, _use_new_zipfile_serialization=False)  # torch < 1.6 format
+    assert check_folder(folder).ok, check_folder(folder).explain()
+    torch.save(state, weights)
+    assert check_folder(folder).ok
+    weights.write_bytes(weights.read_bytes()[:-5000])
+    assert "pytorch_model.bin is damaged or truncated" in check_folder(folder).explain()
