@@ -201,6 +201,7 @@ class FakeHub:
 
 RESOLVE = re.compile(r"^/(?P<repo>[^/]+/[^/]+)/resolve/(?P<rev>[^/]+)/(?P<file>.+)$")
 API = re.compile(r"^/api/models/(?P<repo>[^/]+/[^/]+?)(?:/revision/(?P<rev>[^/]+))?$")
+TREE = re.compile(r"^/api/models/(?P<repo>[^/]+/[^/]+)/tree/(?P<rev>[^/]+)(?:/(?P<sub>.*))?$")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -226,6 +227,8 @@ class _Handler(BaseHTTPRequestHandler):
             if f is None:
                 return self._send(404, b"not found")
             return self._content(f, head, {"ETag": f'"{f.sha256}"'})
+        if m := TREE.match(path):
+            return self._tree(m["repo"], unquote(m["rev"]), m["sub"] or "")
         if m := API.match(path):
             return self._api(m["repo"], m["rev"] or "main", "blobs" in parse_qs(url.query))
         if m := RESOLVE.match(path):
@@ -276,6 +279,34 @@ class _Handler(BaseHTTPRequestHandler):
             "siblings": siblings,
         }
         self._send(200, json.dumps(body).encode(), {"Content-Type": "application/json"})
+
+    def _tree(self, repo_id: str, rev: str, sub: str) -> None:
+        """The recursive file listing snapshot_download reads (used by the benchmark)."""
+        found = self._repo(repo_id, rev)
+        if found is None:
+            return
+        repo, sha = found
+        entries: list[dict[str, object]] = []
+        dirs: set[str] = set()
+        for f in repo.commits[sha].values():
+            if sub and not f.name.startswith(sub.rstrip("/") + "/"):
+                continue
+            parts = f.name.split("/")
+            for i in range(1, len(parts)):
+                dirs.add("/".join(parts[:i]))
+            e: dict[str, object] = {
+                "type": "file",
+                "oid": f.blob_id,
+                "size": len(f.data),
+                "path": f.name,
+            }
+            if f.lfs:
+                e["lfs"] = {"oid": f.sha256, "size": len(f.data), "pointerSize": len(f.pointer)}
+            entries.append(e)
+        entries += [
+            {"type": "directory", "oid": "0" * 40, "size": 0, "path": d} for d in sorted(dirs)
+        ]
+        self._send(200, json.dumps(entries).encode(), {"Content-Type": "application/json"})
 
     def _resolve(self, repo_id: str, rev: str, name: str, head: bool) -> None:
         found = self._repo(repo_id, rev)
