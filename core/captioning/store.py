@@ -291,7 +291,14 @@ class ModelStore:
 
     def _imported_record(self, folder: Path, entry: ModelEntry | None) -> ModelRecord:
         manifest = _read_json(folder / MANIFEST_NAME) or {}
-        name = entry.name if entry else folder.name.replace("--", "/")
+        recorded = manifest.get("name")
+        name = (
+            entry.name
+            if entry
+            else recorded
+            if isinstance(recorded, str)
+            else folder.name.replace("--", "/")
+        )
         return ModelRecord(
             name=name,
             repo_id=entry.repo_id if entry else manifest.get("repo_id"),
@@ -603,7 +610,7 @@ class ModelStore:
             self._remove_hub_revision(record.repo_id, record.revision)
             self._manifest_path(record.repo_id, record.revision).unlink(missing_ok=True)
         entry = self.registry.find(record.name)
-        if entry is not None and not entry.builtin:
+        if record.source == "hub-cache" and entry is not None and not entry.builtin:
             self.registry.remove_user(entry.name)
         log.info("removed %s (%s)", record.name, record.path)
         return record
