@@ -134,3 +134,52 @@ def test_extra_subcommand_modules_plug_in(
     monkeypatch.setattr(models_cmd, "EXTRA_SUBCOMMAND_MODULES", [plugin.__name__])
     assert main(["models", "export-onnx"]) == 0
     assert capsys.readouterr().out.strip() == "exported"
+
+
+def test_a_killed_download_resumes_in_the_next_process(
+    fake_hub: FakeHub, tiny_model: Path, tmp_path: Path
+) -> None:
+    """kill -9 in the middle of the weights: the next `altlens models download` continues
+    from the bytes already on disk instead of starting over."""
+    import signal
+    import time
+
+    fake_hub.add_repo(REPO_ID, tiny_model)
+    weights = fake_hub.file(REPO_ID, "model.safetensors")
+    fake_hub.throttle["model.safetensors"] = (8_192, 0.05)  # about 160 kB/s
+    cache = tmp_path / "cache"
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    }
+    env.update(
+        HF_ENDPOINT=fake_hub.url,
+        HF_HUB_CACHE=str(cache),
+        HF_HUB_DISABLE_XET="1",
+        PYTHONPATH=str(REPO),
+    )
+    part = cache / "models--altlens-test--toy-captioner" / "blobs" / f"{weights.sha256}.incomplete"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "core", "models", "download", REPO_ID, "-q"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (part.exists() and part.stat().st_size > 40_000):
+            assert proc.poll() is None and time.monotonic() < deadline, (
+                "download ended before it could be killed"
+            )
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(10)
+    kept = part.stat().st_size
+    assert 40_000 < kept < len(weights.data)
+
+    fake_hub.throttle.clear()
+    out = run_cli("models", "download", REPO_ID, "-q", env=env)
+    assert out.returncode == 0, out.stderr
+    assert fake_hub.gets("model.safetensors")[-1].range == f"bytes={kept}-"
+    assert run_cli("models", "verify", REPO_ID, env=env).returncode == 0
