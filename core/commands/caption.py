@@ -22,7 +22,7 @@ BACKEND_CHOICES: tuple[str, ...] = ("auto", "torch", "reference", "onnx")
 def add_model_options(p: argparse.ArgumentParser) -> None:
     """Model and decoding options shared by every command that captions (caption, watch, gui)."""
     g = p.add_argument_group("model")
-    g.add_argument("--model", "-m", metavar="M", help="model folder, imported model name or Hugging Face id (default: nlpconnect/vit-gpt2-image-captioning)")
+    g.add_argument("--model", "-m", metavar="M", help="a name from `altlens models list` (vit-gpt2, blip-base, ...), a model folder or a Hugging Face id (default: vit-gpt2, i.e. nlpconnect/vit-gpt2-image-captioning)")
     g.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"], help="where the model runs (default: auto)")
     g.add_argument(
         "--dtype", default="auto", choices=list(DTYPE_CHOICES), metavar="{" + ",".join(DTYPE_CHOICES) + "}",
