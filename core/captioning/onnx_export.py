@@ -30,6 +30,7 @@ import os
 import shutil
 import tempfile
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +97,11 @@ def export_onnx(folder: Path, out_dir: Path | None = None, *, int8: bool = False
     model = _load_for_export(folder)
     work = Path(tempfile.mkdtemp(prefix=".export-", dir=dest.parent))
     try:
-        with torch.inference_mode(False), torch.no_grad():
+        with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
+            # The TorchScript exporter is deprecated in favour of the dynamo one, which needs
+            # the onnxscript package AltLens does not depend on; its warnings (deprecation,
+            # tracer notes about shape arithmetic) are expected and say nothing to users.
+            warnings.simplefilter("ignore")
             info = _export_graphs(model, work)
         if int8:
             _quantize(work)

@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Numeric modes: every mode keeps caption differences from float32 within the agreed bound
+on the trained test model (fresh scenes), float32 on the fast path is identical, and `auto`
+follows its documented rule."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from core.captioning import Captioner, GenerationSettings, numerics
+from core.captioning.numerics import MAX_CAPTION_DIFFERENCE, auto_cpu_mode, resolve_mode
+from core.errors import UsageError
+
+N_SCENES = 150  # 2% of 150 = 3 captions
+
+
+@pytest.fixture(scope="module")
+def scenes() -> list[tuple[object, str]]:
+    from toy_scenes import make_scenes
+
+    # Fresh scenes: a seed the trainer never used, sizes up to photo-like, half recompressed.
+    return list(make_scenes(seed=424242, n=N_SCENES, long_side=(160, 900)))
+
+
+@pytest.fixture(scope="module")
+def float32_captions(toy_model_dir: Path, scenes: list[tuple[object, str]]) -> list[str]:
+    # transformers' generate() in float32: the reference numerics.
+    cap = Captioner(toy_model_dir, device="cpu", dtype="float32", backend="torch", batch_size=16)
+    return [r.caption for r in cap.caption([img for img, _ in scenes], _settings())]
+
+
+def _settings() -> GenerationSettings:
+    return GenerationSettings(num_beams=4, max_length=16, repetition_guard=False)
+
+
+def _differences(a: list[str], b: list[str]) -> list[tuple[str, str]]:
+    return [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["float32", "bfloat16", "int8"])
+def test_mode_agrees_with_float32_on_the_toy_model(
+    mode: str, toy_model_dir: Path, scenes: list[tuple[object, str]], float32_captions: list[str]
+) -> None:
+    if mode == "int8" and not numerics.cpu_features()["int8_engine"]:
+        pytest.skip("this torch build has no int8 engine")
+    torch.set_num_threads(min(2, os.cpu_count() or 1))
+    images = [img for img, _ in scenes]
+    got = [r.caption for r in Captioner(toy_model_dir, device="cpu", dtype=mode, batch_size=16).caption(images, _settings())]
+    diff = _differences(got, float32_captions)
+    if mode == "float32":
+        assert diff == [], diff[:5]  # the fast path in float32 says exactly what generate() says
+    else:
+        assert len(diff) <= MAX_CAPTION_DIFFERENCE * N_SCENES, f"{mode}: {len(diff)}/{N_SCENES} differ: {diff[:5]}"
+    # The model is trained: nearly every caption is the scene's true caption.
+    truth = [c for _, c in scenes]
+    correct = sum(g.lower() == t for g, t in zip(got, truth, strict=True))
+    assert correct >= 0.9 * N_SCENES, f"{mode}: only {correct}/{N_SCENES} correct"
+
+
+@pytest.mark.slow
+def test_int8_captions_do_not_depend_much_on_batch_size(toy_model_dir: Path, scenes: list[tuple[object, str]]) -> None:
+    """Dynamic int8 quantizes activations per call, so an image's numbers depend a little on
+    its batch; the captions must stay within the bound whatever the batch size."""
+    if not numerics.cpu_features()["int8_engine"]:
+        pytest.skip("this torch build has no int8 engine")
+    images = [img for img, _ in scenes[:60]]
+    by_size = {
+        bs: [r.caption for r in Captioner(toy_model_dir, device="cpu", dtype="int8", batch_size=bs).caption(images, _settings())]
+        for bs in (1, 7, 32)
+    }
+    for bs in (7, 32):
+        assert len(_differences(by_size[bs], by_size[1])) <= MAX_CAPTION_DIFFERENCE * len(images)
+
+
+def test_auto_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    def features(**on: bool) -> dict[str, bool]:
+        base = {"avx512": False, "avx512_bf16": False, "vnni": False, "amx": False, "int8_engine": True}
+        base.update(on)
+        return base
+
+    cases = [
+        (features(vnni=True, avx512_bf16=True), "int8"),
+        (features(vnni=True), "int8"),
+        (features(amx=True), "int8"),
+        (features(avx512_bf16=True), "bfloat16"),
+        (features(avx512_bf16=True, vnni=True, int8_engine=False), "bfloat16"),
+        (features(), "float32"),
+    ]
+    for feats, want in cases:
+        monkeypatch.setattr(numerics, "cpu_features", lambda feats=feats: feats)
+        assert auto_cpu_mode() == want, feats
+        assert resolve_mode("auto", "cpu") == want
+
+
+def test_explicit_modes_and_errors() -> None:
+    assert resolve_mode("float32", "cpu") == "float32"
+    assert resolve_mode("bfloat16", "cpu") == "bfloat16"
+    with pytest.raises(UsageError):
+        resolve_mode("float16", "cpu")
+    with pytest.raises(UsageError):
+        resolve_mode("int9", "cpu")
+    with pytest.raises(UsageError):
+        Captioner(dtype="int9")
+
+
+def test_int8_replaces_every_matrix_product(tmp_path: Path) -> None:
+    from transformers import VisionEncoderDecoderModel
+    from transformers.pytorch_utils import Conv1D
+
+    from tests.core.tiny_models import build_tiny
+
+    if not numerics.cpu_features()["int8_engine"]:
+        pytest.skip("this torch build has no int8 engine")
+    folder = build_tiny(tmp_path / "m", encoder_hidden=32, decoder_hidden=48)
+    model = numerics.quantize_int8(VisionEncoderDecoderModel.from_pretrained(folder).eval())
+    left = [n for n, m in model.named_modules() if type(m) in (torch.nn.Linear, Conv1D)]
+    assert left == []
+    # Embedding tables stay float32 (looked up, not multiplied).
+    assert model.decoder.transformer.wte.weight.dtype == torch.float32
