@@ -109,11 +109,13 @@ def pipeline(
     dtype: str = "auto",
     allow_download: bool = False,
     batch_size: int = 8,
+    backend: str = "auto",
     **settings: Any,
 ) -> CaptionPipeline:
     """Create a captioning pipeline. `settings` are GenerationSettings fields (num_beams,
     max_length, num_candidates, strategy ...). `device` also accepts an int or "cuda:0"
-    like the transformers pipeline."""
+    like the transformers pipeline. `dtype` is a numeric mode (auto, float32, bfloat16,
+    float16, int8) and `backend` one of auto, torch, reference, onnx (see Captioner)."""
     if task not in SUPPORTED_TASKS:
         raise UsageError(f"AltLens only provides the {SUPPORTED_TASKS[0]!r} task (got {task!r}).")
     dev = str(device)
@@ -128,5 +130,6 @@ def pipeline(
             allow_download=allow_download,
             settings=GenerationSettings(**settings),
             batch_size=batch_size,
+            backend=backend,
         )
     )
