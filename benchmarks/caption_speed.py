@@ -251,8 +251,20 @@ def _probe_main(argv: list[str]) -> None:
         load_s = time.perf_counter() - t
         settings = GenerationSettings(num_beams=4, max_length=16, min_length=kwargs.get("min_length", 0))
         altlens_texts(cap, photos, settings)
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
-    print(json.dumps({"load_s": load_s, "peak_rss_mb": peak_kb / 1024}))
+    print(json.dumps({"load_s": load_s, "peak_rss_mb": peak_rss_mb()}))
+
+
+def peak_rss_mb() -> float:
+    """This process's RSS high-water mark. VmHWM, because getrusage's ru_maxrss survives
+    exec() and would report the (larger) parent benchmark process."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / (1024 * 1024) if sys.platform == "darwin" else kb / 1024
 
 
 # -- report ------------------------------------------------------------------------------

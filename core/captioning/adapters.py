@@ -26,7 +26,7 @@ from transformers import (
 )
 
 from core.captioning import fast as fastpath
-from core.captioning.numerics import quantize_int8, storage_dtype
+from core.captioning.numerics import apply_mode, storage_dtype
 from core.captioning.search import SearchResult, beam_search, greedy_search
 from core.captioning.settings import GenerationSettings
 from core.errors import ModelInvalidError, ModelUnsupportedError
@@ -82,6 +82,11 @@ class ModelAdapter:
     # -- loading ---------------------------------------------------------------------------
 
     def _load_model(self) -> Any:
+        # On the CPU, lower-precision modes load float32 (memory-mapped, untouched) and convert
+        # module by module, so the float32 file and the converted copy are never resident
+        # together (numerics.apply_mode); GPUs load straight into their dtype.
+        convert_after = self.device.type == "cpu" and self.mode in ("bfloat16", "int8")
+        load_dtype = torch.float32 if convert_after else self.dtype
         # Never unpickle arbitrary files: safetensors when the folder has them (a stray .bin
         # next to them is never read); otherwise torch's weights-only unpickler, which builds
         # tensors and refuses to import or call anything (see core/captioning/modelfiles.py).
@@ -89,7 +94,7 @@ class ModelAdapter:
         try:
             model = AutoModelForImageTextToText.from_pretrained(
                 self.folder,
-                dtype=self.dtype,
+                dtype=load_dtype,
                 local_files_only=True,
                 trust_remote_code=False,
                 use_safetensors=safetensors,
@@ -104,8 +109,8 @@ class ModelAdapter:
         except (OSError, ValueError, KeyError) as exc:
             raise ModelInvalidError(f"The model could not be loaded: {exc}", path=self.folder) from None
         model = model.to(self.device)
-        if self.mode == "int8":
-            model = quantize_int8(model.eval())
+        if convert_after:
+            model = apply_mode(model.eval(), self.mode, self.folder)
         return model
 
     def _load_processing(self) -> None:

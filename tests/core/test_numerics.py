@@ -122,3 +122,39 @@ def test_int8_replaces_every_matrix_product(tmp_path: Path) -> None:
     assert left == []
     # Embedding tables stay float32 (looked up, not multiplied).
     assert model.decoder.transformer.wte.weight.dtype == torch.float32
+
+
+def test_released_weight_pages_read_back_unchanged(tmp_path: Path) -> None:
+    """Dropping the pages of a memory-mapped weight must never change what it reads as."""
+    import sys
+
+    from transformers import VisionEncoderDecoderModel
+
+    from tests.core.tiny_models import build_tiny
+
+    folder = build_tiny(tmp_path / "m", decoder_hidden=256, vocab=400)
+    model = VisionEncoderDecoderModel.from_pretrained(folder).eval()
+    weight = model.decoder.lm_head.weight
+    before = weight.detach().clone()
+    pages = numerics.PageReleaser(folder)
+    pages.keep_all([model.decoder.transformer.wte.weight])
+    pages.release(weight)
+    if sys.platform.startswith("linux"):  # transformers memory-maps safetensors there
+        assert pages.maps and pages.released > 0
+    assert torch.equal(weight, before)
+    # A tensor that is not file-backed is never touched.
+    anon = torch.randn(4096)
+    copy = anon.clone()
+    released = pages.released
+    pages.release(anon)
+    assert pages.released == released and torch.equal(anon, copy)
+
+
+def test_lower_precision_loads_leave_no_float32_matrices(tmp_path: Path) -> None:
+    from core.captioning.adapters import VisionEncoderDecoderAdapter
+    from tests.core.tiny_models import build_tiny
+
+    folder = build_tiny(tmp_path / "m")
+    bf16 = VisionEncoderDecoderAdapter(folder, device=torch.device("cpu"), mode="bfloat16")
+    assert {p.dtype for p in bf16.model.parameters()} == {torch.bfloat16}
+    assert bf16.dtype == torch.bfloat16
