@@ -72,7 +72,9 @@ class ModelAdapter:
         if mode is None:
             mode = str(dtype or torch.float32).removeprefix("torch.")
         self.mode = mode
-        self.dtype = storage_dtype(mode)  # what inputs are cast to (float32 for int8)
+        self.dtype = storage_dtype(mode)  # what inputs and activations are
+        if device.type == "cpu" and mode in ("bfloat16", "int8"):
+            self.dtype = torch.float32  # CPU modes change the matrix products only (numerics.py)
         self.fast = fast
         self.model = self._load_model()
         self.model.eval()

@@ -2,12 +2,14 @@
 """Numeric modes: how a model's weights and arithmetic are stored and computed.
 
     float32   the reference numerics; captions identical to the model card's code.
-    bfloat16  weights and activations in bfloat16 (8-bit mantissa). Fast on CPUs with
-              AVX-512 BF16 or AMX and on recent GPUs; elsewhere it is emulated and slow.
-    float16   GPUs only.
-    int8      CPU only: every Linear/Conv1D layer runs as a dynamically quantized int8 matrix
+    bfloat16  on the CPU: every Linear/Conv1D multiplies in bfloat16 (weights stored in
+              bfloat16, inputs rounded to it), while layer norms, attention, softmax and the
+              residual stream stay float32 (like autocast). Fast on CPUs with AVX-512 BF16 or
+              AMX; elsewhere emulated and slow. On a GPU: the whole model in bfloat16.
+    float16   GPUs only: the whole model in float16.
+    int8      CPU only: every Linear/Conv1D runs as a dynamically quantized int8 matrix
               product (weights int8 per output channel, activations quantized per call);
-              layer norms, attention and softmax stay float32. Uses VNNI where the CPU has it.
+              everything else stays float32. Uses VNNI where the CPU has it.
     auto      on a GPU: bfloat16 where supported, else float16; on a CPU: see `auto_cpu_mode`.
 
 `auto` on a CPU picks the fastest mode that keeps caption differences from float32 within
@@ -201,6 +203,56 @@ def quantize_int8(model: Any, pages: PageReleaser | None = None) -> Any:
     return model
 
 
+@functools.cache
+def _make_bf16_linear_class() -> type:
+    import torch
+    import torch.nn.functional as F
+
+    class _Bf16Linear(torch.nn.Module):
+        """y = x @ W.T + b with W in bfloat16 and x rounded to bfloat16 for the product
+        (one bfloat16 rounding per matrix product); the result, bias and everything between
+        products stay float32, as under autocast."""
+
+        def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None) -> None:
+            super().__init__()
+            self.weight = torch.nn.Parameter(weight.to(torch.bfloat16).contiguous(), requires_grad=False)
+            self.bias = None if bias is None else torch.nn.Parameter(bias.float(), requires_grad=False)
+            self.out_features = self.weight.shape[0]
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            y = F.linear(x.to(torch.bfloat16), self.weight).float()
+            return y if self.bias is None else y + self.bias
+
+    return _Bf16Linear
+
+
+def bf16_matmuls(model: Any, pages: PageReleaser | None = None) -> Any:
+    """The CPU bfloat16 mode: every Linear/Conv1D multiplies in bfloat16 (weights stored in
+    bfloat16), while layer norms, softmax, attention, embeddings and the residual stream stay
+    float32. Rounding the whole model to bfloat16 (`model.to(torch.bfloat16)`) rounds every
+    addition too and changed several times more captions on the trained test model."""
+    import torch
+
+    conv_cls = _conv1d_class()
+    cls = _make_bf16_linear_class()
+    targets = [
+        (parent, name, child)
+        for parent in list(model.modules())
+        for name, child in list(parent.named_children())
+        if type(child) is torch.nn.Linear or (conv_cls is not None and isinstance(child, conv_cls))
+    ]
+    if pages is not None:
+        replaced = {id(child) for _, _, child in targets}
+        pages.keep_all(t for m in model.modules() if id(m) not in replaced for t in _own_tensors(m))
+    with torch.no_grad():
+        for parent, name, child in targets:
+            weight = child.weight if isinstance(child, torch.nn.Linear) else child.weight.t()
+            setattr(parent, name, cls(weight, child.bias))
+            if pages is not None:
+                pages.release(child.weight)
+    return model
+
+
 def _own_tensors(module: Any) -> list[Any]:
     return [*module.parameters(recurse=False), *module.buffers(recurse=False)]
 
@@ -308,6 +360,8 @@ def apply_mode(model: Any, mode: str, folder: Any = None) -> Any:
     pages = PageReleaser(folder) if folder is not None else None
     if mode == "int8":
         quantize_int8(model, pages)
+    elif mode == "bfloat16":
+        bf16_matmuls(model, pages)
     else:
         convert_dtype(model, storage_dtype(mode), pages)
     if pages is not None and pages.released:
