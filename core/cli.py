@@ -20,6 +20,7 @@ from core.errors import AltLensError, UsageError
 # Order is the order in `altlens --help`.
 COMMAND_MODULES = [
     "core.commands.caption",
+    "core.commands.metadata",
 ]
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise  # a command module that is there but broken must fail loudly
+            # a subsystem not in this build (or branch): the others still work
+            log.warning("command module %s is missing; its commands are unavailable", name)
+            continue
+        module.register(sub)
     return parser
 
 
