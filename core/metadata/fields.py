@@ -68,6 +68,8 @@ FIELDS_BY_NAME = {f.name: f for f in ALL_FIELDS}
 READ_ONLY_SOURCES = {
     "XMP-photoshop:Headline": TITLE,
     "IPTC:Headline": TITLE,
+    "IPTC2:Caption-Abstract": DESCRIPTION,  # IIM outside APP13, e.g. a FotoStation trailer
+    "IPTC2:ObjectName": TITLE,
 }
 
 # Order in which a reader's view of each role is picked (first non-empty wins). XMP first:
@@ -75,9 +77,10 @@ READ_ONLY_SOURCES = {
 READ_ORDER = {
     ALT_TEXT: ("XMP-iptcCore:AltTextAccessibility", "IFD0:XPComment"),
     DESCRIPTION: ("XMP-dc:Description", "IFD0:ImageDescription", "IPTC:Caption-Abstract",
-                  "IFD0:XPTitle"),
+                  "IFD0:XPTitle", "IPTC2:Caption-Abstract"),
     LONG_DESCRIPTION: ("XMP-iptcCore:ExtDescrAccessibility",),
-    TITLE: ("XMP-dc:Title", "IPTC:ObjectName", "XMP-photoshop:Headline", "IPTC:Headline"),
+    TITLE: ("XMP-dc:Title", "IPTC:ObjectName", "XMP-photoshop:Headline", "IPTC:Headline",
+            "IPTC2:ObjectName"),
 }
 
 PROVENANCE_TAGS = ("MachineSuggested", "Model", "Reviewed", "Edited", "WrittenAt", "Software",
@@ -85,7 +88,8 @@ PROVENANCE_TAGS = ("MachineSuggested", "Model", "Reviewed", "Edited", "WrittenAt
 
 
 def fields_for(profile: Profile, *, embedded: bool, has_iim: bool,
-               present: frozenset[str] = frozenset()) -> tuple[FieldSpec, ...]:
+               present: frozenset[str] = frozenset(), exif: bool = True
+               ) -> tuple[FieldSpec, ...]:
     """Fields a write fills. Sidecars hold XMP only. IIM only where an IIM block exists (adding
     one would make a third copy that drifts). XP tags in the Windows profile, or when the file
     already has them, so Explorer does not show stale text beside the new caption."""
@@ -94,6 +98,8 @@ def fields_for(profile: Profile, *, embedded: bool, has_iim: bool,
         if spec.kind == XMP_LANG:
             out.append(spec)
         elif not embedded:
+            continue
+        elif spec.kind in (EXIF, XP) and not exif:
             continue
         elif spec.kind == EXIF:
             out.append(spec)

@@ -30,7 +30,7 @@ from core.metadata.types import FileIdentity, SidecarStyle
 log = logging.getLogger(__name__)
 
 TEMP_MARK = ".altlens-tmp-"
-_TEMP_RE = re.compile(r"^\..*\.altlens-tmp-(\d+)-[0-9a-f]{8}(?:\.[A-Za-z]+)?$", re.DOTALL)
+_TEMP_RE = re.compile(r"^\..*\.altlens-tmp-(\d+)-[0-9a-f]{8}(?:\.[A-Za-z0-9]+)?$", re.DOTALL)
 EXIFTOOL_TMP_SUFFIX = "_exiftool_tmp"  # ExifTool's own in-place temp file
 EXIFTOOL_TMP_MIN_AGE_S = 300  # younger ones may belong to an exiftool running right now
 OWN_TMP_MAX_AGE_S = 3600  # even a live process does not keep a temp file this long

@@ -81,23 +81,42 @@ IIM_CHARSET_FIELD = "IPTC:CodedCharacterSet"
 UTF8_ESCAPE = "\x1b%G"
 
 # -G0:1:4 keeps duplicates apart ("Copy1"...; JSON would fold them); `-validate` is a tag
-# (ExifTool's structure checks), so `-all` is needed for the rest.
-_DUMP_ARGS = ["-b", "-G0:1:4", "-a", "-s", "-n", "-all", "-validate"]
-_READ_ARGS = ["-b", "-G0:1:4", "-a", "-s", "-n", "-validate"]
+# (ExifTool's structure checks: the only way it notices a JPEG or TIFF that ends early), so
+# `-all` is needed for the rest. PNG skips it: validating inflates every IDAT chunk (a second
+# per photo) and ExifTool reports a truncated PNG without it.
+_DUMP_ARGS = ["-b", "-G0:1:4", "-a", "-s", "-n", "-all"]
+_READ_ARGS = ["-b", "-G0:1:4", "-a", "-s", "-n"]
+
+
+def _validate_args(kind: str | None) -> list[str]:
+    # RAW, BMP and GIF are never rewritten: reading them must only not fail
+    return [] if kind in ("png", "raw", "bmp", "gif") else ["-validate"]
+
 _IGNORED_FAMILY0 = {"File", "Composite", "ExifTool", "SourceFile"}
 # Tags whose value is where data sits in the file; they move when metadata grows. The data
 # they point to (thumbnails, previews) is compared through its own tags, extracted with -b.
 _OFFSET_TAG = re.compile(r"(?:Offsets?|Start|StartOffset)$")
 _OFFSET_FAMILY0 = {"EXIF", "MakerNotes", "MPF", "QuickTime", "PNG", "RIFF", "JFIF", "FlashPix"}
 _QUICKTIME_LAYOUT = {"MediaDataSize", "MediaDataOffset"}
+# Tags ExifTool itself updates on every write: the XMP toolkit name, the GUID of Extended XMP
+# (re-split as needed), WebP's VP8X flags (say which chunks exist), the ISO-BMFF media data
+# blob (it holds the metadata items too; pixels are checked separately).
+_BOOKKEEPING = {("XMP-x", "XMPToolkit"), ("XMP-xmpNote", "HasExtendedXMP"),
+                ("RIFF", "WebP_Flags"), ("QuickTime", "MediaData")}
 # ExifTool adds these mandatory IFD0 tags when it creates an EXIF block.
 _EXIF_CREATED = {"XResolution", "YResolution", "ResolutionUnit", "YCbCrPositioning"}
+_IIM_CREATED = {"EnvelopeRecordVersion", "ApplicationRecordVersion"}
+# Extensions ExifTool writes by name. A temp file keeps the photo's extension so ExifTool
+# validates it as the same type; WebP must not (ExifTool 12.57 refuses `-o x.webp`), nor a
+# name that does not match the content.
+_TEMP_EXTENSIONS = {".jpg", ".jpeg", ".jpe", ".mpo", ".png", ".tif", ".tiff", ".dng", ".heic",
+                    ".heif", ".hif", ".avif", ".xmp"}
 # Warnings that mean the file ends early or its structure is broken: refuse before writing.
 _TRUNCATED = re.compile(
-    r"JPEG format error|past end of file|^Truncated '|missing \d+ bytes|Corrupted PNG image"
-    r"|Error reading RIFF"
+    r"JPEG format error|past end of file|^Truncated (?:'|PNG image)|missing \d+ bytes"
+    r"|Corrupted PNG image|Error reading RIFF"
 )
-_CORRUPT = re.compile(r"did not start with IHDR|Error reading .* from file|File format error")
+_CORRUPT = re.compile(r"did not start with IHDR|File format error")
 # Message ExifTool gives for a stale IPTC digest; it is fixed by writing, never made worse.
 _DIGEST_STALE = "IPTCDigest is not current"
 
@@ -134,6 +153,9 @@ class _Dump:
     def has_family0(self, family0: str) -> bool:
         return any(r[0] == family0 for r in self.rows)
 
+    def has_family1(self, family1: str) -> bool:
+        return any(r[1] == family1 for r in self.rows)
+
     def has(self, family1: str, tag: str) -> bool:
         return any(r[1] == family1 and r[2] == tag for r in self.rows)
 
@@ -156,10 +178,14 @@ class _Inspection:
     dump: _Dump
     values: dict[str, str] = field(default_factory=dict)  # exact text per field name
     provenance: Provenance | None = None
+    exif_writable: bool = True  # False: a PNG whose EXIF is only in an old text chunk
 
     @property
     def has_iim(self) -> bool:
-        return self.dump.has_family0("IPTC")
+        """An IIM block in its standard place (family-1 group "IPTC"); IIM found only in
+        odd places (a FotoStation trailer: "IPTC2") is read but not written."""
+        return self.dump.has("IPTC", "CodedCharacterSet") or any(
+            r[0] == "IPTC" and r[1] == "IPTC" for r in self.dump.rows)
 
     @property
     def iim_utf8(self) -> bool:
@@ -423,6 +449,8 @@ class MetadataWriter:
             raise CorruptFileError(f"The file is damaged ({err}); nothing was written.",
                                    path=path)
         for warning in insp.dump.warnings:
+            if warning.startswith("[minor]"):
+                continue  # oddities inside metadata (a bad maker-note offset) are no damage
             if _TRUNCATED.search(warning):
                 raise TruncatedFileError(
                     f"The file is truncated or damaged ({warning}); nothing was written.",
@@ -450,7 +478,16 @@ class MetadataWriter:
                     "the text in an XMP sidecar next to it (read by digiKam and ExifTool, not by "
                     "most viewers or websites)."
                 )
-        elif full and photo.stat.st_nlink > 1:
+        elif full and fmt.kind == "png" and photo.dump.has_family0("EXIF"):
+            pairs, _ = self._et.execute_json(["-G5", "-a", "-s", "-n", "-EXIF:all", path])
+            keys = [k for k, _ in (pairs[0] if pairs else []) if k != "SourceFile"]
+            if keys and not any(k.startswith("PNG-EXIF") for k in keys):
+                # EXIF only in an ImageMagick "Raw profile" text chunk: ExifTool would add a
+                # second, nearly empty eXIf block that newer readers prefer, hiding the rest
+                photo.exif_writable = False
+                warnings.append("This PNG keeps its EXIF in an old ImageMagick text chunk, so "
+                                "the caption is written to XMP (and IPTC) only.")
+        if full and fmt.embedded and photo.stat.st_nlink > 1:
             warnings.append(
                 f"This file has {photo.stat.st_nlink} hard links; only this name will show the "
                 "new text (the other names keep the old file)."
@@ -466,7 +503,7 @@ class MetadataWriter:
         if st.st_size == 0:
             raise EmptyFileError("The file is empty (0 bytes); nothing was written.", path=path)
         identity = files.file_identity(path)
-        args: list[Any] = list(_DUMP_ARGS if full else _READ_ARGS)
+        args: list[Any] = [*(_DUMP_ARGS if full else _READ_ARGS), *_validate_args(kind)]
         if charset_iptc:
             args += ["-charset", f"iptc={charset_iptc}"]
         if not full:
@@ -584,7 +621,8 @@ class MetadataWriter:
         for path, insp, embedded in targets:
             present = frozenset(insp.values) if insp else frozenset()
             specs = F.fields_for(request.profile, embedded=embedded,
-                                 has_iim=bool(insp and insp.has_iim), present=present)
+                                 has_iim=bool(insp and insp.has_iim), present=present,
+                                 exif=insp is None or insp.exif_writable)
             ops.append(_TargetOp(path=path, inspection=insp, embedded=embedded, values={},
                                  provenance=None, changes=[], specs=specs))
 
@@ -609,19 +647,29 @@ class MetadataWriter:
                             warnings.append(f"{spec.name} also has other languages "
                                             f"({', '.join(langs)}); they stay as they are.")
             human = [
-                (op, spec, cur) for op, spec, cur, new, _w in slots
+                (spec.name, cur) for op, spec, cur, new, _w in slots
                 if cur is not None and cur != new
                 and not F.is_placeholder(cur, make=make, model=model)
                 and not _by_altlens(op.inspection.provenance if op.inspection else None,
                                     spec.name, cur)
             ]
-            if human and not request.overwrite:
-                for op, spec, cur in human:
+            # text in places AltLens reads but does not write (a FotoStation trailer, ...)
+            elsewhere = [
+                (name, cur) for op in ops if op.inspection is not None
+                for name, cur in op.inspection.values.items()
+                if F.READ_ONLY_SOURCES.get(name) == role and cur != text
+                and not F.is_placeholder(cur, make=make, model=model)
+                and not _by_altlens(op.inspection.provenance, name, cur)
+            ]
+            if (human or elsewhere) and not request.overwrite:
+                for name, cur in human + elsewhere:
                     skipped.append(SkippedField(
-                        role, spec.name,
+                        role, name,
                         "holds text that AltLens did not write; it is kept (choose overwrite "
                         "to replace it)", cur))
                 continue
+            for name, _cur in elsewhere:
+                warnings.append(f"{name} keeps its own text: AltLens does not write there.")
             for op, spec, cur, new, warn in slots:
                 if cur == new:
                     skipped.append(SkippedField(role, spec.name, "already holds this text", cur))
@@ -848,8 +896,11 @@ class MetadataWriter:
             except PermissionError as exc:
                 raise FileReadOnlyError("The folder is not writable.", path=op.path) from exc
             source = alias
+        ext = op.path.suffix.lower()
+        suffix = op.path.suffix if ext in _TEMP_EXTENSIONS and (
+            not op.embedded or subject.format.extension_matches) else ""
         try:
-            tmp = files.temp_path(op.path)
+            tmp = files.temp_path(op.path, suffix)
             first = main_args + ([] if op.iim_convert else iim_args)
             try:
                 self._run_write(["-o", tmp, *first, source], tmp, op.path)
@@ -859,7 +910,7 @@ class MetadataWriter:
             if op.iim_convert:
                 # Legacy IIM: re-encode every record as UTF-8 on the copy just written (which
                 # ExifTool accepted without -m). -m here only keeps over-long legacy values.
-                tmp2 = files.temp_path(op.path)
+                tmp2 = files.temp_path(op.path, suffix)
                 try:
                     self._run_write(["-m", "-o", tmp2, "-tagsFromFile", "@", "-IPTC:all",
                                      *iim_args, tmp], tmp2, op.path)
@@ -893,7 +944,8 @@ class MetadataWriter:
 
     def _verify(self, op: _TargetOp, tmp: Path, subject: _Subject) -> None:
         """Read the new copy back and compare it with the original; raise on any surprise."""
-        pairs, _ = self._et.execute_json([*_DUMP_ARGS, tmp])
+        kind = subject.format.kind if op.embedded else "xmp"
+        pairs, _ = self._et.execute_json([*_DUMP_ARGS, *_validate_args(kind), tmp])
         after = _Dump(pairs[0] if pairs else [])
         problems: list[str] = []
         if after.errors:
@@ -901,8 +953,8 @@ class MetadataWriter:
         before = op.inspection.dump if op.inspection else _Dump([])
         if op.iim_baseline_utf8 and op.inspection is not None:
             # compare legacy IIM values as the UTF-8 they really are
-            pairs0, _ = self._et.execute_json([*_DUMP_ARGS, "-charset", "iptc=UTF8",
-                                               op.inspection.path])
+            pairs0, _ = self._et.execute_json([*_DUMP_ARGS, *_validate_args(kind), "-charset",
+                                               "iptc=UTF8", op.inspection.path])
             before = _Dump(pairs0[0] if pairs0 else [])
         new_warnings = Counter(after.warnings) - Counter(before.warnings)
         for w in new_warnings:
@@ -925,16 +977,15 @@ class MetadataWriter:
         iim_touched = any(F.FIELDS_BY_NAME[n].kind == F.IIM for n in op.values)
 
         def skip(f0: str, f1: str, tag: str, value: Any) -> bool:
-            if f1 == "XMP-altlens" or (f1, tag) in (("XMP-x", "XMPToolkit"),
-                                                   ("XMP-xmpNote", "HasExtendedXMP")):
+            if f1 == "XMP-altlens" or (f1, tag) in _BOOKKEEPING:
                 return True
             for w0, w1, wtag in written:
                 if tag == wtag and (f1 == w1 or (w0 == "IPTC" and f0 == "IPTC")):
                     return True
             if iim_touched and (f1, tag) == ("Photoshop", "IPTCDigest"):
                 return True
-            if (op.iim_convert or op.iim_declare_utf8) and f0 == "IPTC" and tag in (
-                    "CodedCharacterSet", "EnvelopeRecordVersion"):
+            if (op.iim_convert or op.iim_declare_utf8) and f0 == "IPTC" and tag == (
+                    "CodedCharacterSet"):
                 return True
             if f0 in _OFFSET_FAMILY0 and (_OFFSET_TAG.search(tag) or tag in _QUICKTIME_LAYOUT):
                 return True
@@ -942,16 +993,21 @@ class MetadataWriter:
 
         c0, c1 = before.comparable(skip), after.comparable(skip)
         before_keys = {k for k, _ in c0}
-        for (key, value), _n in (c0 - c1).items():
+        lost = c0 - c1
+        lost_keys = {k for k, _ in lost}
+        had_ifd0 = before.has_family1("IFD0")
+        for (key, value), _n in lost.items():
             if key.startswith("XMP:") and value == '""':
                 continue  # an empty XMP list/struct, which ExifTool drops when rewriting
             problems.append(f"{key} lost or changed (was {value[:80]})")
         for (key, value), _n in (c1 - c0).items():
-            if key in before_keys:
+            if key in lost_keys:
                 continue  # reported above as changed
             f0, f1, tag = key.split(":", 2)
-            if f0 == "EXIF" and f1 == "IFD0" and tag in _EXIF_CREATED:
-                continue
+            if f0 == "EXIF" and f1 == "IFD0" and tag in _EXIF_CREATED and not had_ifd0:
+                continue  # mandatory tags of an EXIF block ExifTool created
+            if iim_touched and f0 == "IPTC" and tag in _IIM_CREATED and key not in before_keys:
+                continue  # record version numbers ExifTool adds to records it writes
             problems.append(f"{key} appeared ({value[:80]})")
         if op.embedded and subject.format.kind == "jpeg" and op.inspection is not None:
             o0 = files.jpeg_scan_offset(op.inspection.path)
@@ -970,7 +1026,7 @@ class MetadataWriter:
 
 # Tags read for a snapshot (read() without a full dump).
 _TARGETED_TAGS = [
-    "-File:FileType", "-IFD0:DNGVersion", "-IFD0:Make", "-IFD0:Model",
+    "-ExifTool:Warning", "-ExifTool:Error", "-File:FileType", "-IFD0:DNGVersion", "-IFD0:Make", "-IFD0:Model",
     "-IFD0:ImageDescription", "-IFD0:XPTitle", "-IFD0:XPComment",
     "-XMP-dc:Description", "-XMP-dc:Description-*", "-XMP-dc:Title", "-XMP-dc:Title-*",
     "-XMP-iptcCore:AltTextAccessibility", "-XMP-iptcCore:AltTextAccessibility-*",
@@ -996,6 +1052,7 @@ def _role_of(name: str) -> str | None:
 
 
 def _by_altlens(prov: Provenance | None, name: str, value: str) -> bool:
+    name = re.sub(r"^IPTC\d+:", "IPTC:", name)  # ExifTool writes every IIM block alike
     return prov is not None and prov.digest_for(name) == F.text_digest(value)
 
 
