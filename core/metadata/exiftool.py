@@ -2,10 +2,12 @@
 """One long-running ExifTool process (`exiftool -stay_open True -@ -`).
 
 Arguments go through ExifTool's argument-file protocol on stdin, one per line, never through
-a shell. Values that need it are sent as `#[CSTR]` lines (C escapes), so newlines, leading or
-trailing spaces and backslashes arrive exactly. Each command ends with `-execute<N>`; its
-stdout is read up to `{ready<N>}` and its stderr up to the same marker echoed with `-echo4`,
-so every command gets its own output and messages.
+a shell. Text values do not travel in arguments at all: `ValueFiles` writes each one to a
+private file and the argument is `-TAG<=FILE`, so every byte arrives as it was (argument
+lines lose leading spaces, and ExifTool 12.57's `#[CSTR]` lines put a backslash before `$`
+and `@`). Each command ends with `-execute<N>` (N partly random); its stdout is read up to
+`{ready<N>}` and its stderr up to the same marker echoed with `-echo4`, so every command gets
+its own output and messages.
 
 An `ExifTool` object is not shared between threads: the app's writer thread owns it (a lock
 still guards it, so a mistake costs waiting, not crossed output).
@@ -17,6 +19,7 @@ import hashlib
 import json
 import logging
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -210,31 +213,26 @@ class _Pipe:
                 self.cond.notify_all()
 
     def take_until(self, marker: bytes, deadline: float) -> bytes | None:
-        """Everything before `marker` (a whole line), removing both; None on timeout/EOF."""
+        """Everything before `marker`, removing both; None on timeout/EOF. The marker is the
+        last thing ExifTool prints for a command, and may follow output without a newline
+        (`-b` values), so it is looked for at the end of what has arrived."""
         with self.cond:
             while True:
-                idx = self._find_line(marker)
+                idx = self._find_tail(marker)
                 if idx >= 0:
                     out = bytes(self.buf[:idx])
-                    end = idx + len(marker)
-                    while end < len(self.buf) and self.buf[end] in b"\r\n":
-                        end += 1
-                    del self.buf[:end]
+                    del self.buf[:]
                     return out
                 remaining = deadline - time.monotonic()
                 if self.closed or remaining <= 0:
                     return None
                 self.cond.wait(min(remaining, 1.0))
 
-    def _find_line(self, marker: bytes) -> int:
-        start = 0
-        while True:
-            idx = self.buf.find(marker, start)
-            if idx < 0:
-                return -1
-            if idx == 0 or self.buf[idx - 1] in b"\r\n":
-                return idx
-            start = idx + 1
+    def _find_tail(self, marker: bytes) -> int:
+        tail = bytes(self.buf[-(len(marker) + 2):]).rstrip(b"\r\n")
+        if not tail.endswith(marker) or not self.buf.rstrip(b"\r\n").endswith(marker):
+            return -1
+        return len(self.buf.rstrip(b"\r\n")) - len(marker)
 
     def drain(self) -> bytes:
         with self.cond:
@@ -244,6 +242,40 @@ class _Pipe:
 
     def join(self, timeout: float) -> None:
         self._thread.join(timeout)
+
+
+class ValueFiles:
+    """Text values handed to ExifTool as files (`-TAG<=FILE`): exact bytes, no escaping.
+    Lives in a private temporary folder; `close()` removes it."""
+
+    def __init__(self) -> None:
+        self._dir: Path | None = None
+        self._n = 0
+
+    def assign(self, tag: str, value: str) -> str:
+        if self._dir is None:
+            self._dir = Path(tempfile.mkdtemp(prefix="altlens-values-"))
+        self._n += 1
+        path = self._dir / f"v{self._n}.txt"
+        path.write_bytes(value.encode("utf-8"))
+        return f"-{tag}<={path}"
+
+    def clear(self) -> None:
+        if self._dir is not None:
+            for p in self._dir.iterdir():
+                p.unlink(missing_ok=True)
+        self._n = 0
+
+    def close(self) -> None:
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+    def __enter__(self) -> ValueFiles:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class ExifTool:
@@ -394,7 +426,8 @@ class ExifTool:
         assert self._proc is not None and self._proc.stdin is not None
         assert self._out is not None and self._err is not None
         self._seq += 1
-        seq = self._seq
+        # unpredictable, so text in a value can never pose as the end of the output
+        seq = self._seq * 1_000_000 + random.randrange(1_000_000)
         marker = f"{{ready{seq}}}".encode()
         payload = b"".join(
             (a if isinstance(a, bytes) else encode_arg(a)) + b"\n" for a in args

@@ -192,7 +192,8 @@ class MetadataSnapshot:
 class WriteRequest:
     """What a person approved for one photo. `description=None` means the alt text is also
     written as the caption (most readers show only the caption fields). With `overwrite=False`
-    only empty fields, camera junk and text AltLens itself wrote are replaced."""
+    only empty fields, camera junk and text AltLens itself wrote are replaced. Line breaks are
+    stored as LF (XMP is XML, which reads CR and CRLF back as LF)."""
 
     path: Path
     alt_text: str
@@ -221,6 +222,9 @@ class WriteRequest:
                 raise ValueError(f"{name} must be non-empty text")
             if _BAD_CONTROL.search(value):
                 raise ValueError(f"{name} contains control characters that XMP cannot store")
+            if "\r" in value:
+                # XML turns CR and CRLF into LF when it is read, so store what will read back
+                object.__setattr__(self, name, value.replace("\r\n", "\n").replace("\r", "\n"))
 
     def text_for(self, role: str) -> str | None:
         if role == DESCRIPTION and self.description is None:

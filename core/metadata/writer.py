@@ -55,7 +55,7 @@ from core.metadata.errors import (
     UndoRefusedError,
     WriteVerificationError,
 )
-from core.metadata.exiftool import ExifTool
+from core.metadata.exiftool import ExifTool, ValueFiles
 from core.metadata.formats import classify, sniff
 from core.metadata.journal import WriteJournal
 from core.metadata.types import (
@@ -103,6 +103,8 @@ _QUICKTIME_LAYOUT = {"MediaDataSize", "MediaDataOffset"}
 # blob (it holds the metadata items too; pixels are checked separately).
 _BOOKKEEPING = {("XMP-x", "XMPToolkit"), ("XMP-xmpNote", "HasExtendedXMP"),
                 ("RIFF", "WebP_Flags"), ("QuickTime", "MediaData")}
+# The VP8X header ExifTool adds to a simple WebP when it gains EXIF/XMP chunks.
+_WEBP_CREATED = {"ImageWidth", "ImageHeight", "WebP_Flags"}
 # ExifTool adds these mandatory IFD0 tags when it creates an EXIF block.
 _EXIF_CREATED = {"XResolution", "YResolution", "ResolutionUnit", "YCbCrPositioning"}
 _IIM_CREATED = {"EnvelopeRecordVersion", "ApplicationRecordVersion"}
@@ -533,16 +535,14 @@ class MetadataWriter:
 
     def _exact_text(self, path: Path, name: str, value: Any) -> str:
         """JSON output loses two things: the case of text "True"/"false" (it becomes a JSON
-        boolean) and bytes that are not UTF-8 (base64). Ask ExifTool for the raw value then."""
+        boolean) and bytes that are not UTF-8 (shown as "base64:...", which text could also
+        start with). Ask ExifTool for the raw value then."""
         if isinstance(value, list):
             return ", ".join(str(v) for v in value)
         if isinstance(value, str) and not value.startswith("base64:"):
             return value
-        if isinstance(value, str):  # base64: bytes that are not UTF-8
-            raw = base64.b64decode(value[7:])
-        else:
-            res = self._et.execute(["-b", f"-{name}", path])
-            raw = res.stdout
+        res = self._et.execute(["-b", f"-{name}", path])
+        raw = res.stdout
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -679,6 +679,11 @@ class MetadataWriter:
                 op.values[spec.name] = new
                 op.changes.append(FieldChange(spec.name, cur, new, op.path, role))
 
+        xmp_bytes = sum(len(c.new.encode()) for op in ops for c in op.changes
+                        if c.new and F.FIELDS_BY_NAME[c.field].kind == F.XMP_LANG)
+        if subject.format.kind == "jpeg" and subject.format.embedded and xmp_bytes > 50_000:
+            warnings.append("The text is so long that JPEG's XMP has to be split (Extended "
+                            "XMP); some programs, e.g. those built on Exiv2, will not show it.")
         for op in ops:
             if not op.changes:
                 continue
@@ -853,14 +858,17 @@ class MetadataWriter:
             raise FileChangedError("The file changed while the caption was being written; "
                                    "nothing was written.", path=op.path)
 
-    def _assignments(self, op: _TargetOp, *, iim: bool) -> list[str]:
+    def _assignments(self, op: _TargetOp, values: ValueFiles, *, iim: bool) -> list[str]:
         """ExifTool assignments for this op; `iim` selects the IIM ones or all others."""
         args: list[str] = []
         for name, value in op.values.items():
             spec = F.FIELDS_BY_NAME[name]
             if (spec.kind == F.IIM) != iim:
                 continue
-            args.append(f"-{spec.write_name}={value if value is not None else ''}")
+            if value is None:
+                args.append(f"-{spec.write_name}=")
+            else:
+                args.append(values.assign(spec.write_name, value))
         if iim:
             if op.iim_convert or op.iim_declare_utf8:
                 args.append("-IPTC:CodedCharacterSet=UTF8")
@@ -873,15 +881,19 @@ class MetadataWriter:
                 if value is None or value == []:
                     args.append(f"-XMP-altlens:{tag}=")
                 elif isinstance(value, list):
-                    args += [f"-XMP-altlens:{tag}={v}" for v in value]
+                    args += [values.assign(f"XMP-altlens:{tag}", str(v)) for v in value]
                 else:
-                    args.append(f"-XMP-altlens:{tag}={value}")
+                    args.append(values.assign(f"XMP-altlens:{tag}", str(value)))
         return args
 
     def _produce(self, subject: _Subject, op: _TargetOp) -> Path:
         """ExifTool writes the new version of op.path into a temp file beside it."""
-        main_args = self._assignments(op, iim=False)
-        iim_args = self._assignments(op, iim=True)
+        with ValueFiles() as values:
+            return self._produce_with(subject, op, values)
+
+    def _produce_with(self, subject: _Subject, op: _TargetOp, values: ValueFiles) -> Path:
+        main_args = self._assignments(op, values, iim=False)
+        iim_args = self._assignments(op, values, iim=True)
         if op.inspection is None:  # a new sidecar: ExifTool creates it from the assignments
             tmp = files.temp_path(op.path, ".xmp")
             self._run_write(["-o", tmp, *main_args], tmp, op.path)
@@ -1008,6 +1020,8 @@ class MetadataWriter:
                 continue  # mandatory tags of an EXIF block ExifTool created
             if iim_touched and f0 == "IPTC" and tag in _IIM_CREATED and key not in before_keys:
                 continue  # record version numbers ExifTool adds to records it writes
+            if f0 == "RIFF" and tag in _WEBP_CREATED and not before.has("RIFF", "WebP_Flags"):
+                continue
             problems.append(f"{key} appeared ({value[:80]})")
         if op.embedded and subject.format.kind == "jpeg" and op.inspection is not None:
             o0 = files.jpeg_scan_offset(op.inspection.path)
