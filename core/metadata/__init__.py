@@ -13,8 +13,8 @@ long_description   XMP Iptc4xmpCore:ExtDescrAccessibility (x-default)
 title              XMP dc:title (x-default), IIM 2:05 ObjectName (where IIM exists)
 windows            EXIF XPTitle (= caption, as Explorer's "Title") and XPComment (= alt text);
                    also kept in step under "standard" when the file already has them
-provenance         XMP-altlens (https://altlens.app/ns/1.0/): MachineSuggested, Model,
-                   Reviewed, Edited, WrittenAt, Software, Fields, TextDigests
+provenance         XMP-altlens (https://altlens.app/ns/1.0/): MachineSuggested, CaptionModel,
+                   Reviewed, Edited, WrittenAt, AltLensVersion, Fields, TextDigests
 =================  ====================================================================
 
 Formats (by content): JPEG/MPO, PNG, TIFF, DNG, WebP, HEIC/HEIF, AVIF are written inside

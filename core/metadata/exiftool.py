@@ -56,11 +56,11 @@ CONFIG_TEXT = """\
     NAMESPACE => { 'altlens' => 'https://altlens.app/ns/1.0/' },
     WRITABLE  => 'string',
     MachineSuggested => { Writable => 'boolean' },
-    Model       => { },
+    CaptionModel => { },
     Reviewed    => { Writable => 'boolean' },
     Edited      => { Writable => 'boolean' },
     WrittenAt   => { Writable => 'date', Groups => { 2 => 'Time' } },
-    Software    => { },
+    AltLensVersion => { },
     Fields      => { List => 'Bag' },
     TextDigests => { List => 'Bag' },
 );

@@ -83,8 +83,8 @@ READ_ORDER = {
             "IPTC2:ObjectName"),
 }
 
-PROVENANCE_TAGS = ("MachineSuggested", "Model", "Reviewed", "Edited", "WrittenAt", "Software",
-                   "Fields", "TextDigests")
+PROVENANCE_TAGS = ("MachineSuggested", "CaptionModel", "Reviewed", "Edited", "WrittenAt",
+                   "AltLensVersion", "Fields", "TextDigests")
 
 
 def fields_for(profile: Profile, *, embedded: bool, has_iim: bool,

@@ -662,11 +662,18 @@ class MetadataWriter:
                 and not _by_altlens(op.inspection.provenance, name, cur)
             ]
             if (human or elsewhere) and not request.overwrite:
+                conflicting = {name for name, _ in human + elsewhere}
                 for name, cur in human + elsewhere:
                     skipped.append(SkippedField(
                         role, name,
                         "holds text that AltLens did not write; it is kept (choose overwrite "
                         "to replace it)", cur))
+                first = sorted(conflicting)[0]
+                for _op, spec, cur, _new, _w in slots:
+                    if spec.name not in conflicting:
+                        skipped.append(SkippedField(
+                            role, spec.name,
+                            f"not filled, so it cannot disagree with the text in {first}", cur))
                 continue
             for name, _cur in elsewhere:
                 warnings.append(f"{name} keeps its own text: AltLens does not write there.")
@@ -736,12 +743,12 @@ class MetadataWriter:
         now = datetime.now().astimezone()
         return {
             "MachineSuggested": "True" if request.model else "False",
-            "Model": request.model,
+            "CaptionModel": request.model,
             "Reviewed": "True" if request.reviewed else "False",
             "Edited": "True" if request.edited else "False",
             "WrittenAt": now.strftime("%Y:%m:%d %H:%M:%S.") + f"{now.microsecond // 1000:03d}"
             + now.strftime("%z")[:3] + ":" + now.strftime("%z")[3:],
-            "Software": f"AltLens {__version__}",
+            "AltLensVersion": __version__,
             "Fields": sorted(digests),
             "TextDigests": [f"{k}={v}" for k, v in sorted(digests.items())],
         }
@@ -914,6 +921,9 @@ class MetadataWriter:
         try:
             tmp = files.temp_path(op.path, suffix)
             first = main_args + ([] if op.iim_convert else iim_args)
+            if op.iim_baseline_utf8:
+                # the legacy bytes are UTF-8 already: declare it, do not convert them
+                first = ["-charset", "iptc=UTF8", *first]
             try:
                 self._run_write(["-o", tmp, *first, source], tmp, op.path)
             except BaseException:
@@ -1106,11 +1116,11 @@ def _parse_provenance(dump: _Dump, source: Path) -> Provenance | None:
             digests.append((name, digest))
     return Provenance(
         machine_suggested=flag("MachineSuggested"),
-        model=_str_or_none(vals.get("Model")),
+        model=_str_or_none(vals.get("CaptionModel")),
         reviewed=flag("Reviewed"),
         edited=flag("Edited"),
         written_at=_str_or_none(vals.get("WrittenAt")),
-        software=_str_or_none(vals.get("Software")),
+        software=_str_or_none(vals.get("AltLensVersion")),
         fields=tuple(str(f) for f in vals.get("Fields", [])),
         digests=tuple(digests),
         source=source,

@@ -216,7 +216,7 @@ def exiv2_fields(path: Path) -> dict[str, str] | None:
             out[key] = it.toString()
     xmp = image.xmpData()
     for key in ("Xmp.dc.description", "Xmp.iptc.AltTextAccessibility",
-                "Xmp.iptc.ExtDescrAccessibility", "Xmp.dc.title", "Xmp.altlens.Model"):
+                "Xmp.iptc.ExtDescrAccessibility", "Xmp.dc.title", "Xmp.altlens.CaptionModel"):
         it = xmp.findKey(exiv2.XmpKey(key))
         if it != xmp.end():
             value = it.value()

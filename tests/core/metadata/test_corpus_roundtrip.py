@@ -114,7 +114,7 @@ def test_roundtrip(src: Path, tmp_path: Path, mwriter: MetadataWriter, corpus: P
     before, after = cli_dumps(orig, work)
     assert value_of(after, "XMP-iptcCore:AltTextAccessibility") == ALT
     assert value_of(after, "XMP-dc:Description") == DESC
-    assert value_of(after, "XMP-altlens:Model") == "test/model"
+    assert value_of(after, "XMP-altlens:CaptionModel") == "test/model"
     if any(split_key(k)[:2] == ("IPTC", "IPTC") for k, _ in before):  # IIM in APP13 & co
         assert value_of(after, "IPTC:Caption-Abstract") == DESC
     png_legacy_exif = "This PNG keeps its EXIF in an old ImageMagick text chunk" in " ".join(
