@@ -86,12 +86,15 @@ def _print_snapshot(snap: Any) -> None:
         if value is None:
             print(f"  {label + ':':17} -")
         else:
-            where = value.field if value.source == snap.path else f"{value.field} in {value.source.name}"
+            where = value.field
+            if value.source != snap.path:
+                where += f" in {value.source.name}"
             print(f"  {label + ':':17} {_indent(value.value)}  [{where}]")
     prov = snap.provenance
     if prov is not None:
         origin = f"suggested by {prov.model}" if prov.machine_suggested else "written by a person"
-        flags = ", ".join(f for f, on in (("reviewed", prov.reviewed), ("edited", prov.edited)) if on)
+        flags = ", ".join(
+            f for f, on in (("reviewed", prov.reviewed), ("edited", prov.edited)) if on)
         print(f"  {'AltLens:':17} {origin}" + (f", {flags}" if flags else "")
               + (f", {prov.written_at}" if prov.written_at else ""))
     for warning in snap.warnings:

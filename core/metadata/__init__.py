@@ -38,6 +38,21 @@ Who uses what:
   file-truncated, corrupt-file, file-changed, file-readonly, write-verification-failed,
   undo-refused, nothing-to-undo, journal-error.
 
+Usage (in the writer thread; the GUI hands over frozen WriteRequests)::
+
+    with MetadataWriter() as writer:
+        snap = writer.read(path)                      # what the file holds now
+        request = WriteRequest(path, alt_text=text, model="org/model", edited=False,
+                               expected_identity=snap.identity)
+        plan = writer.preview(request)                # [(field, old, new)], skipped, warnings
+        result = writer.write(request)                # verified, atomic, journaled
+        writer.undo(path)                             # back to the values before
+
+Behaviour worth knowing: symlinks are followed (the photo is written, the link stays);
+a file with several hard links gets a warning (only this name sees the new file); xattrs
+are copied on Linux (not on macOS/Windows); embedded writes keep the photo's mtime unless
+``keep_mtime=False``, sidecar writes never do (so darktable/digiKam notice the change).
+
 Nothing here imports Qt, torch or third-party packages; importing works without ExifTool
 (ExifToolMissingError is raised on first use, with install instructions).
 """

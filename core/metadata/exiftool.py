@@ -84,7 +84,7 @@ def find_exiftool() -> str | None:
         "/usr/bin/vendor_perl/exiftool",  # Arch Linux
     ]
     if sys.platform == "win32":
-        for base in (os.environ.get("ProgramFiles"), os.environ.get("LOCALAPPDATA")):
+        for base in (os.environ.get("PROGRAMFILES"), os.environ.get("LOCALAPPDATA")):
             if base:
                 candidates += [
                     str(Path(base) / "ExifTool" / "ExifTool.exe"),
@@ -114,9 +114,10 @@ def config_file(directory: Path | None = None) -> Path:
             from core.paths import app_dirs
 
             dirs.append(app_dirs().cache / "exiftool")
-        except Exception:  # noqa: BLE001 - platformdirs trouble must not stop writing
+        except Exception:
             log.debug("no cache dir for the ExifTool config", exc_info=True)
-    dirs.append(Path(tempfile.gettempdir()) / f"altlens-{os.getuid() if hasattr(os, 'getuid') else 'user'}")
+    user = str(os.getuid()) if hasattr(os, "getuid") else "user"
+    dirs.append(Path(tempfile.gettempdir()) / f"altlens-{user}")
     for d in dirs:
         path = d / name
         try:
@@ -154,7 +155,8 @@ def encode_arg(arg: str | os.PathLike[str]) -> bytes:
     )
     if plain_ok:
         return arg.encode("utf-8", "surrogateescape")
-    escaped = arg.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    escaped = (arg.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+               .replace("\t", "\\t"))
     return b"#[CSTR]" + escaped.encode("utf-8", "surrogateescape")
 
 
@@ -443,7 +445,9 @@ class ExifTool:
             raise ExifToolError(f"ExifTool stopped unexpectedly: {exc} {err}".strip()) from exc
         out = self._out.take_until(marker, deadline)
         # -echo4 goes out after the command; allow a moment past stdout's marker for it
-        err = self._err.take_until(marker, max(deadline, time.monotonic() + 10)) if out is not None else None
+        err = None
+        if out is not None:
+            err = self._err.take_until(marker, max(deadline, time.monotonic() + 10))
         if out is None or err is None:
             stderr = self._err.drain().decode("utf-8", "replace")
             died = not self.running

@@ -97,15 +97,10 @@ def fields_for(profile: Profile, *, embedded: bool, has_iim: bool,
     for spec in ALL_FIELDS:
         if spec.kind == XMP_LANG:
             out.append(spec)
-        elif not embedded:
+        elif not embedded or (spec.kind in (EXIF, XP) and not exif):
             continue
-        elif spec.kind in (EXIF, XP) and not exif:
-            continue
-        elif spec.kind == EXIF:
-            out.append(spec)
-        elif spec.kind == IIM and has_iim:
-            out.append(spec)
-        elif spec.kind == XP and (profile is Profile.WINDOWS or spec.name in present):
+        elif (spec.kind == EXIF or (spec.kind == IIM and has_iim)
+              or (spec.kind == XP and (profile is Profile.WINDOWS or spec.name in present))):
             out.append(spec)
     return tuple(out)
 

@@ -11,6 +11,7 @@ A crash leaves at worst a hidden temp file (`.NAME.altlens-tmp-PID-XXXXXXXX`), w
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import logging
@@ -193,10 +194,8 @@ def copy_attributes(src_stat: os.stat_result, src: Path, dst: Path, *,
         try:
             os.chown(dst, src_stat.st_uid, src_stat.st_gid)
         except PermissionError:
-            try:
-                os.chown(dst, -1, src_stat.st_gid)
-            except PermissionError:
-                pass
+            with contextlib.suppress(PermissionError):
+                os.chown(dst, -1, src_stat.st_gid)  # keep at least the group
             if src_stat.st_uid != os.stat(dst).st_uid:
                 warnings.append("The file now belongs to you instead of its previous owner.")
     if hasattr(os, "listxattr"):

@@ -222,10 +222,7 @@ class WriteJournal:
             ok = True
             for target, after, _created in entry.targets:
                 current = identity_of(target)
-                if after is None:
-                    ok = ok and current is None
-                else:
-                    ok = ok and after.same_content(current)
+                ok = ok and (current is None if after is None else after.same_content(current))
             self.finish(entry.id, "done" if ok else "failed")
             settled += 1
             log.info("journal entry %s for %s settled as %s", entry.id, entry.path,

@@ -339,5 +339,6 @@ class JournalEntry:
     changes: tuple[FieldChange, ...] = ()
     undoes: int | None = None
     undone_by: int | None = None
-    targets: tuple[tuple[Path, FileIdentity | None, bool], ...] = field(default=())  # (file, after, created)
+    # (file written, its identity afterwards (None: deleted), whether this created it)
+    targets: tuple[tuple[Path, FileIdentity | None, bool], ...] = field(default=())
     backups: tuple[Path, ...] = ()

@@ -25,7 +25,6 @@ thread); calls from another thread raise RuntimeError.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import os
@@ -66,7 +65,6 @@ from core.metadata.types import (
     FormatInfo,
     JournalEntry,
     MetadataSnapshot,
-    Profile,
     Provenance,
     SkippedField,
     WritePlan,
@@ -144,10 +142,11 @@ class _Dump:
                 continue
             self.rows.append((*_split_key(key), value))
         self.by_name: dict[str, Any] = {}
-        for f0, f1, tag, value in self.rows:
+        for _f0, f1, tag, value in self.rows:
             self.by_name.setdefault(f"{f1}:{tag}", value)
-        self.warnings = [str(v) for f0, _f1, tag, v in self.rows if f0 == "ExifTool" and tag == "Warning"]
-        self.errors = [str(v) for f0, _f1, tag, v in self.rows if f0 == "ExifTool" and tag == "Error"]
+        own = [(tag, str(v)) for f0, _f1, tag, v in self.rows if f0 == "ExifTool"]
+        self.warnings = [v for tag, v in own if tag == "Warning"]
+        self.errors = [v for tag, v in own if tag == "Error"]
 
     def get(self, name: str) -> Any:
         return self.by_name.get(name)
@@ -356,13 +355,13 @@ class MetadataWriter:
     def history(self, path: str | os.PathLike[str]) -> list[JournalEntry]:
         """Journaled writes and undos of this photo, oldest first."""
         self._check_thread()
-        return self.journal.entries(Path(os.path.abspath(path)))
+        return self.journal.entries(_real(path))
 
     def undo(self, path: str | os.PathLike[str]) -> WriteResult:
         """Undo the latest not-yet-undone write of this photo, if every file it wrote is still
         exactly as AltLens left it (else UndoRefusedError; NothingToUndoError if none)."""
         self._check_thread()
-        photo = Path(os.path.abspath(path))
+        photo = _real(path)
         entries = self.journal.entries(photo)
         todo = next((e for e in reversed(entries) if e.kind == "write" and e.undone_by is None),
                     None)
@@ -418,7 +417,7 @@ class MetadataWriter:
     # -- inspection ------------------------------------------------------------------------
 
     def _inspect_for_write(self, path: Path, expected: FileIdentity | None) -> _Subject:
-        abspath = Path(os.path.abspath(path))
+        abspath = _real(path)
         self._touch_folder(abspath.parent)
         subject = self._inspect(abspath, full=True)
         if expected is not None and not expected.same_content(subject.photo.identity):
@@ -463,7 +462,7 @@ class MetadataWriter:
                                        path=path)
 
     def _inspect(self, path: Path, *, full: bool) -> _Subject:
-        path = Path(os.path.abspath(path))
+        path = _real(path)
         kind, label = sniff(path)
         photo = self._inspect_file(path, full=full and kind not in ("raw", "bmp", "gif"),
                                    kind=kind)
@@ -496,8 +495,7 @@ class MetadataWriter:
             )
         return _Subject(path=path, format=fmt, photo=photo, sidecars=sidecars, warnings=warnings)
 
-    def _inspect_file(self, path: Path, *, full: bool, kind: str | None = None,
-                      charset_iptc: str | None = None) -> _Inspection:
+    def _inspect_file(self, path: Path, *, full: bool, kind: str | None = None) -> _Inspection:
         try:
             st = os.stat(path)
         except FileNotFoundError as exc:
@@ -506,8 +504,6 @@ class MetadataWriter:
             raise EmptyFileError("The file is empty (0 bytes); nothing was written.", path=path)
         identity = files.file_identity(path)
         args: list[Any] = [*(_DUMP_ARGS if full else _READ_ARGS), *_validate_args(kind)]
-        if charset_iptc:
-            args += ["-charset", f"iptc={charset_iptc}"]
         if not full:
             args += _TARGETED_TAGS
         pairs, _res = self._et.execute_json([*args, path])
@@ -554,7 +550,7 @@ class MetadataWriter:
         found: list[FieldValue] = []
         make = _str_or_none(subject.photo.dump.get("IFD0:Make"))
         model = _str_or_none(subject.photo.dump.get("IFD0:Model"))
-        holders = list(subject.sidecars) + [subject.photo]  # sidecars win: readers prefer them
+        holders = [*subject.sidecars, subject.photo]  # sidecars win: readers prefer them
         provenance = next((h.provenance for h in holders if h.provenance), None)
         for holder in holders:
             for name, value in holder.values.items():
@@ -695,20 +691,19 @@ class MetadataWriter:
             if not op.changes:
                 continue
             insp = op.inspection
-            if insp is not None and insp.has_iim and any(
-                    F.FIELDS_BY_NAME[c.field].kind == F.IIM for c in op.changes):
-                if not insp.iim_utf8:
-                    legacy_utf8 = self._iim_is_utf8(insp)
-                    if legacy_utf8 is None:
-                        op.iim_declare_utf8 = True  # ASCII only: nothing to convert
-                    elif legacy_utf8:
-                        op.iim_declare_utf8 = op.iim_baseline_utf8 = True
-                    else:
-                        op.iim_convert = True
-                    op.changes.append(FieldChange(
-                        IIM_CHARSET_FIELD,
-                        _str_or_none(insp.dump.get("IPTC:CodedCharacterSet")), UTF8_ESCAPE,
-                        op.path, "iim-charset"))
+            iim_changes = any(F.FIELDS_BY_NAME[c.field].kind == F.IIM for c in op.changes)
+            if insp is not None and insp.has_iim and iim_changes and not insp.iim_utf8:
+                legacy_utf8 = self._iim_is_utf8(insp)
+                if legacy_utf8 is None:
+                    op.iim_declare_utf8 = True  # ASCII only: nothing to convert
+                elif legacy_utf8:
+                    op.iim_declare_utf8 = op.iim_baseline_utf8 = True
+                else:
+                    op.iim_convert = True
+                op.changes.append(FieldChange(
+                    IIM_CHARSET_FIELD,
+                    _str_or_none(insp.dump.get("IPTC:CodedCharacterSet")), UTF8_ESCAPE,
+                    op.path, "iim-charset"))
             op.old_provenance = _provenance_values(insp.dump) if insp else {}
             op.provenance = self._new_provenance(request, op)
         return ops, skipped, warnings
@@ -994,8 +989,8 @@ class MetadataWriter:
                 if _norm_prov(got.get(tag)) != _norm_prov(value):
                     problems.append(f"provenance {tag} reads back as {got.get(tag)!r}")
         # every other tag unchanged
-        written = {(F.FIELDS_BY_NAME[n].family0, F.FIELDS_BY_NAME[n].group1, F.FIELDS_BY_NAME[n].tag)
-                   for n in op.values}
+        specs = [F.FIELDS_BY_NAME[n] for n in op.values]
+        written = {(spec.family0, spec.group1, spec.tag) for spec in specs}
         iim_touched = any(F.FIELDS_BY_NAME[n].kind == F.IIM for n in op.values)
 
         def skip(f0: str, f1: str, tag: str, value: Any) -> bool:
@@ -1050,7 +1045,8 @@ class MetadataWriter:
 
 # Tags read for a snapshot (read() without a full dump).
 _TARGETED_TAGS = [
-    "-ExifTool:Warning", "-ExifTool:Error", "-File:FileType", "-IFD0:DNGVersion", "-IFD0:Make", "-IFD0:Model",
+    "-ExifTool:Warning", "-ExifTool:Error", "-File:FileType", "-IFD0:DNGVersion",
+    "-IFD0:Make", "-IFD0:Model",
     "-IFD0:ImageDescription", "-IFD0:XPTitle", "-IFD0:XPComment",
     "-XMP-dc:Description", "-XMP-dc:Description-*", "-XMP-dc:Title", "-XMP-dc:Title-*",
     "-XMP-iptcCore:AltTextAccessibility", "-XMP-iptcCore:AltTextAccessibility-*",
@@ -1058,6 +1054,12 @@ _TARGETED_TAGS = [
     "-XMP-photoshop:Headline", "-IPTC:Caption-Abstract", "-IPTC:ObjectName", "-IPTC:Headline",
     "-IPTC:CodedCharacterSet", "-Photoshop:IPTCDigest", "-XMP-altlens:all",
 ]
+
+
+def _real(path: str | os.PathLike[str]) -> Path:
+    """Absolute path with symlinks resolved: replacing a symlink by a file would cut it off
+    from the photo it points to, so the photo itself is written."""
+    return Path(os.path.realpath(os.path.abspath(path)))
 
 
 def _str_or_none(value: Any) -> str | None:

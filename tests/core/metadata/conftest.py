@@ -45,7 +45,7 @@ def copy_in(src: Path, folder: Path, name: str | None = None) -> Path:
 
 
 @pytest.fixture
-def data_copy(tmp_path: Path):  # noqa: ANN201 - a factory
+def data_copy(tmp_path: Path):
     """copy of a file from tests/data into a fresh folder."""
 
     def make(name: str, new_name: str | None = None) -> Path:

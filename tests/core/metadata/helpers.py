@@ -5,6 +5,7 @@ pixels, python-exiv2 (read-only) as a second reader, and a JPEG parser of their 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -60,7 +61,7 @@ def value_of(pairs: list[tuple[str, Any]], name: str) -> str | None:
     """Value of "Group1:Tag" in a cli_dumps() dump (first instance), as exact text."""
     want = tuple(name.split(":", 1))
     for key, value in pairs:
-        f0, f1, tag = split_key(key)
+        _f0, f1, tag = split_key(key)
         if (f1, tag) == want:
             if isinstance(value, str) and value.startswith("base64:"):
                 return base64.b64decode(value[7:]).decode("utf-8", "replace")
@@ -111,7 +112,7 @@ def compare(before: list[tuple[str, Any]], after: list[tuple[str, Any]],
         c: Counter[tuple[str, str]] = Counter()
         for k, v in pairs:
             if keep(k):
-                f0, f1, tag = split_key(k)
+                _f0, f1, tag = split_key(k)
                 c[(f"{f1}:{tag}", json.dumps(v, ensure_ascii=False, sort_keys=True))] += 1
         return c
 
@@ -121,10 +122,8 @@ def compare(before: list[tuple[str, Any]], after: list[tuple[str, Any]],
     fixed = Counter()
     for (k, v), n in c0.items():
         if k.startswith("IPTC") and v.startswith('"'):
-            try:
+            with contextlib.suppress(UnicodeError, ValueError):
                 v = json.dumps(json.loads(v).encode("cp1252").decode("utf-8"), ensure_ascii=False)
-            except (UnicodeError, ValueError):
-                pass
         fixed[(k, v)] += n
     if not (c0 - c1):
         fixed = c0
@@ -186,7 +185,7 @@ def pixel_digest(path: Path) -> str | None:
                 im.seek(n)
                 im.load()
                 h.update(im.mode.encode() + repr(im.size).encode() + im.tobytes())
-    except Exception:  # noqa: BLE001 - "cannot decode" is an answer here
+    except Exception:
         return None
     return h.hexdigest()
 
@@ -199,14 +198,12 @@ def exiv2_fields(path: Path) -> dict[str, str] | None:
     except ImportError:
         return None
     exiv2.LogMsg.setLevel(exiv2.LogMsg.Level.mute)
-    try:
+    with contextlib.suppress(Exception):  # already registered
         exiv2.XmpProperties.registerNs("https://altlens.app/ns/1.0/", "altlens")
-    except Exception:  # noqa: BLE001 - already registered
-        pass
     try:
         image = exiv2.ImageFactory.open(os.fspath(path))
         image.readMetadata()
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
     out: dict[str, str] = {}
     exif = image.exifData()

@@ -51,9 +51,10 @@ def test_messages_belong_to_their_command(tmp_path: Path) -> None:
 
 
 def test_missing_exiftool_is_a_clear_error(tmp_path: Path) -> None:
-    with MetadataWriter(exiftool=ExifTool(executable=tmp_path / "no-exiftool")) as w:
-        with pytest.raises(ExifToolMissingError) as info:
-            w.read(make_jpeg(tmp_path / "p.jpg"))
+    photo = make_jpeg(tmp_path / "p.jpg")
+    with (MetadataWriter(exiftool=ExifTool(executable=tmp_path / "no-exiftool")) as w,
+          pytest.raises(ExifToolMissingError) as info):
+        w.read(photo)
     assert info.value.code == "exiftool-missing"
     assert "apt install libimage-exiftool-perl" in install_hint("linux")
     assert "brew install exiftool" in install_hint("darwin")
@@ -82,7 +83,7 @@ def test_writer_is_confined_to_one_thread(tmp_path: Path, writer: MetadataWriter
     def other() -> None:
         try:
             writer.read(photo)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     t = threading.Thread(target=other)

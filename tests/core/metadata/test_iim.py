@@ -18,7 +18,7 @@ def _iim(photo: Path, tag: str) -> str | None:
     return cli_tag(photo, f"IPTC:{tag}")
 
 
-def test_legacy_block_gets_utf8_without_losing_values(data_copy, writer: MetadataWriter,  # noqa: ANN001
+def test_legacy_block_gets_utf8_without_losing_values(data_copy, writer: MetadataWriter,
                                                       tmp_path: Path) -> None:
     photo = data_copy("et_PhotoMechanic.jpg")
     orig = data_copy("et_PhotoMechanic.jpg", "orig.jpg")
@@ -34,7 +34,7 @@ def test_legacy_block_gets_utf8_without_losing_values(data_copy, writer: Metadat
     assert [w for w in w1 if w not in w0] == []
 
 
-def test_latin1_values_are_converted(data_copy, writer: MetadataWriter) -> None:  # noqa: ANN001
+def test_latin1_values_are_converted(data_copy, writer: MetadataWriter) -> None:
     photo = data_copy("et_PhotoMechanic.jpg")
     subprocess.run([EXIFTOOL, "-q", "-overwrite_original", "-charset", "iptc=Latin",
                     "-IPTC:By-line=Müller", "-IPTC:City=Zürich", str(photo)], check=True)
@@ -47,7 +47,7 @@ def test_latin1_values_are_converted(data_copy, writer: MetadataWriter) -> None:
     assert b"M\xc3\xbcller" in photo.read_bytes()
 
 
-def test_utf8_values_without_marker_are_not_double_encoded(data_copy,  # noqa: ANN001
+def test_utf8_values_without_marker_are_not_double_encoded(data_copy,
                                                            writer: MetadataWriter) -> None:
     photo = data_copy("et_PhotoMechanic.jpg")
     subprocess.run([EXIFTOOL, "-q", "-overwrite_original", "-charset", "iptc=UTF8",
@@ -58,7 +58,7 @@ def test_utf8_values_without_marker_are_not_double_encoded(data_copy,  # noqa: A
     assert photo.read_bytes().count(b"M\xc3\xbcller") == 1
 
 
-def test_iptc_digest_stays_current(data_copy, writer: MetadataWriter) -> None:  # noqa: ANN001
+def test_iptc_digest_stays_current(data_copy, writer: MetadataWriter) -> None:
     photo = data_copy("et_PhotoMechanic.jpg")
     subprocess.run([EXIFTOOL, "-q", "-overwrite_original", "-Photoshop:IPTCDigest=new",
                     str(photo)], check=True)

@@ -69,7 +69,7 @@ def test_read_only_file(tmp_path: Path, writer: MetadataWriter) -> None:
     _refused(writer, photo, "file-readonly")
 
 
-def test_read_only_sidecar(data_copy, writer: MetadataWriter) -> None:  # noqa: ANN001
+def test_read_only_sidecar(data_copy, writer: MetadataWriter) -> None:
     raw = data_copy("et_CanonRaw.cr2")
     writer.write(WriteRequest(raw, alt_text="first"))
     sidecar = raw.with_name(raw.name + ".xmp")
@@ -116,9 +116,8 @@ class _Meddler(MetadataWriter):
 
 def test_changed_during_the_write(tmp_path: Path) -> None:
     photo = make_jpeg(tmp_path / "p.jpg")
-    with _Meddler() as meddler:
-        with pytest.raises(MetadataError) as info:
-            meddler.write(WriteRequest(photo, alt_text="x"))
+    with _Meddler() as meddler, pytest.raises(MetadataError) as info:
+        meddler.write(WriteRequest(photo, alt_text="x"))
     assert info.value.code == "file-changed"
     assert photo.read_bytes().endswith(b"\0")  # the other program's change is still there
     assert sorted(p.name for p in photo.parent.iterdir()) == ["p.jpg"]
@@ -149,3 +148,13 @@ def test_error_shape(tmp_path: Path, writer: MetadataWriter) -> None:
         writer.read(photo)
     data = info.value.to_dict()
     assert data["code"] == "empty-file" and "empty.jpg" in data["message"]
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink") or os.name == "nt", reason="POSIX symlinks")
+def test_symlink_is_followed_not_replaced(tmp_path: Path, writer: MetadataWriter) -> None:
+    photo = make_jpeg(tmp_path / "real.jpg")
+    link = tmp_path / "link.jpg"
+    link.symlink_to(photo)
+    writer.write(WriteRequest(link, alt_text="through a link"))
+    assert link.is_symlink()
+    assert writer.read(photo).text("alt_text") == "through a link"

@@ -15,7 +15,7 @@ from tests.core.metadata.helpers import cli_dumps, cli_tag, compare, sha256
 
 @pytest.mark.parametrize("style,name", [(SidecarStyle.APPEND, "et_CanonRaw.cr2.xmp"),
                                         (SidecarStyle.REPLACE, "et_CanonRaw.xmp")])
-def test_new_sidecar_name(style: SidecarStyle, name: str, data_copy,  # noqa: ANN001
+def test_new_sidecar_name(style: SidecarStyle, name: str, data_copy,
                           writer: MetadataWriter) -> None:
     raw = data_copy("et_CanonRaw.cr2")
     before = sha256(raw)
@@ -24,7 +24,8 @@ def test_new_sidecar_name(style: SidecarStyle, name: str, data_copy,  # noqa: AN
     result = writer.write(WriteRequest(raw, alt_text="A camera on a table", sidecar_style=style))
     assert result.targets == (raw.with_name(name),)
     assert sha256(raw) == before
-    assert cli_tag(raw.with_name(name), "XMP-iptcCore:AltTextAccessibility") == "A camera on a table"
+    sidecar = raw.with_name(name)
+    assert cli_tag(sidecar, "XMP-iptcCore:AltTextAccessibility") == "A camera on a table"
     assert sorted(p.name for p in raw.parent.iterdir()) == sorted([raw.name, name])
     snap = writer.read(raw)
     assert snap.alt_text is not None and snap.alt_text.source == raw.with_name(name)

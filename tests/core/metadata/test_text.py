@@ -18,8 +18,10 @@ TEXTS = {
     "lines": "first line\nsecond line\r\nthird\rfourth\n\ttabbed\n",
     "spaces": "  leading and trailing spaces  ",
     "rtl": "\u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627 \u200fmixed LTR text\u200f",
-    "cjk": "\u732b\u304c\u5ea7\u3063\u3066\u3044\u308b\u3002\u4e00\u53ea\u732b\u3002\uace0\uc591\uc774",
-    "emoji": "\U0001f408\u200d\u2b1b cat, \U0001f469\U0001f3fd\u200d\U0001f52c, flags \U0001f1e9\U0001f1ea",
+    "cjk": "\u732b\u304c\u5ea7\u3063\u3066\u3044\u308b\u3002\u4e00\u53ea\u732b\u3002"
+    "\uace0\uc591\uc774",
+    "emoji": "\U0001f408\u200d\u2b1b cat, \U0001f469\U0001f3fd\u200d\U0001f52c, "
+    "flags \U0001f1e9\U0001f1ea",
     "combining": "e\u0301 n\u0303 \u0915\u094d\u0937",
     "json-ish": "True",
     "number": "1.50",
@@ -32,7 +34,7 @@ TEXTS = {
 
 
 @pytest.fixture(scope="module")
-def mwriter(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def mwriter(tmp_path_factory: pytest.TempPathFactory):
     from core.metadata.exiftool import ExifTool, config_file
 
     home = tmp_path_factory.mktemp("text-home")
@@ -82,7 +84,7 @@ def test_other_containers(kind: str, tmp_path: Path, mwriter: MetadataWriter) ->
         im.load()
 
 
-def test_iim_copy_is_cut_at_a_character_boundary(data_copy, mwriter: MetadataWriter) -> None:  # noqa: ANN001
+def test_iim_copy_is_cut_at_a_character_boundary(data_copy, mwriter: MetadataWriter) -> None:
     photo = data_copy("et_PhotoMechanic.jpg")
     text = "\u00e9" * 999 + "\U0001f600" + "tail"  # 1998 + 4 + 4 bytes
     result = mwriter.write(WriteRequest(photo, alt_text="alt", description=text,

@@ -24,7 +24,7 @@ def _values(photo: Path) -> dict[str, str | None]:
         "altlens": cli_tag(photo, "XMP-altlens:TextDigests")}
 
 
-def test_undo_restores_exactly(data_copy, writer: MetadataWriter) -> None:  # noqa: ANN001
+def test_undo_restores_exactly(data_copy, writer: MetadataWriter) -> None:
     photo = data_copy("et_PhotoMechanic.jpg")
     orig = data_copy("et_PhotoMechanic.jpg", "orig.jpg")
     cli_write(photo, "-IFD0:ImageDescription=SONY DSC  ", "-XPComment=old comment")
@@ -81,7 +81,7 @@ def test_undo_days_later_from_a_new_writer(tmp_path: Path) -> None:
     assert cli_tag(photo, "XMP-iptcCore:AltTextAccessibility") is None
 
 
-def test_undo_of_a_new_sidecar_removes_it(data_copy, writer: MetadataWriter) -> None:  # noqa: ANN001
+def test_undo_of_a_new_sidecar_removes_it(data_copy, writer: MetadataWriter) -> None:
     raw = data_copy("et_CanonRaw.cr2")
     before = sha256(raw)
     result = writer.write(WriteRequest(raw, alt_text="a camera"))
