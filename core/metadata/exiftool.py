@@ -440,9 +440,9 @@ class ExifTool:
             self._proc.stdin.write(payload)
             self._proc.stdin.flush()
         except (BrokenPipeError, OSError) as exc:
-            err = self._err.drain().decode("utf-8", "replace")
+            pending = self._err.drain().decode("utf-8", "replace")
             self._stop()
-            raise ExifToolError(f"ExifTool stopped unexpectedly: {exc} {err}".strip()) from exc
+            raise ExifToolError(f"ExifTool stopped unexpectedly: {exc} {pending}".strip()) from exc
         out = self._out.take_until(marker, deadline)
         # -echo4 goes out after the command; allow a moment past stdout's marker for it
         err = None

@@ -154,11 +154,12 @@ def file_identity(path: str | os.PathLike[str]) -> FileIdentity:
             digest = sha256_file(path)
             st2 = os.stat(path)
         except FileNotFoundError as exc:
-            raise FileMissingError("The file does not exist.", path=path) from exc
+            raise FileMissingError("The file does not exist.", path=os.fspath(path)) from exc
         if (st.st_size, st.st_mtime_ns, st.st_ino) == (st2.st_size, st2.st_mtime_ns, st2.st_ino):
             return FileIdentity(st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev, digest)
         time.sleep(0.05)
-    raise FileChangedError("The file keeps changing while it is being read.", path=path)
+    raise FileChangedError("The file keeps changing while it is being read.",
+                           path=os.fspath(path))
 
 
 def fsync_file(path: str | os.PathLike[str]) -> None:

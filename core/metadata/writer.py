@@ -602,14 +602,14 @@ class MetadataWriter:
         elif subject.sidecars:
             targets += [(s.path, s, False) for s in subject.sidecars]
         else:
-            new = files.sidecar_path(subject.path, request.sidecar_style)
-            targets.append((new, None, False))
-            creates.append(new)
+            sidecar = files.sidecar_path(subject.path, request.sidecar_style)
+            targets.append((sidecar, None, False))
+            creates.append(sidecar)
             others = [p for p in subject.path.parent.glob(f"{subject.path.stem}.*")
                       if p != subject.path and not p.name.lower().endswith(".xmp")]
             if request.sidecar_style.value == "replace" and others:
                 warnings.append(
-                    f"{new.name} may also be taken as the sidecar of {others[0].name}; the "
+                    f"{sidecar.name} may also be taken as the sidecar of {others[0].name}; the "
                     "'append' sidecar style avoids that."
                 )
 
@@ -665,22 +665,24 @@ class MetadataWriter:
                         "holds text that AltLens did not write; it is kept (choose overwrite "
                         "to replace it)", cur))
                 first = sorted(conflicting)[0]
-                for _op, spec, cur, _new, _w in slots:
+                for _op, spec, current, _new, _w in slots:
                     if spec.name not in conflicting:
                         skipped.append(SkippedField(
                             role, spec.name,
-                            f"not filled, so it cannot disagree with the text in {first}", cur))
+                            f"not filled, so it cannot disagree with the text in {first}",
+                            current))
                 continue
             for name, _cur in elsewhere:
                 warnings.append(f"{name} keeps its own text: AltLens does not write there.")
-            for op, spec, cur, new, warn in slots:
-                if cur == new:
-                    skipped.append(SkippedField(role, spec.name, "already holds this text", cur))
+            for op, spec, current, new_text, warn in slots:
+                if current == new_text:
+                    skipped.append(SkippedField(role, spec.name, "already holds this text",
+                                                current))
                     continue
                 if warn and warn not in warnings:
                     warnings.append(warn)
-                op.values[spec.name] = new
-                op.changes.append(FieldChange(spec.name, cur, new, op.path, role))
+                op.values[spec.name] = new_text
+                op.changes.append(FieldChange(spec.name, current, new_text, op.path, role))
 
         xmp_bytes = sum(len(c.new.encode()) for op in ops for c in op.changes
                         if c.new and F.FIELDS_BY_NAME[c.field].kind == F.XMP_LANG)
@@ -732,9 +734,9 @@ class MetadataWriter:
             for name, value in insp.values.items():
                 if name not in op.values and _by_altlens(insp.provenance, name, value):
                     digests[name] = F.text_digest(value)
-        for name, value in op.values.items():
-            if value is not None:
-                digests[name] = F.text_digest(value)
+        for name, new_value in op.values.items():
+            if new_value is not None:
+                digests[name] = F.text_digest(new_value)
         now = datetime.now().astimezone()
         return {
             "MachineSuggested": "True" if request.model else "False",
@@ -765,6 +767,7 @@ class MetadataWriter:
     def _apply(self, subject: _Subject, ops: list[_TargetOp], *, kind: str, keep_mtime: bool,
                backup: bool, info: dict[str, Any], warnings: list[str],
                skipped: list[SkippedField], undoes: int | None = None) -> WriteResult:
+        # (op, temp file or None for a deletion, identity of the temp, backup)
         staged: list[tuple[_TargetOp, Path | None, FileIdentity | None, Path | None]] = []
         warnings = list(warnings)
         try:
@@ -784,12 +787,13 @@ class MetadataWriter:
                 ident = files.file_identity(tmp)
                 staged[-1] = (op, tmp, ident, None)
             # last look: nobody changed the originals while we worked
-            for i, (op, tmp, ident, _b) in enumerate(staged):
-                self._check_unchanged(op)
-                if backup and op.inspection is not None:
+            for i, st in enumerate(staged):
+                self._check_unchanged(st[0])
+                if backup and st[0].inspection is not None:
                     prefix = datetime.now().strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
-                    b = files.backup_copy(op.path, self._backup_root() / prefix[:8], prefix)
-                    staged[i] = (op, tmp, ident, b)
+                    copy = files.backup_copy(st[0].path, self._backup_root() / prefix[:8],
+                                             prefix)
+                    staged[i] = (st[0], st[1], st[2], copy)
             changes = [c for op, *_ in staged for c in op.changes]
             for op, *_ in staged:
                 if op.provenance is not None or op.old_provenance:
@@ -800,33 +804,35 @@ class MetadataWriter:
                         op.path, "provenance"))
             op_id = self.journal.begin(
                 subject.path, kind, changes,
-                [(op.path, op.inspection is None,
-                  op.inspection.identity if op.inspection else None, ident, b)
-                 for op, _tmp, ident, b in staged],
+                [(st[0].path, st[0].inspection is None,
+                  st[0].inspection.identity if st[0].inspection else None, st[2], st[3])
+                 for st in staged],
                 request=info, undoes=undoes,
             )
         except BaseException:
-            for _op, tmp, _i, _b in staged:
-                if tmp is not None:
-                    files.release_temp(tmp)
+            for st in staged:
+                if st[1] is not None:
+                    files.release_temp(st[1])
             raise
         # the point of no return, one rename per file
         done = 0
         try:
-            for op, tmp, _ident, _b in staged:
-                if tmp is None:
-                    os.unlink(op.path)
+            for st in staged:
+                target, temp = st[0].path, st[1]
+                if temp is None:
+                    os.unlink(target)
                 else:
-                    files.replace(tmp, op.path)
-                    files.release_temp(tmp, remove=False)
-                files.fsync_dir(op.path.parent)
+                    files.replace(temp, target)
+                    files.release_temp(temp, remove=False)
+                files.fsync_dir(target.parent)
                 done += 1
         except BaseException:
-            for op, tmp, _ident, _b in staged[done:]:
-                if tmp is not None:
-                    files.release_temp(tmp)
-                self.journal.update_target(
-                    op_id, op.path, op.inspection.identity if op.inspection else None)
+            for st in staged[done:]:
+                if st[1] is not None:
+                    files.release_temp(st[1])
+                insp = st[0].inspection
+                self.journal.update_target(op_id, st[0].path,
+                                           insp.identity if insp else None)
             self.journal.finish(op_id, "done" if done else "failed")
             raise
         self.journal.finish(op_id, "done")

@@ -117,3 +117,17 @@ def test_crash_between_journal_and_rename_is_settled(tmp_path: Path) -> None:
         states = {e.id: e.state for e in w.journal.entries(photo, states=("done", "failed"))}
     assert states[op] == "failed"
     assert states[entry.id] == "done"
+
+
+def test_backup_and_mtime_options(tmp_path: Path, writer: MetadataWriter) -> None:
+    import os
+
+    photo = make_jpeg(tmp_path / "p.jpg")
+    os.utime(photo, ns=(10**18, 10**18))
+    original = photo.read_bytes()
+    result = writer.write(WriteRequest(photo, alt_text="with a backup", backup=True,
+                                       keep_mtime=False))
+    (copy,) = result.backups
+    assert copy.read_bytes() == original
+    assert copy.is_relative_to(app_dirs().data / "backups")
+    assert os.stat(photo).st_mtime_ns != 10**18  # the person asked for a fresh mtime
