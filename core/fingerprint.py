@@ -15,8 +15,9 @@ Three levels, from cheap to expensive:
      (maker trailers) are ignored. No decoding, so a 20 MP photo costs one read.
    - PNG: the critical chunks (IHDR, PLTE, IDAT, IEND) plus tRNS and the APNG animation chunks;
      text, eXIf, time and colour-profile chunks are ignored.
-   - WebP: the image and animation chunks (VP8, VP8L, ALPH, ANIM, ANMF) and the canvas size;
-     EXIF, XMP and ICCP chunks and VP8X's metadata flags are ignored.
+   - WebP: the image and animation chunks (VP8, VP8L, ALPH, ANIM, ANMF). The VP8X header is
+     ignored: tag editors add it to a simple WebP (with metadata flags) when they add EXIF/XMP,
+     and the pictures it describes are all in the chunks above.
    - Anything else (TIFF, HEIC/AVIF, GIF, BMP, camera RAW): a hash of the decoded, upright RGB
      pixels. Their containers move pixel data around when tags change, so there is no cheap
      stable byte range. This is the expensive case (a full decode per new or changed file).
@@ -268,12 +269,6 @@ def _webp_hash(data: mmap.mmap) -> tuple[str, str | None]:
         if ctype in _WEBP_KEEP:
             h.update(ctype)
             h.update(body)
-        elif ctype == b"VP8X":
-            # flags byte: keep only the animation and alpha bits; the EXIF/XMP/ICC bits flip
-            # when tags are added. Then 3 reserved bytes and the canvas size.
-            h.update(b"VP8X")
-            h.update(bytes([body[0] & 0x12]))
-            h.update(body[4:10])
         elif ctype == b"EXIF":
             exif = body[6:] if body.startswith(b"Exif\x00\x00") else body
             orientation = _orientation_of_exif(exif)

@@ -789,13 +789,15 @@ class Library:
     # -- the queue -------------------------------------------------------------------------------
 
     def _enqueue_rows(self, c: sqlite3.Connection, ids: Sequence[int], priority: int, now: float) -> None:
-        # Already queued: keep one entry, at the more urgent priority (duplicates merge).
+        # Already queued: keep one entry, at the more urgent priority (duplicates merge); one
+        # that moves up joins the end of its new priority's line.
         c.executemany(
-            "UPDATE images SET queue_priority = min(coalesce(queue_priority, ?), ?), "
-            "queued_at = coalesce(queued_at, ?), "
+            "UPDATE images SET "
+            "queued_at = CASE WHEN queue_priority IS NULL OR ? < queue_priority THEN ? ELSE queued_at END, "
+            "queue_priority = min(coalesce(queue_priority, ?), ?), "
             "status = CASE WHEN status IN ('new', 'suggested', 'error') THEN 'queued' ELSE status END, "
             "updated_at = ? WHERE id = ? AND missing_since IS NULL",
-            [(priority, priority, now, now, i) for i in ids],
+            [(priority, now, priority, priority, now, i) for i in ids],
         )
 
     def _dequeue_rows(self, c: sqlite3.Connection, ids: Sequence[int]) -> None:
