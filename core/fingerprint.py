@@ -193,7 +193,11 @@ def _jpeg_hash(data: mmap.mmap) -> tuple[str, str | None]:
             payload = data[pos + 4 : end]
             if marker == 0xE1 and payload.startswith(b"Exif\x00\x00"):
                 orientation = _orientation_of_exif(payload[6:])
-            elif marker == 0xE1 and payload.startswith(b"http://ns.adobe.com/xap/1.0/\x00") and caption is None:
+            elif (
+                marker == 0xE1
+                and payload.startswith(b"http://ns.adobe.com/xap/1.0/\x00")
+                and caption is None
+            ):
                 caption = xmp_description(payload)
             pos = end
             continue

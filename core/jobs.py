@@ -76,7 +76,9 @@ class JobQueue:
             self._version += 1
             self._cond.notify_all()
 
-    def get(self, max_items: int = 1, timeout: float | None = None, cancel: CancelToken | None = None) -> list[CaptionJob]:
+    def get(
+        self, max_items: int = 1, timeout: float | None = None, cancel: CancelToken | None = None
+    ) -> list[CaptionJob]:
         """Claim up to `max_items` jobs, waiting up to `timeout` seconds (None: until some
         arrive, the queue is closed or `cancel` is set). Returns [] on timeout, close or cancel."""
         deadline = None if timeout is None else time.monotonic() + timeout

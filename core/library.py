@@ -35,7 +35,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -47,7 +47,15 @@ from core.types import Candidate, CaptionJob, CaptionResult, ErrorInfo
 log = logging.getLogger(__name__)
 
 DB_NAME = "library.sqlite3"
-STATUSES: tuple[str, ...] = ("new", "queued", "suggested", "approved", "written", "rejected", "error")
+STATUSES: tuple[str, ...] = (
+    "new",
+    "queued",
+    "suggested",
+    "approved",
+    "written",
+    "rejected",
+    "error",
+)
 REVIEWED: frozenset[str] = frozenset(("approved", "written", "rejected"))
 #: Lower runs first: what a person dropped or selected goes before watched-folder work.
 PRIORITY_USER = 0
@@ -62,7 +70,7 @@ class LibraryVersionError(LibraryError):
     code = "library-version"
 
 
-class Change(str, Enum):
+class Change(StrEnum):
     """What `Library.observe` / `move` / `mark_missing` found."""
 
     NEW = "new"  # first time seen (queued when the caller asked for it)
@@ -302,7 +310,9 @@ class ImportReport:
     applied: list[Path] = field(default_factory=list)
     unchanged: int = 0
     unmatched: list[tuple[int, str]] = field(default_factory=list)  # (line, path)
-    conflicts: list[tuple[int, Path, str, str]] = field(default_factory=list)  # line, path, current, csv
+    conflicts: list[tuple[int, Path, str, str]] = field(
+        default_factory=list
+    )  # line, path, current, csv
     invalid: list[tuple[int, str]] = field(default_factory=list)  # (line, why)
 
     def summary(self) -> str:
@@ -382,12 +392,17 @@ class Library:
             _LIVE_OWNERS.add(self.owner)
         try:
             self._migrate()
-            self.has_fts = self._conn().execute(
-                "SELECT 1 FROM sqlite_master WHERE name = 'images_fts'"
-            ).fetchone() is not None
+            self.has_fts = (
+                self._conn()
+                .execute("SELECT 1 FROM sqlite_master WHERE name = 'images_fts'")
+                .fetchone()
+                is not None
+            )
             released = self.recover()
             if released:
-                log.info("requeued %d image(s) that were being captioned when AltLens stopped", released)
+                log.info(
+                    "requeued %d image(s) that were being captioned when AltLens stopped", released
+                )
         except BaseException:
             self.close()
             raise
@@ -400,11 +415,17 @@ class Library:
         c: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if c is None:
             try:
-                c = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+                c = sqlite3.connect(
+                    self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+                )
                 c.execute("PRAGMA busy_timeout = 30000")
                 mode = c.execute("PRAGMA journal_mode = WAL").fetchone()[0]
                 if mode.lower() != "wal":
-                    log.warning("%s: SQLite refused WAL mode (%s); concurrent use will be slower", self.path, mode)
+                    log.warning(
+                        "%s: SQLite refused WAL mode (%s); concurrent use will be slower",
+                        self.path,
+                        mode,
+                    )
                 # FULL: a committed approval survives power loss, not only a killed process.
                 c.execute("PRAGMA synchronous = FULL")
                 c.execute("PRAGMA foreign_keys = ON")
@@ -491,7 +512,10 @@ class Library:
 
     def _record(self, r: sqlite3.Row) -> ImageRecord:
         try:
-            cands = tuple(Candidate(str(d["text"]), float(d["score"])) for d in json.loads(r["candidates"] or "[]"))
+            cands = tuple(
+                Candidate(str(d["text"]), float(d["score"]))
+                for d in json.loads(r["candidates"] or "[]")
+            )
         except (ValueError, TypeError, KeyError):
             cands = ()
         return ImageRecord(
@@ -575,7 +599,9 @@ class Library:
             wanted = [status] if isinstance(status, str) else list(status)
             bad = [s for s in wanted if s not in (*STATUSES, "missing")]
             if bad:
-                raise UsageError(f"Unknown status {bad[0]!r}; use one of {', '.join((*STATUSES, 'missing'))}.")
+                raise UsageError(
+                    f"Unknown status {bad[0]!r}; use one of {', '.join((*STATUSES, 'missing'))}."
+                )
             parts = []
             real = [s for s in wanted if s != "missing"]
             if real:
@@ -603,10 +629,16 @@ class Library:
         """Images per status (present files only), plus "missing", "in_flight" and "total"."""
         c = self._conn()
         out = {s: 0 for s in STATUSES}
-        for r in c.execute("SELECT status, count(*) FROM images WHERE missing_since IS NULL GROUP BY status"):
+        for r in c.execute(
+            "SELECT status, count(*) FROM images WHERE missing_since IS NULL GROUP BY status"
+        ):
             out[r[0]] = r[1]
-        out["missing"] = c.execute("SELECT count(*) FROM images WHERE missing_since IS NOT NULL").fetchone()[0]
-        out["in_flight"] = c.execute("SELECT count(*) FROM images WHERE claim IS NOT NULL").fetchone()[0]
+        out["missing"] = c.execute(
+            "SELECT count(*) FROM images WHERE missing_since IS NOT NULL"
+        ).fetchone()[0]
+        out["in_flight"] = c.execute(
+            "SELECT count(*) FROM images WHERE claim IS NOT NULL"
+        ).fetchone()[0]
         out["total"] = sum(out[s] for s in STATUSES) + out["missing"]
         return out
 
@@ -637,9 +669,14 @@ class Library:
             return Change.IGNORED
         c = self._conn()
         row = c.execute(
-            "SELECT size, mtime_ns, inode FROM images WHERE path = ? AND missing_since IS NULL", (str(p),)
+            "SELECT size, mtime_ns, inode FROM images WHERE path = ? AND missing_since IS NULL",
+            (str(p),),
         ).fetchone()
-        if row is not None and (row["size"], row["mtime_ns"], row["inode"]) == (st.size, st.mtime_ns, st.inode):
+        if row is not None and (row["size"], row["mtime_ns"], row["inode"]) == (
+            st.size,
+            st.mtime_ns,
+            st.inode,
+        ):
             return Change.UNCHANGED
         if fp is None:
             try:
@@ -652,11 +689,23 @@ class Library:
         with self._write() as c:
             return self._apply_fingerprint(c, p, fp, enqueue)
 
-    def _apply_fingerprint(self, c: sqlite3.Connection, p: Path, fp: Fingerprint, enqueue: int | None) -> Change:
+    def _apply_fingerprint(
+        self, c: sqlite3.Connection, p: Path, fp: Fingerprint, enqueue: int | None
+    ) -> Change:
         now = time.time()
-        row = c.execute(f"SELECT {_COLUMNS} FROM images WHERE path = ? AND missing_since IS NULL", (str(p),)).fetchone()
+        row = c.execute(
+            f"SELECT {_COLUMNS} FROM images WHERE path = ? AND missing_since IS NULL", (str(p),)
+        ).fetchone()
         stat_cols = "size = ?, mtime_ns = ?, inode = ?, sha256 = ?, content_hash = ?, disk_caption = ?, updated_at = ?"
-        stat_args = [fp.size, fp.mtime_ns, fp.inode, fp.sha256, fp.content_hash, fp.disk_caption, now]
+        stat_args = [
+            fp.size,
+            fp.mtime_ns,
+            fp.inode,
+            fp.sha256,
+            fp.content_hash,
+            fp.disk_caption,
+            now,
+        ]
         if row is not None:
             if row["sha256"] == fp.sha256 or row["content_hash"] == fp.content_hash:
                 c.execute(f"UPDATE images SET {stat_cols} WHERE id = ?", [*stat_args, row["id"]])
@@ -685,14 +734,26 @@ class Library:
         c.execute(
             "INSERT INTO images (path, size, mtime_ns, inode, sha256, content_hash, disk_caption, "
             "status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'new', ?, ?)",
-            (str(p), fp.size, fp.mtime_ns, fp.inode, fp.sha256, fp.content_hash, fp.disk_caption, now, now),
+            (
+                str(p),
+                fp.size,
+                fp.mtime_ns,
+                fp.inode,
+                fp.sha256,
+                fp.content_hash,
+                fp.disk_caption,
+                now,
+                now,
+            ),
         )
         new_id = c.execute("SELECT last_insert_rowid()").fetchone()[0]
         if enqueue is not None:
             self._enqueue_rows(c, [new_id], enqueue, now)
         return Change.NEW
 
-    def _reset_for_new_pixels(self, c: sqlite3.Connection, image_id: int, status: str, enqueue: int | None, now: float) -> None:
+    def _reset_for_new_pixels(
+        self, c: sqlite3.Connection, image_id: int, status: str, enqueue: int | None, now: float
+    ) -> None:
         # The old suggestions describe another picture: drop them. Approved text is kept as the
         # draft the reviewer starts from (it is often still right after a crop), but the image
         # needs review again, so it is no longer "approved"/"written".
@@ -705,19 +766,35 @@ class Library:
         if enqueue is not None:
             self._enqueue_rows(c, [image_id], enqueue, now)
 
-    def move(self, src: str | os.PathLike[str], dest: str | os.PathLike[str], *, enqueue: int | None = PRIORITY_WATCH) -> Change:
+    def move(
+        self,
+        src: str | os.PathLike[str],
+        dest: str | os.PathLike[str],
+        *,
+        enqueue: int | None = PRIORITY_WATCH,
+    ) -> Change:
         """A file (or a folder, with everything in it) was renamed or moved from src to dest."""
         s, d = norm_path(src), norm_path(dest)
         if os.path.isdir(d):
             return self._move_tree(s, d, enqueue)
         with self._write() as c:
-            row = c.execute("SELECT id FROM images WHERE path = ? AND missing_since IS NULL", (str(s),)).fetchone()
+            row = c.execute(
+                "SELECT id FROM images WHERE path = ? AND missing_since IS NULL", (str(s),)
+            ).fetchone()
             if row is not None:
-                clash = c.execute("SELECT id FROM images WHERE path = ? AND missing_since IS NULL", (str(d),)).fetchone()
+                clash = c.execute(
+                    "SELECT id FROM images WHERE path = ? AND missing_since IS NULL", (str(d),)
+                ).fetchone()
                 if clash is not None:  # the move replaced another image: that picture is gone
-                    c.execute("UPDATE images SET missing_since = ?, updated_at = ? WHERE id = ?", (time.time(), time.time(), clash["id"]))
+                    c.execute(
+                        "UPDATE images SET missing_since = ?, updated_at = ? WHERE id = ?",
+                        (time.time(), time.time(), clash["id"]),
+                    )
                     self._dequeue_rows(c, [clash["id"]])
-                c.execute("UPDATE images SET path = ?, updated_at = ? WHERE id = ?", (str(d), time.time(), row["id"]))
+                c.execute(
+                    "UPDATE images SET path = ?, updated_at = ? WHERE id = ?",
+                    (str(d), time.time(), row["id"]),
+                )
         change = self.observe(d, enqueue=enqueue)  # checks the file is the one we knew
         return Change.MOVED if row is not None and change is Change.UNCHANGED else change
 
@@ -725,13 +802,17 @@ class Library:
         sp, dp = str(s).rstrip(os.sep) + os.sep, str(d).rstrip(os.sep) + os.sep
         with self._write() as c:
             rows = c.execute(
-                "SELECT id, path FROM images WHERE missing_since IS NULL AND substr(path, 1, ?) = ?", (len(sp), sp)
+                "SELECT id, path FROM images WHERE missing_since IS NULL AND substr(path, 1, ?) = ?",
+                (len(sp), sp),
             ).fetchall()
             now = time.time()
             for r in rows:
-                c.execute("UPDATE images SET path = ?, updated_at = ? WHERE id = ?", (dp + r["path"][len(sp):], now, r["id"]))
+                c.execute(
+                    "UPDATE images SET path = ?, updated_at = ? WHERE id = ?",
+                    (dp + r["path"][len(sp) :], now, r["id"]),
+                )
         for r in rows:
-            self.observe(dp + r["path"][len(sp):], enqueue=enqueue)
+            self.observe(dp + r["path"][len(sp) :], enqueue=enqueue)
         return Change.MOVED
 
     def mark_missing(self, path: str | os.PathLike[str]) -> Change:
@@ -747,12 +828,19 @@ class Library:
             if not gone:
                 return Change.UNCHANGED
             now = time.time()
-            c.executemany("UPDATE images SET missing_since = ?, updated_at = ? WHERE id = ?", [(now, now, i) for i in gone])
+            c.executemany(
+                "UPDATE images SET missing_since = ?, updated_at = ? WHERE id = ?",
+                [(now, now, i) for i in gone],
+            )
             self._dequeue_rows(c, gone)
         return Change.MISSING
 
     def scan_folder(
-        self, folder: str | os.PathLike[str], *, recursive: bool = True, enqueue: int | None = PRIORITY_WATCH,
+        self,
+        folder: str | os.PathLike[str],
+        *,
+        recursive: bool = True,
+        enqueue: int | None = PRIORITY_WATCH,
         cancel: Any = None,
     ) -> ScanReport:
         """Catch up with a folder: new, changed, moved and deleted images since last time.
@@ -776,10 +864,15 @@ class Library:
                 changes[ch.value] = changes.get(ch.value, 0) + 1
         # Known images under the folder that the walk did not find are gone.
         prefix = str(root).rstrip(os.sep) + os.sep
-        for r in self._conn().execute(
-            "SELECT path FROM images WHERE missing_since IS NULL AND substr(path, 1, ?) = ?", (len(prefix), prefix)
-        ).fetchall():
-            rel = r["path"][len(prefix):]
+        for r in (
+            self._conn()
+            .execute(
+                "SELECT path FROM images WHERE missing_since IS NULL AND substr(path, 1, ?) = ?",
+                (len(prefix), prefix),
+            )
+            .fetchall()
+        ):
+            rel = r["path"][len(prefix) :]
             if r["path"] in found or (not recursive and os.sep in rel):
                 continue
             if self.mark_missing(r["path"]) is Change.MISSING:
@@ -788,7 +881,9 @@ class Library:
 
     # -- the queue -------------------------------------------------------------------------------
 
-    def _enqueue_rows(self, c: sqlite3.Connection, ids: Sequence[int], priority: int, now: float) -> None:
+    def _enqueue_rows(
+        self, c: sqlite3.Connection, ids: Sequence[int], priority: int, now: float
+    ) -> None:
         # Already queued: keep one entry, at the more urgent priority (duplicates merge); one
         # that moves up joins the end of its new priority's line.
         c.executemany(
@@ -808,7 +903,9 @@ class Library:
             [(i,) for i in ids],
         )
 
-    def enqueue(self, paths: Iterable[str | os.PathLike[str]], priority: int = PRIORITY_USER) -> int:
+    def enqueue(
+        self, paths: Iterable[str | os.PathLike[str]], priority: int = PRIORITY_USER
+    ) -> int:
         """Queue images for (re)captioning; unknown files are added first. Reviewed images keep
         their status and approved text (only their suggestions are refreshed). Returns how many
         images are now queued by this call (a file that is gone or unreadable is skipped)."""
@@ -818,7 +915,9 @@ class Library:
             if self.observe(p, enqueue=priority) in (Change.MISSING, Change.IGNORED):
                 continue
             with self._write() as c:
-                r = c.execute("SELECT id FROM images WHERE path = ? AND missing_since IS NULL", (str(p),)).fetchone()
+                r = c.execute(
+                    "SELECT id FROM images WHERE path = ? AND missing_since IS NULL", (str(p),)
+                ).fetchone()
                 if r is None:
                     continue
                 self._enqueue_rows(c, [r["id"]], priority, time.time())
@@ -832,7 +931,9 @@ class Library:
             self._dequeue_rows(c, ids)
 
     def queue_length(self, *, include_in_flight: bool = True) -> int:
-        sql = "SELECT count(*) FROM images WHERE queue_priority IS NOT NULL AND missing_since IS NULL"
+        sql = (
+            "SELECT count(*) FROM images WHERE queue_priority IS NOT NULL AND missing_since IS NULL"
+        )
         if not include_in_flight:
             sql += " AND claim IS NULL"
         return int(self._conn().execute(sql).fetchone()[0])
@@ -852,10 +953,17 @@ class Library:
                 (limit,),
             ).fetchall()
             c.executemany(
-                "UPDATE images SET claim = ?, claimed_at = ? WHERE id = ?", [(token, now, r["id"]) for r in rows]
+                "UPDATE images SET claim = ?, claimed_at = ? WHERE id = ?",
+                [(token, now, r["id"]) for r in rows],
             )
         return [
-            CaptionJob(Path(r["path"]), r["queue_priority"], image_id=r["id"], token=token, sha256=r["sha256"])
+            CaptionJob(
+                Path(r["path"]),
+                r["queue_priority"],
+                image_id=r["id"],
+                token=token,
+                sha256=r["sha256"],
+            )
             for r in rows
         ]
 
@@ -882,10 +990,16 @@ class Library:
                 # Renamed or deleted while it was being captioned. If the watcher has already
                 # followed a rename, try again at the new path; otherwise it is gone.
                 if row["path"] != str(job.path) and os.path.exists(row["path"]):
-                    c.execute("UPDATE images SET claim = NULL, claimed_at = NULL WHERE id = ?", (row["id"],))
+                    c.execute(
+                        "UPDATE images SET claim = NULL, claimed_at = NULL WHERE id = ?",
+                        (row["id"],),
+                    )
                     return False
                 if not os.path.lexists(row["path"]):
-                    c.execute("UPDATE images SET missing_since = ?, updated_at = ? WHERE id = ?", (now, now, row["id"]))
+                    c.execute(
+                        "UPDATE images SET missing_since = ?, updated_at = ? WHERE id = ?",
+                        (now, now, row["id"]),
+                    )
                     self._dequeue_rows(c, [row["id"]])
                     return False
             reviewed = row["status"] in REVIEWED
@@ -897,11 +1011,17 @@ class Library:
                     "claimed_at = NULL, caption_runs = caption_runs + 1, updated_at = ? WHERE id = ?",
                     (
                         json.dumps([c_.to_dict() for c_ in result.candidates], ensure_ascii=False),
-                        result.model or None, now, new_status, now, row["id"],
+                        result.model or None,
+                        now,
+                        new_status,
+                        now,
+                        row["id"],
                     ),
                 )
             else:
-                err = result.error or ErrorInfo("empty-caption", "The model produced no text for this image.")
+                err = result.error or ErrorInfo(
+                    "empty-caption", "The model produced no text for this image."
+                )
                 c.execute(
                     "UPDATE images SET error_code = ?, error_message = ?, status = ?, queue_priority = NULL, "
                     "queued_at = NULL, claim = NULL, claimed_at = NULL, caption_runs = caption_runs + 1, "
@@ -914,7 +1034,9 @@ class Library:
         """Hand back to the queue the work whose process is gone. Runs on open."""
         released = 0
         with self._write() as c:
-            for r in c.execute("SELECT DISTINCT claim, min(claimed_at) AS t FROM images WHERE claim IS NOT NULL GROUP BY claim").fetchall():
+            for r in c.execute(
+                "SELECT DISTINCT claim, min(claimed_at) AS t FROM images WHERE claim IS NOT NULL GROUP BY claim"
+            ).fetchall():
                 host, _, rest = r["claim"].partition(":")
                 pid_s, _, inst = rest.partition(":")
                 owner = f"{host}:{pid_s}:{inst.split(':')[0]}"
@@ -929,14 +1051,19 @@ class Library:
                     alive = time.time() - (r["t"] or 0) < FOREIGN_CLAIM_TIMEOUT
                 if not alive:
                     released += c.execute(
-                        "UPDATE images SET claim = NULL, claimed_at = NULL WHERE claim = ?", (r["claim"],)
+                        "UPDATE images SET claim = NULL, claimed_at = NULL WHERE claim = ?",
+                        (r["claim"],),
                     ).rowcount
         return released
 
     # -- review ----------------------------------------------------------------------------------
 
     def approve(
-        self, key: str | int | os.PathLike[str], text: str, *, long_description: str | None = None,
+        self,
+        key: str | int | os.PathLike[str],
+        text: str,
+        *,
+        long_description: str | None = None,
         decorative: bool = False,
     ) -> ImageRecord:
         """A person approved `text` as the alt text (empty only when `decorative`). Committed
@@ -950,7 +1077,14 @@ class Library:
             c.execute(
                 "UPDATE images SET alt_text = ?, long_description = ?, decorative = ?, status = 'approved', "
                 "approved_at = ?, updated_at = ? WHERE id = ?",
-                (text, (long_description or "").strip() or None, int(decorative), now, now, r["id"]),
+                (
+                    text,
+                    (long_description or "").strip() or None,
+                    int(decorative),
+                    now,
+                    now,
+                    r["id"],
+                ),
             )
             if r["queue_priority"] is not None and r["status"] == "queued":
                 # Approved while still waiting for a suggestion: no need to caption it now.
@@ -964,7 +1098,9 @@ class Library:
             r = self._require(c, key)
             if r["status"] == "queued":
                 self._dequeue_rows(c, [r["id"]])
-            c.execute("UPDATE images SET status = 'rejected', updated_at = ? WHERE id = ?", (now, r["id"]))
+            c.execute(
+                "UPDATE images SET status = 'rejected', updated_at = ? WHERE id = ?", (now, r["id"])
+            )
             return self._record(self._require(c, r["id"]))
 
     def record_write(
@@ -989,7 +1125,19 @@ class Library:
             c.execute(
                 "INSERT INTO writes (image_id, path, at, old_text, new_text, old_long, new_long, size, "
                 "mtime_ns, inode, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (r["id"], str(p), now, r["written_text"], text, None, long_description, size, mtime_ns, inode, sha256),
+                (
+                    r["id"],
+                    str(p),
+                    now,
+                    r["written_text"],
+                    text,
+                    None,
+                    long_description,
+                    size,
+                    mtime_ns,
+                    inode,
+                    sha256,
+                ),
             )
             if inode is None:
                 try:
@@ -1002,7 +1150,20 @@ class Library:
                 "UPDATE images SET status = 'written', written_text = ?, written_at = ?, alt_text = ?, "
                 "long_description = coalesce(?, long_description), size = ?, mtime_ns = ?, inode = ?, sha256 = ?, "
                 "content_hash = ?, disk_caption = ?, updated_at = ? WHERE id = ?",
-                (text, now, text, long_description, size, mtime_ns, inode, sha256, old_content, text, now, r["id"]),
+                (
+                    text,
+                    now,
+                    text,
+                    long_description,
+                    size,
+                    mtime_ns,
+                    inode,
+                    sha256,
+                    old_content,
+                    text,
+                    now,
+                    r["id"],
+                ),
             )
             if r["queue_priority"] is not None and r["claim"] is None and r["status"] == "queued":
                 self._dequeue_rows(c, [r["id"]])
@@ -1012,7 +1173,10 @@ class Library:
         """The journal of AltLens's writes into this image, oldest first (for undo)."""
         c = self._conn()
         r = self._require(c, key)
-        return [dict(w) for w in c.execute("SELECT * FROM writes WHERE image_id = ? ORDER BY id", (r["id"],))]
+        return [
+            dict(w)
+            for w in c.execute("SELECT * FROM writes WHERE image_id = ? ORDER BY id", (r["id"],))
+        ]
 
     def forget(self, key: str | int | os.PathLike[str]) -> None:
         """Remove an image's row for good (a person asked to; never done automatically)."""
@@ -1023,7 +1187,9 @@ class Library:
 
     # -- watched folders ------------------------------------------------------------------------
 
-    def add_folder(self, path: str | os.PathLike[str], *, recursive: bool = True, poll: bool = False) -> WatchedFolder:
+    def add_folder(
+        self, path: str | os.PathLike[str], *, recursive: bool = True, poll: bool = False
+    ) -> WatchedFolder:
         """Watch a folder (or update its options). Its images are found by the next scan."""
         p = norm_path(path)
         if not p.is_dir():
@@ -1045,10 +1211,16 @@ class Library:
 
     def set_folder_paused(self, path: str | os.PathLike[str], paused: bool) -> None:
         with self._write() as c:
-            c.execute("UPDATE folders SET paused = ? WHERE path = ?", (int(paused), str(norm_path(path))))
+            c.execute(
+                "UPDATE folders SET paused = ? WHERE path = ?", (int(paused), str(norm_path(path)))
+            )
 
     def folder(self, path: str | os.PathLike[str]) -> WatchedFolder | None:
-        r = self._conn().execute("SELECT * FROM folders WHERE path = ?", (str(norm_path(path)),)).fetchone()
+        r = (
+            self._conn()
+            .execute("SELECT * FROM folders WHERE path = ?", (str(norm_path(path)),))
+            .fetchone()
+        )
         return _folder(r) if r is not None else None
 
     def folders(self) -> list[WatchedFolder]:
@@ -1056,7 +1228,9 @@ class Library:
 
     # -- search ----------------------------------------------------------------------------------
 
-    def search(self, text: str, *, limit: int = 200, include_missing: bool = False) -> list[ImageRecord]:
+    def search(
+        self, text: str, *, limit: int = 200, include_missing: bool = False
+    ) -> list[ImageRecord]:
         """Images whose suggestions, approved text, long description or on-disk caption contain
         every word of `text` (word prefixes match: "dog" finds "dogs"). Best matches first."""
         words = re.findall(r"\w+", text, flags=re.UNICODE)
@@ -1074,21 +1248,40 @@ class Library:
             ).fetchall()
         else:
             clauses = " AND ".join(f"{_search_expr('images')} LIKE ? ESCAPE '\\'" for _ in words)
-            args = ["%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" for w in words]
+            args = [
+                "%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                for w in words
+            ]
             rows = c.execute(
-                f"SELECT {cols} FROM images WHERE {clauses} {missing} ORDER BY images.path LIMIT ?", [*args, limit]
+                f"SELECT {cols} FROM images WHERE {clauses} {missing} ORDER BY images.path LIMIT ?",
+                [*args, limit],
             ).fetchall()
         return [self._record(r) for r in rows]
 
     # -- export / import -------------------------------------------------------------------------
 
     EXPORT_FIELDS: tuple[str, ...] = (
-        "path", "status", "caption", "alt_text", "long_description", "decorative", "score",
-        "candidates", "model", "disk_caption", "error_code", "error_message", "missing", "updated_at",
+        "path",
+        "status",
+        "caption",
+        "alt_text",
+        "long_description",
+        "decorative",
+        "score",
+        "candidates",
+        "model",
+        "disk_caption",
+        "error_code",
+        "error_message",
+        "missing",
+        "updated_at",
     )
 
     def export_records(
-        self, *, status: str | Iterable[str] | None = None, paths: Iterable[str | os.PathLike[str]] | None = None
+        self,
+        *,
+        status: str | Iterable[str] | None = None,
+        paths: Iterable[str | os.PathLike[str]] | None = None,
     ) -> list[ImageRecord]:
         return self.images(status=status, paths=paths)
 
@@ -1107,17 +1300,31 @@ class Library:
         w.writerow(self.EXPORT_FIELDS)
         for r in recs:
             d = r.to_dict()
-            w.writerow([
-                d["path"], d["status"], d["caption"] or "", d["alt_text"] or "", d["long_description"] or "",
-                "yes" if r.decorative else "", f"{r.score:.4f}" if r.score is not None else "",
-                json.dumps(d["candidates"], ensure_ascii=False), d["model"] or "", d["disk_caption"] or "",
-                r.error.code if r.error else "", r.error.message if r.error else "",
-                "yes" if r.missing else "", d["updated_at"] or "",
-            ])
+            w.writerow(
+                [
+                    d["path"],
+                    d["status"],
+                    d["caption"] or "",
+                    d["alt_text"] or "",
+                    d["long_description"] or "",
+                    "yes" if r.decorative else "",
+                    f"{r.score:.4f}" if r.score is not None else "",
+                    json.dumps(d["candidates"], ensure_ascii=False),
+                    d["model"] or "",
+                    d["disk_caption"] or "",
+                    r.error.code if r.error else "",
+                    r.error.message if r.error else "",
+                    "yes" if r.missing else "",
+                    d["updated_at"] or "",
+                ]
+            )
         return len(recs)
 
     def import_csv(
-        self, source: str | os.PathLike[str] | TextIO, *, overwrite: bool = False,
+        self,
+        source: str | os.PathLike[str] | TextIO,
+        *,
+        overwrite: bool = False,
         base_dir: str | os.PathLike[str] | None = None,
     ) -> ImportReport:
         """Apply edited captions from a CSV (as written by export_csv, or any CSV with `path`
@@ -1139,10 +1346,13 @@ class Library:
                 raise UsageError("The CSV file does not exist.", path=source) from None
             except UnicodeDecodeError as exc:
                 raise UsageError(
-                    f"The CSV file is not UTF-8 text ({exc.reason} at byte {exc.start}).", path=source,
+                    f"The CSV file is not UTF-8 text ({exc.reason} at byte {exc.start}).",
+                    path=source,
                     hint="Save it from your spreadsheet as 'CSV UTF-8'.",
                 ) from None
-        return self._import_rows(source, Path(base_dir) if base_dir is not None else Path.cwd(), overwrite)
+        return self._import_rows(
+            source, Path(base_dir) if base_dir is not None else Path.cwd(), overwrite
+        )
 
     def _import_rows(self, fh: TextIO, base: Path, overwrite: bool) -> ImportReport:
         report = ImportReport()
@@ -1150,7 +1360,9 @@ class Library:
         fields = [f.strip().lower() for f in (reader.fieldnames or [])]
         reader.fieldnames = fields
         if "path" not in fields or "caption" not in fields:
-            raise UsageError("The CSV needs a header row with at least the columns 'path' and 'caption'.")
+            raise UsageError(
+                "The CSV needs a header row with at least the columns 'path' and 'caption'."
+            )
         now = time.time()
         with self._write() as c:
             for row in reader:
@@ -1161,7 +1373,12 @@ class Library:
                     continue
                 text = (row.get("caption") or "").strip()
                 long_desc = (row.get("long_description") or "").strip() or None
-                decorative = (row.get("decorative") or "").strip().lower() in ("yes", "true", "1", "x")
+                decorative = (row.get("decorative") or "").strip().lower() in (
+                    "yes",
+                    "true",
+                    "1",
+                    "x",
+                )
                 wanted = (row.get("status") or "").strip().lower()
                 p = Path(raw_path) if os.path.isabs(raw_path) else base / raw_path
                 r = self._row(c, p)
@@ -1177,19 +1394,26 @@ class Library:
                     else:
                         if rec.queued and rec.status == "queued":
                             self._dequeue_rows(c, [rec.id])
-                        c.execute("UPDATE images SET status = 'rejected', updated_at = ? WHERE id = ?", (now, rec.id))
+                        c.execute(
+                            "UPDATE images SET status = 'rejected', updated_at = ? WHERE id = ?",
+                            (now, rec.id),
+                        )
                         report.applied.append(rec.path)
                     continue
                 if not text and not decorative:
                     if wanted == "approved":
-                        report.invalid.append((line, "approved with an empty caption (mark it decorative instead)"))
+                        report.invalid.append(
+                            (line, "approved with an empty caption (mark it decorative instead)")
+                        )
                     else:
                         report.unchanged += 1
                     continue
                 same_text = text == (rec.caption or "")
                 same_extra = long_desc == rec.long_description and decorative == rec.decorative
                 if rec.status in ("approved", "written"):
-                    if same_text and (same_extra or long_desc is None and "long_description" not in fields):
+                    if same_text and (
+                        same_extra or (long_desc is None and "long_description" not in fields)
+                    ):
                         report.unchanged += 1
                         continue
                     if not overwrite:
@@ -1210,7 +1434,9 @@ class Library:
 
 
 def _folder(r: sqlite3.Row) -> WatchedFolder:
-    return WatchedFolder(r["id"], Path(r["path"]), bool(r["recursive"]), bool(r["paused"]), bool(r["poll"]))
+    return WatchedFolder(
+        r["id"], Path(r["path"]), bool(r["recursive"]), bool(r["paused"]), bool(r["poll"])
+    )
 
 
 def export_text(library: Library, fmt: str, **filters: Any) -> str:

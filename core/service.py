@@ -28,7 +28,9 @@ from core.watching import DEFAULT_DEBOUNCE, DEFAULT_POLL_INTERVAL, FolderWatcher
 log = logging.getLogger(__name__)
 
 
-def apply_batch(library: Library, batch: WatchBatch, *, enqueue: int | None = PRIORITY_WATCH) -> dict[str, int]:
+def apply_batch(
+    library: Library, batch: WatchBatch, *, enqueue: int | None = PRIORITY_WATCH
+) -> dict[str, int]:
     """Apply a watcher batch to the library, in order. Returns counts per Change. Does file
     I/O (hashing): call it from a worker thread."""
     counts: dict[str, int] = {}
@@ -97,11 +99,11 @@ class ServiceStats:
 class WatchService:
     """Watch folders and caption what appears into the library until stopped.
 
-        svc = WatchService(Library(), Captioner(model))
-        svc.add_folder("~/Pictures", recursive=True)
-        svc.start()          # loads the model first: a model error raises here
-        ...
-        svc.stop()           # requeues the batch in flight; the library stays consistent
+    svc = WatchService(Library(), Captioner(model))
+    svc.add_folder("~/Pictures", recursive=True)
+    svc.start()          # loads the model first: a model error raises here
+    ...
+    svc.stop()           # requeues the batch in flight; the library stays consistent
     """
 
     def __init__(
@@ -119,7 +121,9 @@ class WatchService:
         self.library = library
         self.captioner = captioner
         self.queue = JobQueue(library, poll_interval=0.5)
-        self.watcher = FolderWatcher(self._on_batch, debounce=debounce, poll=poll, poll_interval=poll_interval)
+        self.watcher = FolderWatcher(
+            self._on_batch, debounce=debounce, poll=poll, poll_interval=poll_interval
+        )
         self.batch_size = batch_size or int(getattr(captioner, "batch_size", 8))
         self.scan_on_start = scan_on_start
         self.on_result = on_result
@@ -181,7 +185,13 @@ class WatchService:
                     break
                 report = self.library.scan_folder(folder, recursive=recursive, cancel=self._cancel)
                 self.stats.scanned += report.seen
-                log.info("scanned %s: %d images in %.1f s (%s)", folder, report.seen, report.seconds, report.changes)
+                log.info(
+                    "scanned %s: %d images in %.1f s (%s)",
+                    folder,
+                    report.seen,
+                    report.seconds,
+                    report.changes,
+                )
                 self.queue.notify()
         except Exception:
             log.exception("the start-up scan failed; watching goes on")
@@ -195,7 +205,9 @@ class WatchService:
                 continue
             self._busy.set()
             try:
-                caption_jobs(self.queue, self.captioner, jobs, cancel=self._cancel, on_result=self._count)
+                caption_jobs(
+                    self.queue, self.captioner, jobs, cancel=self._cancel, on_result=self._count
+                )
             except BaseException as exc:  # pragma: no cover - caption_jobs catches per batch
                 self.error = exc
                 log.exception("captioning stopped")

@@ -16,6 +16,7 @@ temporary names and non-image extensions are ignored.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -180,10 +181,8 @@ class FolderWatcher:
         root = os.path.realpath(os.fspath(folder))
         entry = self._watches.pop(root, None)
         if entry is not None and entry[0] is not None and self._observer is not None:
-            try:
+            with contextlib.suppress(KeyError):  # already gone with its folder
                 self._observer.unschedule(entry[0])  # type: ignore[attr-defined]
-            except KeyError:
-                pass
 
     @property
     def folders(self) -> list[Path]:
@@ -193,7 +192,12 @@ class FolderWatcher:
         handler = _Handler(self, root, recursive)
         watch = self._observer.schedule(handler, root, recursive=recursive)  # type: ignore[attr-defined]
         self._watches[root] = (watch, recursive)
-        log.info("watching %s%s%s", root, " and its subfolders" if recursive else "", " (polling)" if self.poll else "")
+        log.info(
+            "watching %s%s%s",
+            root,
+            " and its subfolders" if recursive else "",
+            " (polling)" if self.poll else "",
+        )
 
     # -- events (watchdog's threads) ---------------------------------------------------------
 
@@ -213,7 +217,9 @@ class FolderWatcher:
                 # Pending files inside the folder moved with it.
                 sp = src.rstrip(os.sep) + os.sep
                 for k in [k for k in self._pending if k.startswith(sp)]:
-                    self._pending[dest.rstrip(os.sep) + os.sep + k[len(sp):]] = self._pending.pop(k)
+                    self._pending[dest.rstrip(os.sep) + os.sep + k[len(sp) :]] = self._pending.pop(
+                        k
+                    )
                 self._ops.append(WatchEvent("moved", Path(src), Path(dest)))
                 self._wake.notify_all()
                 return
@@ -277,9 +283,7 @@ class FolderWatcher:
     def _collect(self) -> WatchBatch | None:
         now = time.monotonic()
         with self._lock:
-            due = [
-                (k, p) for k, p in self._pending.items() if now - p.last_event >= self.debounce
-            ]
+            due = [(k, p) for k, p in self._pending.items() if now - p.last_event >= self.debounce]
         ready: list[str] = []
         for path, p in due:
             st = _stat(path)
@@ -345,9 +349,8 @@ class _Handler:
         dest = os.fsdecode(getattr(event, "dest_path", "") or "")
         is_dir = bool(getattr(event, "is_directory", False))
         if is_dir:
-            if etype == "created" and src and not _hidden_below(self.root, src):
-                if self.recursive:
-                    self.w._walk_new_dir(self.root, src, self.recursive)
+            if etype == "created" and src and self.recursive and not _hidden_below(self.root, src):
+                self.w._walk_new_dir(self.root, src, self.recursive)
             elif etype == "moved":
                 if dest and _hidden_below(self.root, dest):
                     self.w._deleted(src)
@@ -368,9 +371,8 @@ class _Handler:
             src_ok, dest_ok = self._relevant(src), bool(dest) and self._relevant(dest)
             if src_ok or dest_ok:
                 self.w._moved(src, dest, src_ok=src_ok, dest_ok=dest_ok, is_dir=False)
-        elif etype == "deleted":
-            if self._relevant(src):
-                self.w._deleted(src)
+        elif etype == "deleted" and self._relevant(src):
+            self.w._deleted(src)
 
 
 def batch_paths(batch: WatchBatch) -> Iterable[Path]:

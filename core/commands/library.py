@@ -20,7 +20,9 @@ from core.errors import UsageError
 
 def _add_library_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--library", metavar="PATH", type=Path,
+        "--library",
+        metavar="PATH",
+        type=Path,
         help="library database file (default: library.sqlite3 in AltLens's data folder)",
     )
 
@@ -32,7 +34,8 @@ def _open(args: argparse.Namespace, *, create: bool) -> Any:
     path = args.library if args.library is not None else app_dirs().data / DB_NAME
     if not create and not Path(path).exists():
         raise UsageError(
-            "There is no library here yet.", path=path,
+            "There is no library here yet.",
+            path=path,
             hint="Run `altlens watch FOLDER` first, or pass the right --library.",
         )
     return Library(path)
@@ -50,36 +53,69 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     w.add_argument("folders", nargs="+", metavar="FOLDER", help="folders to watch")
     w.add_argument("-r", "--recursive", action="store_true", help="watch subfolders too")
-    w.add_argument("--poll", action="store_true", help="poll for changes (network drives, where change events do not arrive)")
-    w.add_argument("--poll-interval", type=float, default=2.0, metavar="S", help="seconds between polls (default: 2)")
-    w.add_argument("--debounce", type=float, default=1.0, metavar="S", help="quiet seconds before a new file counts as complete (default: 1)")
-    w.add_argument("--once", action="store_true", help="scan, caption everything queued, then exit (no watching)")
+    w.add_argument(
+        "--poll",
+        action="store_true",
+        help="poll for changes (network drives, where change events do not arrive)",
+    )
+    w.add_argument(
+        "--poll-interval",
+        type=float,
+        default=2.0,
+        metavar="S",
+        help="seconds between polls (default: 2)",
+    )
+    w.add_argument(
+        "--debounce",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="quiet seconds before a new file counts as complete (default: 1)",
+    )
+    w.add_argument(
+        "--once",
+        action="store_true",
+        help="scan, caption everything queued, then exit (no watching)",
+    )
     w.add_argument("--json", action="store_true", help="print one JSON object per captioned image")
     w.add_argument("-q", "--quiet", action="store_true", help="print nothing per image")
     _add_library_option(w)
     add_model_options(w)
     w.set_defaults(func=run_watch)
 
-    s = sub.add_parser("status", help="how many images are in each state", description="Counts of images per review state, the queue and the watched folders.")
+    s = sub.add_parser(
+        "status",
+        help="how many images are in each state",
+        description="Counts of images per review state, the queue and the watched folders.",
+    )
     s.add_argument("--json", action="store_true", help="print a JSON object")
     _add_library_option(s)
     s.set_defaults(func=run_status)
 
     e = sub.add_parser(
-        "export", help="export captions to CSV or JSON",
+        "export",
+        help="export captions to CSV or JSON",
         description="Export the library's images with their suggestions and approved text. Edit the `caption` column of the CSV and bring it back with `altlens import`.",
     )
     fmt = e.add_mutually_exclusive_group(required=True)
     fmt.add_argument("--csv", action="store_true", help="CSV with a header row (UTF-8)")
     fmt.add_argument("--json", action="store_true", help="a JSON array, one object per image")
-    e.add_argument("--status", action="append", metavar="S", help="only images in this state (repeatable; also 'missing')")
+    e.add_argument(
+        "--status",
+        action="append",
+        metavar="S",
+        help="only images in this state (repeatable; also 'missing')",
+    )
     e.add_argument("--image", action="append", metavar="PATH", help="only this image (repeatable)")
-    e.add_argument("file", nargs="?", type=Path, metavar="FILE", help="write here instead of standard output")
+    e.add_argument(
+        "file", nargs="?", type=Path, metavar="FILE", help="write here instead of standard output"
+    )
     _add_library_option(e)
     e.set_defaults(func=run_export)
 
     i = sub.add_parser(
-        "import", help="apply captions edited in a CSV",
+        "import",
+        help="apply captions edited in a CSV",
         description=(
             "Apply captions from a CSV (as made by `altlens export --csv`). Edited captions, and "
             "rows whose status says approved, become approved text; unedited rows change "
@@ -87,8 +123,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     i.add_argument("file", type=Path, metavar="FILE.csv")
-    i.add_argument("--overwrite", action="store_true", help="also replace approved or written captions that differ")
-    i.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
+    i.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="also replace approved or written captions that differ",
+    )
+    i.add_argument(
+        "--dry-run", action="store_true", help="report what would change, change nothing"
+    )
     _add_library_option(i)
     i.set_defaults(func=run_import)
 
@@ -120,10 +162,16 @@ def run_watch(args: argparse.Namespace) -> int:
 
     stop = threading.Event()
     svc = WatchService(
-        library, captioner, debounce=args.debounce, poll=args.poll, poll_interval=args.poll_interval,
+        library,
+        captioner,
+        debounce=args.debounce,
+        poll=args.poll,
+        poll_interval=args.poll_interval,
         on_result=show,
     )
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {
+        sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         for f in args.folders:
             svc.add_folder(f, recursive=args.recursive)
@@ -134,7 +182,11 @@ def run_watch(args: argparse.Namespace) -> int:
         else:
             svc.start()
             if not args.quiet:
-                print(f"altlens: watching {len(args.folders)} folder(s); Ctrl+C to stop.", file=sys.stderr, flush=True)
+                print(
+                    f"altlens: watching {len(args.folders)} folder(s); Ctrl+C to stop.",
+                    file=sys.stderr,
+                    flush=True,
+                )
             while not stop.wait(0.5):
                 pass
     finally:
@@ -176,7 +228,8 @@ def run_status(args: argparse.Namespace) -> int:
             out["queue"] = queued
             out["library"] = str(library.path)
             out["folders"] = [
-                {"path": str(f.path), "recursive": f.recursive, "paused": f.paused, "poll": f.poll} for f in folders
+                {"path": str(f.path), "recursive": f.recursive, "paused": f.paused, "poll": f.poll}
+                for f in folders
             ]
             print(json.dumps(out, ensure_ascii=False, indent=1))
             return 0
@@ -185,11 +238,21 @@ def run_status(args: argparse.Namespace) -> int:
         for s in (*STATUSES, "missing"):
             print(f"  {s:<{width}}  {counts[s]:>7}")
         print(f"  {'total':<{width}}  {counts['total']:>7}")
-        print(f"Queue: {queued} image(s) waiting for a suggestion ({counts['in_flight']} in progress)")
+        print(
+            f"Queue: {queued} image(s) waiting for a suggestion ({counts['in_flight']} in progress)"
+        )
         if folders:
             print("Watched folders:")
             for f in folders:
-                opts = [o for o, on in (("recursive", f.recursive), ("paused", f.paused), ("polling", f.poll)) if on]
+                opts = [
+                    o
+                    for o, on in (
+                        ("recursive", f.recursive),
+                        ("paused", f.paused),
+                        ("polling", f.poll),
+                    )
+                    if on
+                ]
                 print(f"  {f.path}" + (f" ({', '.join(opts)})" if opts else ""))
     finally:
         library.close()

@@ -13,14 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from toy_scenes import draw_scene
 
 EXIFTOOL = shutil.which("exiftool")
 needs_exiftool = pytest.mark.skipif(EXIFTOOL is None, reason="ExifTool is not installed")
 
 
-def make_images(folder: Path, n: int, *, seed: int = 0, size: tuple[int, int] = (48, 40), ext: str = ".jpg") -> list[Path]:
+def make_images(
+    folder: Path, n: int, *, seed: int = 0, size: tuple[int, int] = (48, 40), ext: str = ".jpg"
+) -> list[Path]:
     """n toy scenes as files; a per-file pixel stamp makes every picture unique, so content
     hashes never collide by chance."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -37,7 +38,9 @@ def make_images(folder: Path, n: int, *, seed: int = 0, size: tuple[int, int] = 
 
 def exiftool(*args: str | Path) -> None:
     assert EXIFTOOL is not None
-    subprocess.run([EXIFTOOL, "-q", "-q", "-overwrite_original", *map(str, args)], check=True, timeout=60)
+    subprocess.run(
+        [EXIFTOOL, "-q", "-q", "-overwrite_original", *map(str, args)], check=True, timeout=60
+    )
 
 
 class CountingCaptioner:
@@ -75,22 +78,48 @@ def caption_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def build_tiny_model(out: Path) -> Path:
     import torch
     from make_nlpconnect_shaped import EOT_ID, GPT2_VOCAB, build_tokenizer
-    from transformers import GPT2Config, ViTConfig, ViTImageProcessor, VisionEncoderDecoderConfig, VisionEncoderDecoderModel
+    from transformers import (
+        GPT2Config,
+        VisionEncoderDecoderConfig,
+        VisionEncoderDecoderModel,
+        ViTConfig,
+        ViTImageProcessor,
+    )
 
     torch.manual_seed(0)
-    enc = ViTConfig(image_size=32, patch_size=8, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64)
+    enc = ViTConfig(
+        image_size=32,
+        patch_size=8,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+    )
     dec = GPT2Config(
-        vocab_size=GPT2_VOCAB, n_positions=64, n_embd=32, n_layer=1, n_head=2, add_cross_attention=True,
-        bos_token_id=EOT_ID, eos_token_id=EOT_ID, is_decoder=True,
+        vocab_size=GPT2_VOCAB,
+        n_positions=64,
+        n_embd=32,
+        n_layer=1,
+        n_head=2,
+        add_cross_attention=True,
+        bos_token_id=EOT_ID,
+        eos_token_id=EOT_ID,
+        is_decoder=True,
     )
     cfg = VisionEncoderDecoderConfig.from_encoder_decoder_configs(enc, dec)
     model = VisionEncoderDecoderModel(config=cfg)
     for conf in (model.config, model.generation_config):
-        conf.decoder_start_token_id = conf.pad_token_id = conf.eos_token_id = conf.bos_token_id = EOT_ID
+        conf.decoder_start_token_id = conf.pad_token_id = conf.eos_token_id = conf.bos_token_id = (
+            EOT_ID
+        )
     model.save_pretrained(out)
     ViTImageProcessor(
-        do_resize=True, size={"height": 32, "width": 32}, do_rescale=True, do_normalize=True,
-        image_mean=[0.5] * 3, image_std=[0.5] * 3,
+        do_resize=True,
+        size={"height": 32, "width": 32},
+        do_rescale=True,
+        do_normalize=True,
+        image_mean=[0.5] * 3,
+        image_std=[0.5] * 3,
     ).save_pretrained(out)
     build_tokenizer().save_pretrained(out)
     return out

@@ -22,11 +22,19 @@ def _image(tmp_path: Path, ext: str) -> Path:
 def test_metadata_edit_keeps_content_hash(tmp_path: Path, ext: str) -> None:
     p = _image(tmp_path, ext)
     before = fingerprint(p)
-    exiftool("-XMP-dc:Description-x-default=Ein Hund, \"zwei\" & mehr", "-XMP-dc:Subject=dog", "-EXIF:Artist=someone", p)
+    exiftool(
+        '-XMP-dc:Description-x-default=Ein Hund, "zwei" & mehr',
+        "-XMP-dc:Subject=dog",
+        "-EXIF:Artist=someone",
+        p,
+    )
     after = fingerprint(p)
     assert after.sha256 != before.sha256  # the file did change
     assert after.content_hash == before.content_hash
-    assert after.content_hash.split(":")[0] == {".jpg": "jpeg", ".png": "png", ".webp": "webp", ".tif": "pixels"}[ext]
+    assert (
+        after.content_hash.split(":")[0]
+        == {".jpg": "jpeg", ".png": "png", ".webp": "webp", ".tif": "pixels"}[ext]
+    )
     if ext != ".tif":  # the cheap XMP reader covers the containers it parses itself
         assert after.disk_caption == 'Ein Hund, "zwei" & mehr'
 
@@ -56,7 +64,11 @@ def test_real_camera_jpeg_metadata_edit(corpus: Path, tmp_path: Path) -> None:
     p = tmp_path / "camera.jpg"
     shutil.copy(corpus / "animal_bird_6028x3391_camera_exif.jpg", p)
     before = fingerprint(p)
-    exiftool("-XMP-dc:Description-x-default=A nuthatch on a branch", "-IPTC:Caption-Abstract=A nuthatch", p)
+    exiftool(
+        "-XMP-dc:Description-x-default=A nuthatch on a branch",
+        "-IPTC:Caption-Abstract=A nuthatch",
+        p,
+    )
     after = fingerprint(p)
     assert after.sha256 != before.sha256 and after.content_hash == before.content_hash
     assert after.disk_caption == "A nuthatch on a branch"

@@ -26,7 +26,12 @@ def populated(tmp_path: Path) -> tuple[Path, list[Path]]:
         lib.add_folder(tmp_path / "photos")
         lib.scan_folder(tmp_path / "photos")
         for j in lib.claim(10):
-            lib.record_result(j, CaptionResult(0, j.path, (Candidate("a caption, with \"quotes\"", 0.5),), model="toy"))
+            lib.record_result(
+                j,
+                CaptionResult(
+                    0, j.path, (Candidate('a caption, with "quotes"', 0.5),), model="toy"
+                ),
+            )
         lib.approve(paths[0], "Approved, ünïcödé\nsecond line")
     return db, paths
 
@@ -35,22 +40,25 @@ def test_status(populated, capsys: pytest.CaptureFixture[str]) -> None:
     db, _ = populated
     assert main(["status", "--library", str(db), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["approved"] == 1 and out["suggested"] == 2 and out["total"] == 3 and out["queue"] == 0
+    assert (
+        out["approved"] == 1 and out["suggested"] == 2 and out["total"] == 3 and out["queue"] == 0
+    )
     assert len(out["folders"]) == 1
     assert main(["status", "--library", str(db)]) == 0
     text = capsys.readouterr().out
     assert "approved" in text and "Watched folders" in text
 
 
-def test_status_of_missing_library_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_status_of_missing_library_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["status", "--library", str(tmp_path / "nope.sqlite3")]) == 2
     assert "no library here" in capsys.readouterr().err
 
 
-def test_default_library_from_altlens_home(populated, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_default_library_from_altlens_home(capsys: pytest.CaptureFixture[str]) -> None:
     from core.paths import app_dirs
 
-    db, _ = populated
     target = app_dirs().data / "library.sqlite3"
     target.parent.mkdir(parents=True, exist_ok=True)
     assert main(["status", "--json"]) == 2  # none there yet
@@ -65,8 +73,13 @@ def test_export_json_and_csv(populated, tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["export", "--json", "--library", str(db)]) == 0
     data = json.loads(capsys.readouterr().out)
     assert [d["path"] for d in data] == [str(p) for p in paths]
-    assert data[0]["caption"] == "Approved, ünïcödé\nsecond line" and data[0]["status"] == "approved"
-    assert data[1]["caption"] == 'a caption, with "quotes"' and data[1]["candidates"][0]["score"] == 0.5
+    assert (
+        data[0]["caption"] == "Approved, ünïcödé\nsecond line" and data[0]["status"] == "approved"
+    )
+    assert (
+        data[1]["caption"] == 'a caption, with "quotes"'
+        and data[1]["candidates"][0]["score"] == 0.5
+    )
     assert main(["export", "--json", "--status", "approved", "--library", str(db)]) == 0
     assert len(json.loads(capsys.readouterr().out)) == 1
     out = tmp_path / "out.csv"
@@ -77,7 +90,9 @@ def test_export_json_and_csv(populated, tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["export", "--csv", "--status", "done", "--library", str(db)]) == 2
 
 
-def test_import_round_trip_with_conflicts_and_dry_run(populated, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_round_trip_with_conflicts_and_dry_run(
+    populated, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     db, paths = populated
     sheet = tmp_path / "sheet.csv"
     main(["export", "--csv", str(sheet), "--library", str(db)])
@@ -104,14 +119,29 @@ def test_import_round_trip_with_conflicts_and_dry_run(populated, tmp_path: Path,
 
 
 @pytest.mark.slow
-def test_watch_once_captions_a_folder(tmp_path: Path, caption_model: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_watch_once_captions_a_folder(
+    tmp_path: Path, caption_model: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     paths = make_images(tmp_path / "photos", 6)
     (tmp_path / "photos" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
     db = tmp_path / "lib.sqlite3"
-    args = ["watch", str(tmp_path / "photos"), "--once", "--model", str(caption_model), "--library", str(db), "--json", "--beams", "1"]
+    args = [
+        "watch",
+        str(tmp_path / "photos"),
+        "--once",
+        "--model",
+        str(caption_model),
+        "--library",
+        str(db),
+        "--json",
+        "--beams",
+        "1",
+    ]
     assert main(args) == 0
     out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert sorted(o["path"] for o in out) == sorted(str(p) for p in [*paths, tmp_path / "photos" / "broken.jpg"])
+    assert sorted(o["path"] for o in out) == sorted(
+        str(p) for p in [*paths, tmp_path / "photos" / "broken.jpg"]
+    )
     with Library(db) as lib:
         c = lib.counts()
         assert c["suggested"] == 6 and c["error"] == 1 and c["queued"] == 0

@@ -25,7 +25,13 @@ from core.captioning.engine import Captioner
 from core.captioning.settings import GenerationSettings
 from core.library import Library
 from core.service import WatchService
-from tests.core.library_support import CountingCaptioner, caption_model, exiftool, make_images, needs_exiftool
+from tests.core.library_support import (
+    CountingCaptioner,
+    caption_model,
+    exiftool,
+    make_images,
+    needs_exiftool,
+)
 
 __all__ = ["caption_model"]  # the fixture, imported for pytest
 
@@ -34,7 +40,9 @@ DEBOUNCE = 0.5
 FAST = GenerationSettings(strategy="greedy", num_beams=1, max_length=12)
 
 
-def _service(tmp_path: Path, model: Path, folder: Path) -> tuple[Library, CountingCaptioner, WatchService]:
+def _service(
+    tmp_path: Path, model: Path, folder: Path
+) -> tuple[Library, CountingCaptioner, WatchService]:
     lib = Library(tmp_path / "lib.sqlite3")
     cap = CountingCaptioner(Captioner(model, settings=FAST, batch_size=16, decode_workers=2))
     svc = WatchService(lib, cap, debounce=DEBOUNCE)
@@ -42,7 +50,9 @@ def _service(tmp_path: Path, model: Path, folder: Path) -> tuple[Library, Counti
     return lib, cap, svc
 
 
-def _write_slowly(data: bytes, target: Path, chunks: int = 5, pause: float = DEBOUNCE * 0.4) -> None:
+def _write_slowly(
+    data: bytes, target: Path, chunks: int = 5, pause: float = DEBOUNCE * 0.4
+) -> None:
     with open(target, "wb") as fh:
         for i in range(chunks):
             fh.write(data[i * len(data) // chunks : (i + 1) * len(data) // chunks])
@@ -51,7 +61,9 @@ def _write_slowly(data: bytes, target: Path, chunks: int = 5, pause: float = DEB
 
 
 @pytest.mark.slow
-def test_500_files_in_bursts_with_slow_copies_renames_and_deletes(tmp_path: Path, caption_model: Path) -> None:
+def test_500_files_in_bursts_with_slow_copies_renames_and_deletes(
+    tmp_path: Path, caption_model: Path
+) -> None:
     rng = random.Random(4)
     staging = make_images(tmp_path / "staging", 500, size=(40, 32))
     folder = tmp_path / "watched"
@@ -70,7 +82,9 @@ def test_500_files_in_bursts_with_slow_copies_renames_and_deletes(tmp_path: Path
                 target = folder / ("sub" if i % 3 == 0 else "") / staging[i].name
                 placed[i] = target
                 if i in slow:
-                    t = threading.Thread(target=_write_slowly, args=(staging[i].read_bytes(), target))
+                    t = threading.Thread(
+                        target=_write_slowly, args=(staging[i].read_bytes(), target)
+                    )
                     t.start()
                     writers.append(t)
                 else:
@@ -79,17 +93,23 @@ def test_500_files_in_bursts_with_slow_copies_renames_and_deletes(tmp_path: Path
             if burst in (3, 6):
                 # Mid-way: rename and delete files the library already knows, some captioned
                 # and some still queued or in flight.
-                assert _wait(lambda: lib.counts()["suggested"] >= burst * 25, 120)
+                want = burst * 25
+                assert _wait(lambda want=want: lib.counts()["suggested"] >= want, 120)
                 known = [
-                    i for i in placed
-                    if i not in slow and placed[i] not in renamed.values() and (r := lib.get(placed[i])) is not None
+                    i
+                    for i in placed
+                    if i not in slow
+                    and placed[i] not in renamed.values()
+                    and lib.get(placed[i]) is not None
                 ]
                 assert len(known) >= 30
                 for i in rng.sample(known, 15):
                     if i % 2:  # renamed in place
                         new = placed[i].with_name("renamed_" + placed[i].name)
                     else:  # moved to the other folder
-                        new = (folder / "sub" if placed[i].parent == folder else folder) / ("moved_" + placed[i].name)
+                        new = (folder / "sub" if placed[i].parent == folder else folder) / (
+                            "moved_" + placed[i].name
+                        )
                     os.rename(placed[i], new)
                     renamed[placed[i]] = new
                     placed[i] = new
@@ -106,7 +126,11 @@ def test_500_files_in_bursts_with_slow_copies_renames_and_deletes(tmp_path: Path
     assert on_disk == set(placed.values()) and len(on_disk) == 470
     live = {r.path: r for r in lib.images(include_missing=False)}
     assert set(live) == on_disk  # one row per remaining file, none extra
-    bad = {p: (r.status, r.caption_runs) for p, r in live.items() if r.status != "suggested" or r.caption_runs != 1}
+    bad = {
+        p: (r.status, r.caption_runs)
+        for p, r in live.items()
+        if r.status != "suggested" or r.caption_runs != 1
+    }
     assert not bad, f"{len(bad)} images not captioned exactly once: {list(bad.items())[:5]}"
     for old in renamed:  # the old names are not rows of their own: the rows moved
         assert lib.get(old) is None
@@ -118,14 +142,24 @@ def test_500_files_in_bursts_with_slow_copies_renames_and_deletes(tmp_path: Path
     assert max(cap.ok.values()) == 1
     recorded = sum(r.caption_runs for r in lib.images())
     assert sum(cap.ok.values()) == recorded
-    assert set(cap.failed) <= {str(p) for p in (*renamed, *deleted)}  # only files that vanished mid-batch
+    assert set(cap.failed) <= {
+        str(p) for p in (*renamed, *deleted)
+    }  # only files that vanished mid-batch
     counts = lib.counts()
     figures = {
-        "files_copied": 500, "slow_copies": len(slow), "renamed": len(renamed), "deleted": len(deleted),
-        "remaining": len(on_disk), "seconds_to_idle": round(elapsed, 1), "raw_events": svc.watcher.stats.raw_events,
-        "batches": svc.watcher.stats.batches, "events_delivered": svc.watcher.stats.delivered,
-        "model_results_ok": sum(cap.ok.values()), "model_results_failed": sum(cap.failed.values()),
-        "rows_missing": counts["missing"], "library_changes": svc.stats.changes,
+        "files_copied": 500,
+        "slow_copies": len(slow),
+        "renamed": len(renamed),
+        "deleted": len(deleted),
+        "remaining": len(on_disk),
+        "seconds_to_idle": round(elapsed, 1),
+        "raw_events": svc.watcher.stats.raw_events,
+        "batches": svc.watcher.stats.batches,
+        "events_delivered": svc.watcher.stats.delivered,
+        "model_results_ok": sum(cap.ok.values()),
+        "model_results_failed": sum(cap.failed.values()),
+        "rows_missing": counts["missing"],
+        "library_changes": svc.stats.changes,
     }
     print("\n500-file run:", json.dumps(figures))
     lib.close()
@@ -150,10 +184,22 @@ def test_identity_through_the_watcher(tmp_path: Path, caption_model: Path) -> No
         lib.approve(a, "Approved and written")
         exiftool("-XMP-dc:Description-x-default=Approved and written", a)
         st = a.stat()
-        lib.record_write(a, size=st.st_size, mtime_ns=st.st_mtime_ns, sha256=hashlib.sha256(a.read_bytes()).hexdigest(), text="Approved and written", inode=st.st_ino)
+        lib.record_write(
+            a,
+            size=st.st_size,
+            mtime_ns=st.st_mtime_ns,
+            sha256=hashlib.sha256(a.read_bytes()).hexdigest(),
+            text="Approved and written",
+            inode=st.st_ino,
+        )
         # b: approved; another program adds tags and a description.
         lib.approve(b, "Approved by a person")
-        exiftool("-XMP-dc:Subject=holiday", "-XMP-dc:Description-x-default=Other program", "-IPTC:Keywords=beach", b)
+        exiftool(
+            "-XMP-dc:Subject=holiday",
+            "-XMP-dc:Description-x-default=Other program",
+            "-IPTC:Keywords=beach",
+            b,
+        )
         # c: pixels edited.
         with Image.open(c) as im:
             im = im.convert("RGB").transpose(Image.Transpose.FLIP_LEFT_RIGHT)
@@ -167,7 +213,9 @@ def test_identity_through_the_watcher(tmp_path: Path, caption_model: Path) -> No
         svc.stop()
     assert lib.get(a).status == "written" and lib.get(a).caption_runs == 1
     rb = lib.get(b)
-    assert rb.status == "approved" and rb.alt_text == "Approved by a person" and rb.caption_runs == 1
+    assert (
+        rb.status == "approved" and rb.alt_text == "Approved by a person" and rb.caption_runs == 1
+    )
     assert rb.disk_caption == "Other program"
     assert lib.get(c).status == "suggested" and lib.get(c).caption_runs == 2
     assert lib.get(folder / "renamed.jpg").caption_runs == 1 and lib.get(d) is None
@@ -216,10 +264,24 @@ def test_kill_9_mid_run_then_restart(tmp_path: Path, caption_model: Path) -> Non
     folder.mkdir()
     db = tmp_path / "lib.sqlite3"
     cmd = [
-        sys.executable, "-m", "core", "watch", str(folder), "--recursive", "--model", str(caption_model),
-        "--library", str(db), "--debounce", "0.3", "--batch-size", "4", "--beams", "2",
+        sys.executable,
+        "-m",
+        "core",
+        "watch",
+        str(folder),
+        "--recursive",
+        "--model",
+        str(caption_model),
+        "--library",
+        str(db),
+        "--debounce",
+        "0.3",
+        "--batch-size",
+        "4",
+        "--beams",
+        "2",
     ]
-    log = open(tmp_path / "watch.log", "ab")
+    log = open(tmp_path / "watch.log", "ab")  # noqa: SIM115 - shared by both runs, closed below
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=log)
     started = time.monotonic()
     try:
@@ -227,7 +289,17 @@ def test_kill_9_mid_run_then_restart(tmp_path: Path, caption_model: Path) -> Non
         for s in staging[:70]:
             shutil.copy(s, folder / s.name)
         # Kill while it is working: some captioned, some still waiting, ideally some in flight.
-        assert _wait(lambda: _db_counts(db).get("suggested", 0) >= 10 and _db_counts(db).get("in_flight", 0) > 0, 120, proc) or _db_counts(db).get("queued", 0) > 0
+        assert (
+            _wait(
+                lambda: (
+                    _db_counts(db).get("suggested", 0) >= 10
+                    and _db_counts(db).get("in_flight", 0) > 0
+                ),
+                120,
+                proc,
+            )
+            or _db_counts(db).get("queued", 0) > 0
+        )
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
     finally:
@@ -237,7 +309,12 @@ def test_kill_9_mid_run_then_restart(tmp_path: Path, caption_model: Path) -> Non
     assert at_kill.get("queued", 0) > 0, f"the run finished before the kill: {at_kill}"
     # While it is down: more photos arrive, some captioned ones are renamed or deleted.
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as c:
-        captioned = [Path(p) for (p,) in c.execute("SELECT path FROM images WHERE status = 'suggested' ORDER BY path")]
+        captioned = [
+            Path(p)
+            for (p,) in c.execute(
+                "SELECT path FROM images WHERE status = 'suggested' ORDER BY path"
+            )
+        ]
     for s in staging[70:]:
         shutil.copy(s, folder / s.name)
     renamed = {p: p.with_name("renamed_" + p.name) for p in captioned[:5]}
@@ -249,7 +326,13 @@ def test_kill_9_mid_run_then_restart(tmp_path: Path, caption_model: Path) -> Non
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=log)
     try:
         expected = 120 - len(deleted)
-        assert _wait(lambda: _db_counts(db).get("suggested", 0) == expected and not _db_counts(db).get("queued"), 300, proc), _db_counts(db)
+        assert _wait(
+            lambda: (
+                _db_counts(db).get("suggested", 0) == expected and not _db_counts(db).get("queued")
+            ),
+            300,
+            proc,
+        ), _db_counts(db)
         time.sleep(1.0)  # let late watcher events arrive; nothing may change
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 0  # clean stop
@@ -270,7 +353,16 @@ def test_kill_9_mid_run_then_restart(tmp_path: Path, caption_model: Path) -> Non
         c = lib.counts()
         assert c["in_flight"] == 0 and c["queued"] == 0 and c["missing"] == 5
         assert lib._conn().execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    print("\nkill -9 run:", json.dumps({
-        "files": 120, "at_kill": at_kill, "renamed_while_down": 5, "deleted_while_down": 5,
-        "final": {"suggested": c["suggested"], "missing": c["missing"]}, "seconds_total": round(elapsed, 1),
-    }))
+    print(
+        "\nkill -9 run:",
+        json.dumps(
+            {
+                "files": 120,
+                "at_kill": at_kill,
+                "renamed_while_down": 5,
+                "deleted_while_down": 5,
+                "final": {"suggested": c["suggested"], "missing": c["missing"]},
+                "seconds_total": round(elapsed, 1),
+            }
+        ),
+    )

@@ -31,7 +31,9 @@ class Collector:
         with self.lock:
             return [
                 (e.kind, e.path.name, e.dest.name if e.dest else None)
-                for b in self.batches for e in b.events if kind is None or e.kind == kind
+                for b in self.batches
+                for e in b.events
+                if kind is None or e.kind == kind
             ]
 
     def wait(self, pred: Callable[[], bool], timeout: float = 20.0) -> bool:
@@ -68,7 +70,7 @@ def test_new_complete_files_arrive_once(watched) -> None:
 
 
 def test_file_written_slowly_is_delivered_only_when_complete(watched) -> None:
-    folder, got, w, staging = watched
+    folder, got, _w, staging = watched
     [src] = make_images(staging, 1, size=(400, 300))
     data = src.read_bytes()
     target = folder / "slow.jpg"
@@ -82,7 +84,7 @@ def test_file_written_slowly_is_delivered_only_when_complete(watched) -> None:
 
 
 def test_stalled_copy_is_held_until_the_image_is_whole(watched) -> None:
-    folder, got, w, staging = watched
+    folder, got, _w, staging = watched
     [src] = make_images(staging, 1, size=(200, 150))
     data = src.read_bytes()
     target = folder / "stalled.jpg"
@@ -119,7 +121,7 @@ def test_renames_moves_and_deletes(watched) -> None:
 
 
 def test_ignored_names_and_temporary_renames(watched) -> None:
-    folder, got, w, staging = watched
+    folder, got, _w, staging = watched
     [src] = make_images(staging, 1)
     (folder / ".hidden").mkdir()
     shutil.copy(src, folder / ".hidden" / "x.jpg")
@@ -138,7 +140,9 @@ def test_folder_moved_in_and_renamed(watched) -> None:
     shutil.move(str(staging / "album"), folder / "album")
     assert got.wait(lambda: len({n for _, n, _ in got.events("changed")}) == 4)
     os.rename(folder / "album", folder / "album 2024")
-    assert got.wait(lambda: any(k == "moved" for k, _, _ in got.events()) or len(got.events("deleted")) > 0)
+    assert got.wait(
+        lambda: any(k == "moved" for k, _, _ in got.events()) or len(got.events("deleted")) > 0
+    )
     time.sleep(DEBOUNCE * 3)
     if not w.poll:
         assert ("moved", "album", "album 2024") in got.events()
