@@ -38,6 +38,9 @@ class CancelToken:
             raise CancelledError()
 
 
+RECOVER_INTERVAL = 60.0
+
+
 class JobQueue:
     """The one queue that feeds the captioner, kept in the library so it survives restarts.
 
@@ -61,6 +64,7 @@ class JobQueue:
         self._cond = threading.Condition()
         self._closed = False
         self._version = 0
+        self._next_recover = time.monotonic() + RECOVER_INTERVAL
 
     def put(self, paths: Iterable[str | os.PathLike[str]], priority: int | None = None) -> int:
         """Queue images (added to the library if new). Returns how many were queued."""
@@ -87,6 +91,11 @@ class JobQueue:
                 return []
             with self._cond:
                 seen = self._version
+            if time.monotonic() >= self._next_recover:
+                # Another process sharing the library (the CLI beside the GUI) may have died
+                # holding jobs; the library only checks on open, so look now and then.
+                self._next_recover = time.monotonic() + RECOVER_INTERVAL
+                self.library.recover()
             jobs = self.library.claim(max_items)
             if jobs:
                 return jobs

@@ -51,7 +51,12 @@ def register(sub: argparse._SubParsersAction) -> None:
             "found by a scan at start. Nothing is written into the photos."
         ),
     )
-    w.add_argument("folders", nargs="+", metavar="FOLDER", help="folders to watch")
+    w.add_argument(
+        "folders",
+        nargs="*",
+        metavar="FOLDER",
+        help="folders to watch (default: the library's watched folders that are not paused)",
+    )
     w.add_argument("-r", "--recursive", action="store_true", help="watch subfolders too")
     w.add_argument(
         "--poll",
@@ -146,6 +151,15 @@ def run_watch(args: argparse.Namespace) -> int:
             raise UsageError("This is not a folder (or it does not exist).", path=f)
     captioner = captioner_from_args(args)  # validates options before anything starts
     library = _open(args, create=True)
+    # Folder -> recursive. Without FOLDER arguments, resume the library's own folders.
+    folders: dict[str, bool] = {f: args.recursive for f in args.folders}
+    if not folders:
+        folders = {str(f.path): f.recursive for f in library.folders() if not f.paused}
+        if not folders:
+            library.close()
+            raise UsageError(
+                "No folders to watch: name one or more (this library watches none yet)."
+            )
     lock = threading.Lock()
 
     def show(job: Any, result: Any, recorded: bool) -> None:
@@ -173,8 +187,8 @@ def run_watch(args: argparse.Namespace) -> int:
         sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
     }
     try:
-        for f in args.folders:
-            svc.add_folder(f, recursive=args.recursive)
+        for f, recursive in folders.items():
+            svc.add_folder(f, recursive=recursive)
         if args.once:
             svc.start(watch=False)
             while not stop.is_set() and not svc.wait_idle(0.5, settle=0.2):
@@ -183,7 +197,7 @@ def run_watch(args: argparse.Namespace) -> int:
             svc.start()
             if not args.quiet:
                 print(
-                    f"altlens: watching {len(args.folders)} folder(s); Ctrl+C to stop.",
+                    f"altlens: watching {len(folders)} folder(s); Ctrl+C to stop.",
                     file=sys.stderr,
                     flush=True,
                 )

@@ -636,3 +636,24 @@ def test_non_recursive_scan_ignores_subfolders_and_hidden(lib: Library, tmp_path
     assert lib.scan_folder(tmp_path / "photos", recursive=False).seen == 1
     assert [r.path for r in lib.images()] == top
     assert lib.scan_folder(tmp_path / "photos", recursive=True).seen == 2
+
+
+def test_queue_recovers_jobs_of_a_process_that_died_meanwhile(
+    lib: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    import core.jobs
+
+    make_images(tmp_path / "photos", 1)
+    lib.scan_folder(tmp_path / "photos")
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    ).stdout.strip()
+    with sqlite3.connect(lib.path) as c:  # another process claimed it, then died
+        c.execute(
+            "UPDATE images SET claim = ?, claimed_at = 0", (f"{socket.gethostname()}:{dead}:x:1",)
+        )
+    monkeypatch.setattr(core.jobs, "RECOVER_INTERVAL", 0.0)
+    q = JobQueue(lib, poll_interval=0.05)
+    assert len(q.get(timeout=5)) == 1

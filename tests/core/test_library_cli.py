@@ -153,3 +153,21 @@ def test_watch_once_captions_a_folder(
 def test_watch_rejects_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["watch", str(tmp_path / "nope"), "--library", str(tmp_path / "lib.sqlite3")]) == 2
     assert "not a folder" in capsys.readouterr().err
+
+
+def test_watch_without_folders_resumes_the_librarys_own(
+    tmp_path: Path, caption_model: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "lib.sqlite3"
+    assert main(["watch", "--once", "--library", str(db), "--model", str(caption_model)]) == 2
+    assert "No folders to watch" in capsys.readouterr().err
+    make_images(tmp_path / "a" / "deep", 2)
+    make_images(tmp_path / "b", 1, seed=1)
+    with Library(db) as lib:
+        lib.add_folder(tmp_path / "a", recursive=True)
+        lib.add_folder(tmp_path / "b")
+        lib.set_folder_paused(tmp_path / "b", True)
+    args = ["watch", "--once", "--library", str(db), "--model", str(caption_model), "-q"]
+    assert main([*args, "--beams", "1"]) == 0
+    with Library(db) as lib:
+        assert [r.path.parent.name for r in lib.images()] == ["deep", "deep"]  # b is paused
