@@ -20,6 +20,7 @@ from core.errors import AltLensError, UsageError
 # Order is the order in `altlens --help`.
 COMMAND_MODULES = [
     "core.commands.caption",
+    "core.commands.models",
     "core.commands.library",
 ]
 
