@@ -695,10 +695,41 @@ class Library:
             except FileNotFoundError:
                 return self.mark_missing(p)
             except OSError as exc:
-                log.warning("%s: cannot read the file: %s", p, exc)
-                return Change.IGNORED
+                return self._record_unreadable(p, exc)
         with self._write(durable=False) as c:
             return self._apply_fingerprint(c, p, fp, enqueue)
+
+    def _record_unreadable(self, p: Path, exc: OSError) -> Change:
+        """The file is there but cannot be read (permissions, a lock, an I/O error): show it
+        with that error rather than leave it out. Its stat identity is cleared so every later
+        event or scan tries again; its hashes and review are kept, so a file that becomes
+        readable unchanged keeps its state."""
+        if isinstance(exc, PermissionError):
+            message = "AltLens is not allowed to read this file (permission denied)."
+        else:
+            message = f"The file cannot be read: {exc.strerror or exc}."
+        log.warning("%s: %s", p, message)
+        now = time.time()
+        with self._write(durable=False) as c:
+            row = c.execute(
+                "SELECT id, status FROM images WHERE path = ? AND missing_since IS NULL", (str(p),)
+            ).fetchone()
+            if row is None:
+                c.execute(
+                    "INSERT INTO images (path, status, error_code, error_message, created_at, "
+                    "updated_at) VALUES (?, 'error', 'file-unreadable', ?, ?, ?)",
+                    (str(p), f"{p}: {message}", now, now),
+                )
+                return Change.NEW
+            self._dequeue_rows(c, [row["id"]])
+            c.execute(
+                "UPDATE images SET size = NULL, mtime_ns = NULL, inode = NULL, "
+                "error_code = 'file-unreadable', error_message = ?, updated_at = ?, "
+                "status = CASE WHEN status IN ('new', 'queued', 'suggested') THEN 'error' "
+                "ELSE status END WHERE id = ?",
+                (f"{p}: {message}", now, row["id"]),
+            )
+        return Change.IGNORED
 
     def _apply_fingerprint(
         self, c: sqlite3.Connection, p: Path, fp: Fingerprint, enqueue: int | None
@@ -720,6 +751,8 @@ class Library:
         if row is not None:
             if row["sha256"] == fp.sha256 or row["content_hash"] == fp.content_hash:
                 c.execute(f"UPDATE images SET {stat_cols} WHERE id = ?", [*stat_args, row["id"]])
+                if row["error_code"] == "file-unreadable":  # readable again, same picture
+                    self._clear_unreadable(c, row, enqueue, now)
                 return Change.UNCHANGED if row["sha256"] == fp.sha256 else Change.METADATA
             self._reset_for_new_pixels(c, row["id"], row["status"], enqueue, now)
             c.execute(f"UPDATE images SET {stat_cols} WHERE id = ?", [*stat_args, row["id"]])
@@ -761,6 +794,18 @@ class Library:
         if enqueue is not None:
             self._enqueue_rows(c, [new_id], enqueue, now)
         return Change.NEW
+
+    def _clear_unreadable(
+        self, c: sqlite3.Connection, row: sqlite3.Row, enqueue: int | None, now: float
+    ) -> None:
+        has_suggestion = row["candidates"] not in (None, "", "[]")
+        c.execute(
+            "UPDATE images SET error_code = NULL, error_message = NULL, updated_at = ?, "
+            "status = CASE WHEN status = 'error' THEN ? ELSE status END WHERE id = ?",
+            (now, "suggested" if has_suggestion else "new", row["id"]),
+        )
+        if not has_suggestion and row["status"] == "error" and enqueue is not None:
+            self._enqueue_rows(c, [row["id"]], enqueue, now)
 
     def _reset_for_new_pixels(
         self, c: sqlite3.Connection, image_id: int, status: str, enqueue: int | None, now: float

@@ -364,7 +364,7 @@ class _Handler:
             elif etype == "deleted" and src:
                 self.w._deleted(src)
             return
-        if etype in ("created", "modified", "closed"):
+        if etype in ("created", "modified", "closed", "attrib"):  # attrib: chmod made it readable
             if self._relevant(src):
                 self.w._changed(src)
         elif etype == "moved":

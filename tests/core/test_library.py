@@ -657,3 +657,32 @@ def test_queue_recovers_jobs_of_a_process_that_died_meanwhile(
     monkeypatch.setattr(core.jobs, "RECOVER_INTERVAL", 0.0)
     q = JobQueue(lib, poll_interval=0.05)
     assert len(q.get(timeout=5)) == 1
+
+
+def test_unreadable_file_is_listed_with_its_error_and_retried(
+    lib: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Tests run as root, where chmod 000 does not stop reading: make the read fail instead.
+    import core.library
+
+    a, b = make_images(tmp_path / "photos", 2)
+    lib.observe(b)
+    _suggest(lib)
+    lib.approve(b, "Approved")
+    real = core.library.fingerprint
+
+    def denied(p: object) -> object:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(core.library, "fingerprint", denied)
+    assert lib.observe(a) is Change.NEW
+    rec = lib.get(a)
+    assert rec.status == "error" and rec.error.code == "file-unreadable" and not rec.queued
+    assert "permission denied" in rec.error.message
+    os.utime(b, ns=(1, 1))  # b changes and cannot be read: its review is kept
+    lib.observe(b)
+    assert lib.get(b).status == "approved" and lib.get(b).error.code == "file-unreadable"
+    monkeypatch.setattr(core.library, "fingerprint", real)
+    assert lib.observe(a) is Change.PIXELS and lib.get(a).status == "queued"  # first real look
+    assert lib.observe(b) is Change.UNCHANGED
+    assert lib.get(b).status == "approved" and lib.get(b).error is None
