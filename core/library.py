@@ -1357,7 +1357,7 @@ class Library:
         for r in recs:
             d = r.to_dict()
             w.writerow(
-                [
+                [_csv_cell(v) for v in (
                     d["path"],
                     d["status"],
                     d["caption"] or "",
@@ -1372,7 +1372,7 @@ class Library:
                     r.error.message if r.error else "",
                     "yes" if r.missing else "",
                     d["updated_at"] or "",
-                ]
+                )]
             )
         return len(recs)
 
@@ -1423,12 +1423,12 @@ class Library:
         with self._write() as c:
             for row in reader:
                 line = reader.line_num
-                raw_path = (row.get("path") or "").strip()
+                raw_path = _csv_value(row.get("path"))
                 if not raw_path:
                     report.invalid.append((line, "no path"))
                     continue
-                text = (row.get("caption") or "").strip()
-                long_desc = (row.get("long_description") or "").strip() or None
+                text = _csv_value(row.get("caption"))
+                long_desc = _csv_value(row.get("long_description")) or None
                 decorative = (row.get("decorative") or "").strip().lower() in (
                     "yes",
                     "true",
@@ -1487,6 +1487,23 @@ class Library:
                     self._dequeue_rows(c, [rec.id])
                 report.applied.append(rec.path)
         return report
+
+
+# Spreadsheets run a cell that starts with one of these as a formula ("CSV injection"); a
+# caption is untrusted model output, so such cells are exported behind an apostrophe, which
+# spreadsheets show as text and import strips again.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def _csv_value(cell: str | None) -> str:
+    text = (cell or "").strip()
+    if text.startswith("'") and text[1:].startswith(_FORMULA_STARTS):
+        text = text[1:]
+    return text
 
 
 def _folder(r: sqlite3.Row) -> WatchedFolder:
