@@ -20,6 +20,8 @@ from core.errors import AltLensError, UsageError
 # Order is the order in `altlens --help`.
 COMMAND_MODULES = [
     "core.commands.caption",
+    "core.commands.models",
+    "core.commands.library",
     "core.commands.metadata",
 ]
 
@@ -41,15 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise  # a command module that is there but broken must fail loudly
-            # a subsystem not in this build (or branch): the others still work
-            log.warning("command module %s is missing; its commands are unavailable", name)
-            continue
-        module.register(sub)
+        importlib.import_module(name).register(sub)
     return parser
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import sys
 from pathlib import Path
 
@@ -15,6 +16,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# huggingface_hub reads its cache location once, at import: point it away from the user's
+# cache before anything imports it (tests that need a specific cache patch the constant).
+os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="altlens-test-hf-")
+os.environ.pop("HF_HUB_CACHE", None)
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = REPO / "scripts"
@@ -67,3 +72,12 @@ def toy_model_dir() -> Path:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "allow_network: test may open non-loopback sockets")
+
+
+@pytest.fixture(scope="session")
+def nlpconnect_shaped(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random-weight model with the exact nlpconnect/vit-gpt2-image-captioning
+    configuration (about 1 GB on disk, built once per test session)."""
+    from make_nlpconnect_shaped import build
+
+    return build(tmp_path_factory.mktemp("nlpconnect-shaped") / "vit-gpt2")

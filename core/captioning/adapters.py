@@ -1,0 +1,288 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""One small adapter per model family over a shared template (load -> preprocess -> generate
+-> decode), looked up by the config's `model_type` in an explicit registry, never by
+substring. Importing this module imports torch and transformers: the engine does so lazily.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import pickle
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+import transformers
+from PIL import Image
+from transformers import (
+    AutoConfig,
+    AutoImageProcessor,
+    AutoModelForImageTextToText,
+    AutoProcessor,
+    AutoTokenizer,
+    StoppingCriteria,
+    StoppingCriteriaList,
+)
+
+from core.captioning.settings import GenerationSettings
+from core.errors import ModelInvalidError, ModelUnsupportedError
+from core.jobs import CancelToken
+
+log = logging.getLogger(__name__)
+# transformers warns on every batched generate when pad == eos (GPT-2's convention); the
+# engine handles that case, so the warning would only train people to ignore the log.
+transformers.logging.set_verbosity_error()
+transformers.utils.logging.disable_progress_bar()  # stderr belongs to our own progress bar
+
+RawCandidate = tuple[str, float]  # (decoded text before clean-up, confidence in 0..1)
+
+
+class _CancelCriterion(StoppingCriteria):
+    def __init__(self, token: CancelToken) -> None:
+        self.token = token
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs: Any) -> torch.BoolTensor:
+        return torch.full((input_ids.shape[0],), self.token.cancelled, dtype=torch.bool, device=input_ids.device)  # type: ignore[return-value]
+
+
+class ModelAdapter:
+    """Template for a captioning model family. Subclasses set `model_types` and override the
+    few steps that differ (which processor to load, how the prompt is stripped)."""
+
+    model_types: ClassVar[tuple[str, ...]] = ()
+    family: ClassVar[str] = ""
+
+    def __init__(self, folder: Path, *, device: torch.device, dtype: torch.dtype) -> None:
+        self.folder = folder
+        self.device = device
+        self.dtype = dtype
+        self.model = self._load_model()
+        self.model.eval()
+        self._load_processing()
+        self.eos_token_id, self.pad_token_id = self._special_tokens()
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def _load_model(self) -> Any:
+        # Never unpickle arbitrary files: safetensors when the folder has them (a stray .bin
+        # next to them is never read); otherwise torch's weights-only unpickler, which builds
+        # tensors and refuses to import or call anything (see core/captioning/modelfiles.py).
+        safetensors = any(self.folder.glob("*.safetensors"))
+        try:
+            model = AutoModelForImageTextToText.from_pretrained(
+                self.folder,
+                dtype=self.dtype,
+                local_files_only=True,
+                trust_remote_code=False,
+                use_safetensors=safetensors,
+                weights_only=True,
+            )
+        except pickle.UnpicklingError as exc:
+            raise ModelInvalidError(
+                "The weights file holds more than plain tensors, so AltLens refuses to unpickle it "
+                f"(that could run code). Use a safetensors copy of this model. ({str(exc).splitlines()[0]})",
+                path=self.folder,
+            ) from None
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelInvalidError(f"The model could not be loaded: {exc}", path=self.folder) from None
+        return model.to(self.device)
+
+    def _load_processing(self) -> None:
+        self.image_processor = _image_processor(self.folder)
+        self.tokenizer = AutoTokenizer.from_pretrained(self.folder, local_files_only=True, trust_remote_code=False)
+
+    def _special_tokens(self) -> tuple[int | None, int | None]:
+        gen = self.model.generation_config
+        eos = gen.eos_token_id if gen.eos_token_id is not None else self.model.config.eos_token_id
+        if isinstance(eos, list):
+            eos = eos[0] if eos else None
+        pad = gen.pad_token_id if gen.pad_token_id is not None else getattr(self.tokenizer, "pad_token_id", None)
+        if pad is None:
+            pad = eos  # GPT-2 convention (nlpconnect: pad = eos = bos = 50256)
+        return eos, pad
+
+    # -- the template ----------------------------------------------------------------------
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        """(width, height) the processor resizes to; used to decode JPEGs at reduced scale."""
+        size = getattr(self.image_processor, "size", None) or {}
+        if isinstance(size, dict):
+            if "height" in size and "width" in size:
+                return int(size["width"]), int(size["height"])
+            if "shortest_edge" in size:
+                side = int(size["shortest_edge"])
+                return side, side
+        crop = getattr(self.image_processor, "crop_size", None) or {}
+        if isinstance(crop, dict) and "height" in crop:
+            return int(crop["width"]), int(crop["height"])
+        return 224, 224
+
+    def preprocess(self, images: list[Image.Image]) -> dict[str, torch.Tensor]:
+        pixel_values = self.image_processor(images=images, return_tensors="pt")["pixel_values"]
+        return {"pixel_values": pixel_values.to(self.device, self.dtype)}
+
+    def generation_kwargs(self, settings: GenerationSettings) -> dict[str, Any]:
+        kw: dict[str, Any] = {
+            "max_length": settings.max_length,
+            "num_return_sequences": settings.num_candidates,
+            "pad_token_id": self.pad_token_id,
+            "eos_token_id": self.eos_token_id,
+            "return_dict_in_generate": True,
+            "output_scores": True,
+        }
+        if settings.strategy == "beam":
+            kw.update(num_beams=settings.num_beams, do_sample=False)
+        elif settings.strategy == "greedy":
+            kw.update(num_beams=1, do_sample=False)
+        else:
+            kw.update(num_beams=1, do_sample=True, top_p=settings.top_p, temperature=settings.temperature, top_k=0)
+        return kw
+
+    @torch.inference_mode()
+    def generate(
+        self, inputs: dict[str, torch.Tensor], settings: GenerationSettings, cancel: CancelToken | None = None
+    ) -> list[list[RawCandidate]]:
+        batch = next(iter(inputs.values())).shape[0]
+        kw = self.generation_kwargs(settings)
+        if cancel is not None:
+            kw["stopping_criteria"] = StoppingCriteriaList([_CancelCriterion(cancel)])
+        with _seeded(settings):
+            out = self.model.generate(**inputs, **kw)
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        sequences = self._strip_prompt(out.sequences, inputs)
+        scores = self._sequence_confidence(out, sequences, settings)
+        texts = self.tokenizer.batch_decode(sequences, skip_special_tokens=True)
+        k = settings.num_candidates
+        return [[(texts[i * k + j], scores[i * k + j]) for j in range(k)] for i in range(batch)]
+
+    def _strip_prompt(self, sequences: torch.Tensor, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Encoder-decoder models return only the decoder's tokens; decoder-only families
+        (GIT) echo their prompt and override this."""
+        return sequences
+
+    def _sequence_confidence(self, out: Any, sequences: torch.Tensor, settings: GenerationSettings) -> list[float]:
+        scores = getattr(out, "sequences_scores", None)
+        if scores is not None and settings.strategy == "beam":
+            # Beam scores are log-likelihoods divided by length (length_penalty 1.0).
+            return [math.exp(float(s)) for s in scores]
+        steps = out.scores
+        if not steps:
+            return [0.0] * sequences.shape[0]
+        generated = sequences[:, -len(steps):]
+        logprobs = torch.stack([torch.log_softmax(s.float(), dim=-1) for s in steps], dim=1)
+        chosen = logprobs.gather(-1, generated.unsqueeze(-1)).squeeze(-1)
+        mask = _until_first_eos(generated, self.eos_token_id)
+        mean = (chosen * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
+        return [math.exp(float(v)) for v in mean]
+
+
+def _until_first_eos(tokens: torch.Tensor, eos: int | None) -> torch.Tensor:
+    """1.0 for each token up to and including the first EOS, 0.0 after it (padding, which is
+    EOS again when pad == eos)."""
+    if eos is None:
+        return torch.ones_like(tokens, dtype=torch.float32)
+    is_eos = (tokens == eos).int()
+    before = torch.cumsum(is_eos, dim=1) - is_eos  # EOS tokens strictly before this position
+    return (before == 0).float()
+
+
+class _seeded:
+    """Seed torch's global generator for one sampling call, restoring it afterwards."""
+
+    def __init__(self, settings: GenerationSettings) -> None:
+        self.seed = settings.seed if settings.strategy == "sample" else None
+        self._state: torch.Tensor | None = None
+
+    def __enter__(self) -> None:
+        if self.seed is not None:
+            self._state = torch.random.get_rng_state()
+            torch.manual_seed(self.seed)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._state is not None:
+            torch.random.set_rng_state(self._state)
+
+
+def _image_processor(folder: Path) -> Any:
+    # Pin the PIL backend where transformers offers a choice: it is what the model card's
+    # processor did, and a torchvision backend resizes slightly differently.
+    try:
+        return AutoImageProcessor.from_pretrained(folder, local_files_only=True, trust_remote_code=False, backend="pil")
+    except TypeError:  # older transformers: no `backend` argument
+        return AutoImageProcessor.from_pretrained(folder, local_files_only=True, trust_remote_code=False, use_fast=False)
+    except OSError as exc:
+        raise ModelInvalidError(f"The model has no usable image preprocessor config: {exc}", path=folder) from None
+
+
+class VisionEncoderDecoderAdapter(ModelAdapter):
+    """ViT/Swin/DeiT encoder + GPT-2/BERT-style decoder (nlpconnect/vit-gpt2-image-captioning)."""
+
+    model_types = ("vision-encoder-decoder",)
+    family = "vision-encoder-decoder"
+
+    def _special_tokens(self) -> tuple[int | None, int | None]:
+        eos, pad = super()._special_tokens()
+        cfg = self.model.config
+        if self.model.generation_config.decoder_start_token_id is None and cfg.decoder_start_token_id is None:
+            # Fine-tunes often forget it; GPT-2 decoders start from BOS (= EOS).
+            start = cfg.decoder.bos_token_id if cfg.decoder.bos_token_id is not None else eos
+            self.model.generation_config.decoder_start_token_id = start
+        return eos, pad
+
+
+class ProcessorAdapter(ModelAdapter):
+    """Families whose AutoProcessor bundles image processor and tokenizer (BLIP, GIT)."""
+
+    def _load_processing(self) -> None:
+        self.processor = AutoProcessor.from_pretrained(self.folder, local_files_only=True, trust_remote_code=False)
+        self.image_processor = self.processor.image_processor
+        self.tokenizer = self.processor.tokenizer
+
+    def generation_kwargs(self, settings: GenerationSettings) -> dict[str, Any]:
+        kw = super().generation_kwargs(settings)
+        # max_length counts prompt tokens for decoder-only models; captions need the budget.
+        kw["max_new_tokens"] = kw.pop("max_length")
+        return kw
+
+
+class BlipAdapter(ProcessorAdapter):
+    """Salesforce/blip-image-captioning-base and -large (unconditional captioning)."""
+
+    model_types = ("blip",)
+    family = "blip"
+
+
+class GitAdapter(ProcessorAdapter):
+    """microsoft/git-base-coco and friends: a decoder-only model that echoes its BOS prompt."""
+
+    model_types = ("git",)
+    family = "git"
+
+    def _strip_prompt(self, sequences: torch.Tensor, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        prompt = inputs.get("input_ids")
+        return sequences[:, prompt.shape[1]:] if prompt is not None else sequences
+
+
+ADAPTERS: dict[str, type[ModelAdapter]] = {
+    model_type: cls
+    for cls in (VisionEncoderDecoderAdapter, BlipAdapter, GitAdapter)
+    for model_type in cls.model_types
+}
+
+
+def adapter_for(folder: Path) -> type[ModelAdapter]:
+    try:
+        config = AutoConfig.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelInvalidError(f"The model's config.json cannot be read: {exc}", path=folder) from None
+    cls = ADAPTERS.get(config.model_type)
+    if cls is None:
+        raise ModelUnsupportedError(
+            f"AltLens cannot run '{config.model_type}' models yet; supported families: "
+            f"{', '.join(sorted(ADAPTERS))}.",
+            path=folder,
+        )
+    return cls

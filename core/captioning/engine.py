@@ -1,0 +1,298 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The captioner: images in, candidate captions out, in input order, in batches.
+
+One Captioner is used by one thread at a time (the GUI's captioner thread, the CLI's main
+thread). Images for the next batch are decoded on helper threads while the model works on
+the current one; JPEG decoding and resizing release the GIL.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from PIL import Image
+
+from core.captioning.loading import resolve_model
+from core.captioning.settings import GenerationSettings
+from core.captioning.text import postprocess
+from core.errors import AltLensError, CaptioningError, CancelledError, DeviceUnavailableError, UsageError
+from core.images import load_image
+from core.jobs import CancelToken
+from core.types import Candidate, CaptionResult, ErrorInfo
+
+if TYPE_CHECKING:
+    import torch
+
+    from core.captioning.adapters import ModelAdapter
+
+log = logging.getLogger(__name__)
+
+Device = Literal["auto", "cpu", "cuda", "mps"]
+DType = Literal["auto", "float32", "bfloat16", "float16"]
+DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda", "mps")
+DTYPES: tuple[str, ...] = ("auto", "float32", "bfloat16", "float16")
+ImageInput = str | os.PathLike[str] | Image.Image
+ProgressCallback = Callable[[int, int], None]  # (done, total)
+DEFAULT_BATCH_SIZE = 8
+
+
+@dataclass(frozen=True)
+class LoadedModelInfo:
+    name: str  # what the user asked for (repo id, name or folder)
+    folder: Path
+    family: str
+    device: str
+    dtype: str
+    load_seconds: float
+
+
+class Captioner:
+    """Caption images with a local Hugging Face image-to-text model.
+
+    >>> cap = Captioner("tests/models/toy-captioner")          # doctest: +SKIP
+    >>> cap.caption(["photo.jpg"])[0].caption                    # doctest: +SKIP
+    'Two red circles on the left of a blue background'
+    """
+
+    def __init__(
+        self,
+        model: str | os.PathLike[str] | None = None,
+        *,
+        device: Device | str = "auto",
+        dtype: DType | str = "auto",
+        allow_download: bool = False,
+        settings: GenerationSettings | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        decode_workers: int | None = None,
+    ) -> None:
+        if device not in DEVICES:
+            raise UsageError(f"Unknown device {device!r}; use one of {', '.join(DEVICES)}.")
+        if dtype not in DTYPES:
+            raise UsageError(f"Unknown dtype {dtype!r}; use one of {', '.join(DTYPES)}.")
+        if batch_size < 1:
+            raise UsageError(f"Batch size must be at least 1 (got {batch_size}).")
+        self.model_name = os.fspath(model) if model is not None else None
+        self.requested_device = device
+        self.requested_dtype = dtype
+        self.allow_download = allow_download
+        self.settings = settings or GenerationSettings()
+        self.batch_size = batch_size
+        self.decode_workers = decode_workers or min(4, os.cpu_count() or 1)
+        self._adapter: ModelAdapter | None = None
+        self.info: LoadedModelInfo | None = None
+
+    # -- loading ---------------------------------------------------------------------------
+
+    @property
+    def loaded(self) -> bool:
+        return self._adapter is not None
+
+    def load(self) -> LoadedModelInfo:
+        """Load the model now (otherwise the first caption call does). Raises ModelError
+        subclasses with a readable message; nothing is downloaded unless allowed."""
+        if self.info is not None:
+            return self.info
+        started = time.perf_counter()
+        folder = resolve_model(self.model_name, allow_download=self.allow_download)
+        import torch
+
+        from core.captioning.adapters import adapter_for
+
+        device = pick_device(self.requested_device)
+        dtype = pick_dtype(self.requested_dtype, device)
+        cls = adapter_for(folder)
+        log.info("loading %s (%s) on %s as %s", folder, cls.family, device, dtype)
+        try:
+            self._adapter = cls(folder, device=torch.device(device), dtype=dtype)
+        except AltLensError:
+            raise
+        except Exception as exc:
+            raise CaptioningError(f"The model could not be loaded: {type(exc).__name__}: {exc}") from exc
+        self.info = LoadedModelInfo(
+            name=self.model_name or folder.name,
+            folder=folder,
+            family=cls.family,
+            device=device,
+            dtype=str(dtype).removeprefix("torch."),
+            load_seconds=time.perf_counter() - started,
+        )
+        return self.info
+
+    @property
+    def adapter(self) -> ModelAdapter:
+        self.load()
+        assert self._adapter is not None
+        return self._adapter
+
+    # -- captioning ------------------------------------------------------------------------
+
+    def caption(
+        self,
+        images: Sequence[ImageInput],
+        settings: GenerationSettings | None = None,
+        *,
+        cancel: CancelToken | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> list[CaptionResult]:
+        """Caption every image; a bad image yields a result with `error` and the rest go on."""
+        return list(self.iter_caption(images, settings, cancel=cancel, progress=progress))
+
+    def iter_caption(
+        self,
+        images: Iterable[ImageInput],
+        settings: GenerationSettings | None = None,
+        *,
+        cancel: CancelToken | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Iterator[CaptionResult]:
+        """Yield one CaptionResult per input, in input order, batch by batch.
+
+        Cancellation is checked between batches and inside generation; a cancelled run
+        raises CancelledError after yielding the batches that finished.
+        """
+        settings = settings or self.settings
+        items = list(images)
+        adapter = self.adapter
+        width, height = adapter.image_size
+        model_label = self.info.name if self.info else ""
+        batches = [list(range(i, min(i + self.batch_size, len(items)))) for i in range(0, len(items), self.batch_size)]
+        done = 0
+        with ThreadPoolExecutor(max_workers=self.decode_workers, thread_name_prefix="altlens-decode") as pool:
+
+            def submit(batch: list[int]) -> list[Future[Image.Image]]:
+                return [pool.submit(_to_image, items[i], (width, height)) for i in batch]
+
+            pending = submit(batches[0]) if batches else []
+            for n, batch in enumerate(batches):
+                if cancel is not None:
+                    cancel.raise_if_cancelled()
+                futures = pending
+                # Decode the next batch while this one runs through the model.
+                pending = submit(batches[n + 1]) if n + 1 < len(batches) else []
+                yield from self._run_batch(items, batch, futures, settings, cancel, model_label)
+                done += len(batch)
+                if progress is not None:
+                    progress(done, len(items))
+
+    def _run_batch(
+        self,
+        items: list[ImageInput],
+        batch: list[int],
+        futures: list[Future[Image.Image]],
+        settings: GenerationSettings,
+        cancel: CancelToken | None,
+        model_label: str,
+    ) -> Iterator[CaptionResult]:
+        started = time.perf_counter()
+        decoded: dict[int, Image.Image] = {}
+        errors: dict[int, ErrorInfo] = {}
+        for i, fut in zip(batch, futures, strict=True):
+            try:
+                decoded[i] = fut.result()
+            except Exception as exc:  # every failure becomes this image's error, never the batch's
+                errors[i] = ErrorInfo.from_exception(exc)
+        captions: dict[int, tuple[Candidate, ...]] = {}
+        if decoded:
+            order = list(decoded)
+            try:
+                captions = dict(zip(order, self._caption_images([decoded[i] for i in order], settings, cancel), strict=True))
+            except CancelledError:
+                raise
+            except Exception as exc:
+                # One image can break a batch (a model that rejects its shape, out of memory):
+                # retry one by one so only that image fails.
+                log.warning("batch of %d failed (%s); retrying images one by one", len(order), exc)
+                for i in order:
+                    try:
+                        captions[i] = self._caption_images([decoded[i]], settings, cancel)[0]
+                    except CancelledError:
+                        raise
+                    except Exception as one_exc:
+                        errors[i] = ErrorInfo.from_exception(_as_captioning_error(one_exc))
+        for i, cands in captions.items():
+            if not cands and i not in errors:
+                errors[i] = ErrorInfo("empty-caption", f"{items[i]}: The model produced no text for this image.")
+        per_image = (time.perf_counter() - started) / max(1, len(batch))
+        for i in batch:
+            path = Path(items[i]) if isinstance(items[i], (str, os.PathLike)) else None
+            if i in errors:
+                yield CaptionResult(i, path, error=errors[i], model=model_label, seconds=per_image)
+            else:
+                yield CaptionResult(i, path, candidates=captions[i], model=model_label, seconds=per_image)
+
+    def _caption_images(
+        self, images: list[Image.Image], settings: GenerationSettings, cancel: CancelToken | None
+    ) -> list[tuple[Candidate, ...]]:
+        adapter = self.adapter
+        inputs = adapter.preprocess(images)
+        raw = adapter.generate(inputs, settings, cancel)
+        return [_candidates(cands, settings) for cands in raw]
+
+
+def _candidates(raw: list[tuple[str, float]], settings: GenerationSettings) -> tuple[Candidate, ...]:
+    """Clean up, then merge candidates that became the same text (keeping the best score)."""
+    best: dict[str, float] = {}
+    for text, score in raw:
+        clean = postprocess(text, repetition_guard=settings.repetition_guard)
+        if clean and (clean not in best or score > best[clean]):
+            best[clean] = score
+    ordered = sorted(best.items(), key=lambda kv: -kv[1])
+    return tuple(Candidate(text, score) for text, score in ordered)
+
+
+def _to_image(item: ImageInput, size: tuple[int, int]) -> Image.Image:
+    if isinstance(item, Image.Image):
+        from core.images import to_rgb
+
+        return to_rgb(item)
+    if isinstance(item, str) and item.startswith(("http://", "https://")):
+        raise UsageError(f"{item}: AltLens works offline and does not fetch URLs; download the image first.")
+    return load_image(item, target_size=size)
+
+
+def _as_captioning_error(exc: BaseException) -> AltLensError:
+    if isinstance(exc, AltLensError):
+        return exc
+    if isinstance(exc, MemoryError) or "out of memory" in str(exc).lower():
+        return CaptioningError("Not enough memory to caption this image; try a smaller batch or the CPU.")
+    return CaptioningError(f"The model failed on this image: {type(exc).__name__}: {exc}")
+
+
+def pick_device(requested: str) -> str:
+    import torch
+
+    if requested == "auto":
+        if torch.cuda.is_available():
+            return "cuda"
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return "mps"
+        return "cpu"
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise DeviceUnavailableError(
+            "No usable NVIDIA GPU was found (CUDA is not available to this installation of torch).",
+            hint="Use --device cpu, or install a CUDA build of torch.",
+        )
+    if requested == "mps" and not (getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()):
+        raise DeviceUnavailableError("Apple's Metal (MPS) device is not available on this computer.", hint="Use --device cpu.")
+    return requested
+
+
+def pick_dtype(requested: str, device: str) -> torch.dtype:
+    """`auto`: half precision on GPUs (bfloat16 where supported, else float16), float32 on
+    the CPU, where it is the exact reference numerics."""
+    import torch
+
+    if requested == "auto":
+        if device == "cuda":
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        if device == "mps":
+            return torch.float16
+        return torch.float32
+    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[requested]

@@ -1,0 +1,142 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""`altlens caption`: suggest captions for files and folders, headless. Nothing is written
+into the photos; results go to stdout as text, JSON lines or CSV."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from typing import Any, TextIO
+
+from core.types import CaptionResult
+
+PROGRESS_THRESHOLD = 5  # more images than this get a progress bar on stderr
+
+
+def add_model_options(p: argparse.ArgumentParser) -> None:
+    """Model and decoding options shared by every command that captions (caption, watch, gui)."""
+    g = p.add_argument_group("model")
+    g.add_argument("--model", "-m", metavar="M", help="a name from `altlens models list` (vit-gpt2, blip-base, ...), a model folder or a Hugging Face id (default: vit-gpt2, i.e. nlpconnect/vit-gpt2-image-captioning)")
+    g.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"], help="where the model runs (default: auto)")
+    g.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"], help="number format of the model weights (default: auto)")
+    g.add_argument("--allow-download", action="store_true", help="download the model if it is not on this computer (off by default: AltLens works offline)")
+    d = p.add_argument_group("decoding")
+    d.add_argument("--beams", type=int, default=4, metavar="N", help="beam search width, 1-5; 1 means greedy (default: 4)")
+    d.add_argument("--candidates", type=int, default=1, metavar="K", help="captions to suggest per image, 1-5 (default: 1)")
+    d.add_argument("--max-length", type=int, default=16, metavar="T", help="maximum caption length in tokens (default: 16)")
+    d.add_argument("--sample", action="store_true", help="nucleus sampling instead of beam search (varied wording)")
+    d.add_argument("--top-p", type=float, default=None, metavar="P", help="nucleus sampling probability mass (default: 0.9)")
+    d.add_argument("--temperature", type=float, default=None, help="sampling temperature (default: 1.0)")
+    d.add_argument("--seed", type=int, default=None, help="random seed for --sample, for repeatable output")
+    d.add_argument("--no-repetition-guard", action="store_true", help="keep captions that repeat a phrase ('a man in a hat with a man in a hat')")
+    d.add_argument("--batch-size", type=int, default=8, metavar="B", help="images per model call (default: 8)")
+
+
+def settings_from_args(args: argparse.Namespace) -> Any:
+    from core.captioning.settings import GenerationSettings
+
+    return GenerationSettings.from_options(
+        beams=args.beams,
+        candidates=args.candidates,
+        max_length=args.max_length,
+        sample=args.sample,
+        top_p=args.top_p,
+        temperature=args.temperature,
+        repetition_guard=not args.no_repetition_guard,
+        seed=args.seed,
+    )
+
+
+def captioner_from_args(args: argparse.Namespace) -> Any:
+    from core.captioning.engine import Captioner
+
+    return Captioner(
+        args.model,
+        device=args.device,
+        dtype=args.dtype,
+        allow_download=args.allow_download,
+        settings=settings_from_args(args),
+        batch_size=args.batch_size,
+    )
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "caption",
+        help="suggest captions for images (writes nothing into them)",
+        description=(
+            "Suggest alt text for image files and folders. Each image gets one result; a file "
+            "that cannot be read gets an error and the others go on. Nothing is written into "
+            "the photos (see `altlens write`)."
+        ),
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="image files and folders")
+    p.add_argument("-r", "--recursive", action="store_true", help="include images in subfolders")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="one JSON object per image per line")
+    out.add_argument("--csv", action="store_true", help="CSV with a header row")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary on stderr")
+    add_model_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from core.images import collect_images
+    from core.progress import ProgressBar
+
+    settings = settings_from_args(args)  # validate options before loading anything
+    paths = collect_images(args.paths, recursive=args.recursive)
+    if not paths:
+        print("altlens: no images found in the given paths.", file=sys.stderr)
+        return 1
+    captioner = captioner_from_args(args)
+    writer = _Writer(sys.stdout, "json" if args.json else "csv" if args.csv else "text")
+    bar = ProgressBar(len(paths)) if len(paths) > PROGRESS_THRESHOLD and not args.quiet else None
+    ok = failed = 0
+    try:
+        for result in captioner.iter_caption(paths, settings):
+            writer.write(result)
+            ok += result.ok
+            failed += not result.ok
+            if bar is not None:
+                bar.update(ok + failed, failed)
+    finally:
+        if bar is not None:
+            bar.close()
+    if not args.quiet:
+        summary = f"Captioned {ok} of {len(paths)} image{'s' if len(paths) != 1 else ''}"
+        summary += f"; {failed} could not be captioned (see their errors)." if failed else "."
+        print(summary, file=sys.stderr)
+    return 0 if ok else 1
+
+
+class _Writer:
+    def __init__(self, stream: TextIO, fmt: str) -> None:
+        self.stream = stream
+        self.fmt = fmt
+        self._csv: Any = None
+        if fmt == "csv":
+            self._csv = csv.writer(stream)
+            self._csv.writerow(["path", "caption", "score", "candidates", "error_code", "error_message"])
+
+    def write(self, r: CaptionResult) -> None:
+        if self.fmt == "json":
+            self.stream.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
+        elif self.fmt == "csv":
+            self._csv.writerow([
+                str(r.path) if r.path else "",
+                r.caption or "",
+                f"{r.score:.4f}" if r.score is not None else "",
+                json.dumps([c.to_dict() for c in r.candidates], ensure_ascii=False),
+                r.error.code if r.error else "",
+                r.error.message if r.error else "",
+            ])
+        else:
+            if r.error:
+                self.stream.write(f"{r.path}\tERROR {r.error.code}: {r.error.message}\n")
+            else:
+                extra = "".join(f"\n\t  alt {n}: {c.text} ({c.score:.2f})" for n, c in enumerate(r.candidates[1:], 2))
+                self.stream.write(f"{r.path}\t{r.caption} ({r.score:.2f}){extra}\n")
+        self.stream.flush()

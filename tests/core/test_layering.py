@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""core/ never imports Qt, and the CLI and metadata/library code never pay for torch."""
+
+from __future__ import annotations
+
+import os
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import core
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _all_core_modules() -> list[str]:
+    return sorted(m.name for m in pkgutil.walk_packages(core.__path__, prefix="core.") if not m.name.endswith("__main__"))
+
+
+def _loaded_after_import(modules: list[str]) -> set[str]:
+    code = (
+        "import importlib, sys\n"
+        f"for m in {modules!r}: importlib.import_module(m)\n"
+        "print('\\n'.join(sorted(sys.modules)))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return set(out.stdout.split())
+
+
+def test_core_never_imports_qt() -> None:
+    loaded = _loaded_after_import(_all_core_modules())
+    assert not {m for m in loaded if m.startswith(("PySide6", "shiboken6", "desktop"))}
+
+
+def test_cli_and_non_model_code_do_not_import_torch() -> None:
+    # Model back ends under core.captioning import torch by design; the front of the engine,
+    # and everything outside it, must not.
+    light_engine = {"core.captioning", "core.captioning.engine", "core.captioning.api", "core.captioning.settings", "core.captioning.text", "core.captioning.loading"}
+    cheap = [m for m in _all_core_modules() if not m.startswith("core.captioning.") or m in light_engine]
+    loaded = _loaded_after_import(cheap + ["core.cli"])
+    assert "torch" not in loaded and "transformers" not in loaded
