@@ -21,6 +21,8 @@ from core.errors import AltLensError, UsageError
 COMMAND_MODULES = [
     "core.commands.caption",
     "core.commands.models",
+    "core.commands.library",
+    "core.commands.metadata",
 ]
 
 log = logging.getLogger(__name__)
