@@ -89,6 +89,9 @@ def main() -> None:
     ap.add_argument("--budget", type=float, default=270.0, help="seconds for the measurements (default 270)")
     args = ap.parse_args()
 
+    from core.captioning.runtime import configure_openmp
+
+    configure_openmp()  # AltLens's thread settings, before torch loads
     import torch
     from transformers import VisionEncoderDecoderModel
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from PIL import Image
 
 from core.captioning.loading import resolve_model
-from core.captioning.numerics import MODES, resolve_mode, storage_dtype
+from core.captioning.numerics import MODES, resolve_mode
 from core.captioning.settings import GenerationSettings
 from core.captioning.text import postprocess
 from core.errors import AltLensError, CaptioningError, CancelledError, DeviceUnavailableError, UsageError
@@ -48,6 +50,7 @@ BACKENDS: tuple[str, ...] = ("auto", "torch", "reference", "onnx")
 ImageInput = str | os.PathLike[str] | Image.Image
 ProgressCallback = Callable[[int, int], None]  # (done, total)
 DEFAULT_BATCH_SIZE = 8
+DECODE_NICE = 10
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,10 @@ class Captioner:
         self.backend = backend
         self.onnx_dir = Path(onnx_dir) if onnx_dir is not None else None
         self.decode_workers = decode_workers or min(4, os.cpu_count() or 1)
+        # Niceness of the decode threads (Linux): above the model's threads, so decoding the
+        # next batch takes idle CPU instead of preempting a matrix product that both cores
+        # must finish (see benchmarks/RESULTS.md, "overlap").
+        self.decode_nice = DECODE_NICE
         self._adapter: ModelAdapter | None = None
         self.info: LoadedModelInfo | None = None
 
@@ -117,6 +124,9 @@ class Captioner:
             return self.info
         started = time.perf_counter()
         folder = resolve_model(self.model_name, allow_download=self.allow_download)
+        from core.captioning.runtime import configure_openmp
+
+        configure_openmp()  # before torch loads its OpenMP runtime
         import torch
 
         from core.captioning.adapters import adapter_for
@@ -194,7 +204,10 @@ class Captioner:
         model_label = self.info.name if self.info else ""
         batches = [list(range(i, min(i + batch_size, len(items)))) for i in range(0, len(items), batch_size)]
         done = 0
-        with ThreadPoolExecutor(max_workers=self.decode_workers, thread_name_prefix="altlens-decode") as pool:
+        with ThreadPoolExecutor(
+            max_workers=self.decode_workers, thread_name_prefix="altlens-decode", initializer=_decode_thread_setup,
+            initargs=(self.decode_nice,),
+        ) as pool:
 
             def submit(batch: list[int]) -> list[Future[torch.Tensor]]:
                 return [pool.submit(_prepare, adapter, items[i], size) for i in batch]
@@ -279,6 +292,14 @@ def _candidates(raw: list[tuple[str, float]], settings: GenerationSettings) -> t
     return tuple(Candidate(text, score) for text, score in ordered)
 
 
+def _decode_thread_setup(nice: int) -> None:
+    if nice and sys.platform.startswith("linux"):
+        try:  # Linux applies setpriority to a single thread when given its id
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+        except OSError as exc:
+            log.debug("could not lower the decode thread's priority: %s", exc)
+
+
 def _prepare(adapter: Any, item: ImageInput, size: tuple[int, int] | None) -> torch.Tensor:
     """Decode and preprocess one image into the model's pixel tensor (on a decode thread)."""
     return adapter.pixel_values([_to_image(item, size)])
@@ -319,9 +340,3 @@ def pick_device(requested: str) -> str:
     if requested == "mps" and not (getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()):
         raise DeviceUnavailableError("Apple's Metal (MPS) device is not available on this computer.", hint="Use --device cpu.")
     return requested
-
-
-def pick_dtype(requested: str, device: str) -> torch.dtype:
-    """The dtype weights are stored in for the numeric mode `requested` resolves to on
-    `device` (int8 is quantized from float32); see numerics.py for how `auto` decides."""
-    return storage_dtype(resolve_mode(requested, device))

@@ -115,3 +115,37 @@ def test_bad_images_still_fail_one_by_one_on_the_fast_path(tiny: Path, photos: l
     assert [r.ok for r in results] == [True, False, False, True]
     assert results[1].error is not None and results[2].error is not None
     assert results[2].error.code == "file-missing"
+
+
+def test_openmp_defaults_apply_before_torch_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import sys
+
+    from core.captioning import runtime
+
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    assert "torch" in sys.modules  # this test module imports it: too late to change anything
+    assert runtime.configure_openmp() is False and "OMP_WAIT_POLICY" not in os.environ
+    monkeypatch.delitem(sys.modules, "torch")
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    assert runtime.configure_openmp() is True
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"  # the user's choice stays
+    monkeypatch.delenv("OMP_WAIT_POLICY")
+    assert runtime.configure_openmp() is True
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+
+
+def test_cli_process_runs_with_passive_openmp_wait(tiny: Path, photos: list[Path]) -> None:
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys; from core.captioning import Captioner; "
+        f"Captioner({str(tiny)!r}, device='cpu').load(); print(os.environ.get('OMP_WAIT_POLICY'))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "PASSIVE"
