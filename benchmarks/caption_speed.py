@@ -87,7 +87,7 @@ class Reference:
 
     def __init__(self, folder: Path) -> None:
         import torch
-        from transformers import AutoTokenizer, ViTImageProcessor, VisionEncoderDecoderModel
+        from transformers import AutoTokenizer, VisionEncoderDecoderModel, ViTImageProcessor
 
         self.torch = torch
         self.model = VisionEncoderDecoderModel.from_pretrained(folder)

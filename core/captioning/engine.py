@@ -25,7 +25,13 @@ from core.captioning.loading import resolve_model
 from core.captioning.numerics import MODES, resolve_mode
 from core.captioning.settings import GenerationSettings
 from core.captioning.text import postprocess
-from core.errors import AltLensError, CaptioningError, CancelledError, DeviceUnavailableError, UsageError
+from core.errors import (
+    AltLensError,
+    CancelledError,
+    CaptioningError,
+    DeviceUnavailableError,
+    UsageError,
+)
 from core.images import load_image
 from core.jobs import CancelToken
 from core.types import Candidate, CaptionResult, ErrorInfo
