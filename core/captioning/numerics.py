@@ -7,9 +7,9 @@
               residual stream stay float32 (like autocast). Fast on CPUs with AVX-512 BF16 or
               AMX; elsewhere emulated and slow. On a GPU: the whole model in bfloat16.
     float16   GPUs only: the whole model in float16.
-    int8      CPU only: every Linear/Conv1D runs as a dynamically quantized int8 matrix
-              product (weights int8 per output channel, activations quantized per call);
-              everything else stays float32. Uses VNNI where the CPU has it.
+    int8      CPU only: every Linear/Conv1D runs as an exact int8 x int8 -> int32 matrix
+              product (weights int8 per output channel, activations quantized per token at
+              run time), everything else stays float32. Uses VNNI where the CPU has it.
     auto      on a GPU: bfloat16 where supported, else float16; on a CPU: see `auto_cpu_mode`.
 
 `auto` on a CPU picks the fastest mode that keeps caption differences from float32 within
@@ -62,24 +62,14 @@ def cpu_features() -> dict[str, bool]:
         "avx512_bf16": has("_is_avx512_bf16_supported"),
         "vnni": has("_is_vnni_supported"),
         "amx": has("_is_amx_tile_supported"),
-        "int8_engine": _int8_engine() is not None,
+        "int8_matmul": int8_matmul_available(),
     }
-
-
-def _int8_engine() -> str | None:
-    import torch
-
-    engines = list(getattr(torch.backends.quantized, "supported_engines", []))
-    for name in ("x86", "fbgemm"):
-        if name in engines:
-            return name
-    return None
 
 
 def auto_cpu_mode() -> str:
     """The numeric mode `auto` resolves to on this CPU (see the module docstring)."""
     f = cpu_features()
-    if f["int8_engine"] and (f["vnni"] or f["amx"]):
+    if f["int8_matmul"] and (f["vnni"] or f["amx"]):
         return "int8"
     if f["avx512_bf16"] or f["amx"]:
         return "bfloat16"
@@ -107,8 +97,8 @@ def resolve_mode(requested: str, device: str) -> str:
         return auto_cpu_mode()
     if requested == "float16":
         raise UsageError("float16 is for GPUs; on the CPU use float32, bfloat16 or int8.")
-    if requested == "int8" and _int8_engine() is None:
-        raise UsageError("This installation of torch has no int8 (fbgemm/x86) engine; use float32 or bfloat16.")
+    if requested == "int8" and not int8_matmul_available():
+        raise UsageError("This installation of torch cannot multiply int8 matrices on the CPU; use float32 or bfloat16.")
     if requested == "bfloat16" and not (cpu_features()["avx512_bf16"] or cpu_features()["amx"]):
         log.warning("this CPU has no native bfloat16 arithmetic; bfloat16 will be slow here")
     return requested
@@ -124,43 +114,82 @@ def storage_dtype(mode: str) -> torch.dtype:
 # -- int8 ----------------------------------------------------------------------------------
 
 
+_TINY = 1e-12  # scale floor, so an all-zero row or weight quantizes to zeros, not NaNs
+
+
 @functools.cache
-def _make_quantized_conv1d_class() -> type:
+def int8_matmul_available() -> bool:
+    """Whether this torch can multiply int8 matrices exactly on the CPU (torch._int_mm)."""
     import torch
 
-    class _QuantizedConv1D(torch.nn.Module):
-        def __init__(self, linear: torch.nn.Module, nf: int) -> None:
+    mm = getattr(torch, "_int_mm", None)
+    if mm is None:
+        return False
+    try:
+        a = torch.ones((2, 8), dtype=torch.int8)
+        return bool((mm(a, a.t()) == 8).all())
+    except Exception:  # an op missing for this backend or shape
+        return False
+
+
+@functools.cache
+def _make_int8_linear_class() -> type:
+    import torch
+
+    class _Int8Linear(torch.nn.Module):
+        """y = x @ W.T + b with W in int8 (one scale per output channel) and x quantized to
+        int8 per row (one scale per token), multiplied exactly in int32 and scaled back to
+        float32. No row shares a scale with another, so an image's caption never depends on
+        which images share its batch; torch.ao/fbgemm dynamic quantization uses one 7-bit
+        scale per call, which made 2 of 60 toy-model captions depend on the batch size and
+        had ~2x this layer's rounding error."""
+
+        def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None) -> None:
             super().__init__()
-            self.linear = linear
-            self.nf = nf
+            w = weight.detach()
+            qweight = torch.empty(w.shape, dtype=torch.int8)
+            scale = torch.empty(w.shape[0], dtype=torch.float32)
+            # A few rows at a time: float temporaries the size of an LM head (150 MB) would
+            # stay in the allocator's heap after they are freed.
+            step = max(1, (1 << 20) // max(1, w.shape[1]))
+            for i in range(0, w.shape[0], step):
+                rows = w[i : i + step].float()
+                sc = torch.linalg.vector_norm(rows, ord=float("inf"), dim=1).div_(127).clamp_(min=_TINY)
+                scale[i : i + step] = sc
+                qweight[i : i + step] = rows.div(sc[:, None]).round_()
+            self.register_buffer("qweight", qweight)  # [out, in]
+            self.register_buffer("scale", scale)
+            self.register_buffer("bias", None if bias is None else bias.detach().float().clone())
+            self.in_features, self.out_features = qweight.shape[1], qweight.shape[0]
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
-            shape = (*x.shape[:-1], self.nf)
-            return self.linear(x.reshape(-1, x.shape[-1])).view(shape)
+            shape = x.shape
+            x2 = x.reshape(-1, shape[-1]).float()
+            s = torch.linalg.vector_norm(x2, ord=float("inf"), dim=1, keepdim=True).div_(127).clamp_(min=_TINY)
+            xq = x2.div(s).round_().to(torch.int8)
+            y = torch._int_mm(xq, self.qweight.t()).float()
+            y.mul_(s).mul_(self.scale)
+            if self.bias is not None:
+                y.add_(self.bias)
+            return y.view(*shape[:-1], self.out_features)
 
-    return _QuantizedConv1D
+    return _Int8Linear
 
 
 def quantize_int8(model: Any, pages: PageReleaser | None = None) -> Any:
-    """Replace every Linear and GPT-2 Conv1D of `model` (in place) by an int8 dynamic version.
+    """Replace every Linear and GPT-2 Conv1D of `model` (in place) by an int8 version
+    (`_Int8Linear`: int8 weights per output channel, activations per token).
 
-    Weights are quantized per output channel (one scale per output row), activations per call.
     Embedding tables stay float32 (they are looked up, not multiplied); a tied LM head gets
-    its own int8 copy. Module by module, so at most one float32 matrix is in flight; `pages`
-    hands the memory of replaced float32 weights back to the system as it goes.
+    its own int8 copy. Module by module, so at most one float32 matrix per thread is in
+    flight; `pages` hands the memory of replaced float32 weights back as it goes.
     """
-    import warnings
-
     import torch
-    from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
-    from torch.ao.quantization import per_channel_dynamic_qconfig
 
-    engine = _int8_engine()
-    if engine is None:
-        raise UsageError("This installation of torch has no int8 engine.")
-    torch.backends.quantized.engine = engine
+    if not int8_matmul_available():
+        raise UsageError("This installation of torch cannot multiply int8 matrices on the CPU; use float32 or bfloat16.")
     conv_cls = _conv1d_class()
-    wrapper = _make_quantized_conv1d_class()
+    cls = _make_int8_linear_class()
     targets = [
         (parent, name, child)
         for parent in list(model.modules())
@@ -170,36 +199,23 @@ def quantize_int8(model: Any, pages: PageReleaser | None = None) -> Any:
     if pages is not None:
         replaced = {id(child) for _, _, child in targets}
         pages.keep_all(t for m in model.modules() if id(m) not in replaced for t in _own_tensors(m))
-    with warnings.catch_warnings(), torch.no_grad():
-        # torch marks its eager quantization API deprecated in favour of torchao; it is the
-        # only int8 path in this torch build and works, so the warnings would only be noise.
-        warnings.simplefilter("ignore")
 
-        def quantize(child: Any) -> Any:
-            # Conv1D stores W as [in, out]; a Linear's weight is its transpose (a view here).
-            is_linear = isinstance(child, torch.nn.Linear)
-            weight = child.weight if is_linear else child.weight.t()
-            # What DynamicLinear.from_float does, minus its constructor's packing of a zero
-            # matrix of the full size (a third of the quantization time).
-            observer = per_channel_dynamic_qconfig.weight()
-            observer(weight)
-            scales, zero_points = observer.calculate_qparams()
-            qweight = torch.quantize_per_channel(
-                weight.float(), scales.double(), zero_points.long(), observer.ch_axis, torch.qint8
-            )
-            q = DynamicLinear(1, 1, dtype=torch.qint8)
-            q.in_features, q.out_features = weight.shape[1], weight.shape[0]
-            q.set_weight_bias(qweight, child.bias)
-            if pages is not None:
-                pages.release(child.weight)  # nothing reads it again
-            return q if is_linear else wrapper(q, child.nf)
+    def quantize(child: Any) -> Any:
+        # Conv1D stores W as [in, out]; a Linear's weight is its transpose (a view here).
+        weight = child.weight if isinstance(child, torch.nn.Linear) else child.weight.t()
+        with torch.no_grad():
+            q = cls(weight, child.bias)
+        if pages is not None:
+            pages.release(child.weight)  # nothing reads it again
+        return q
 
-        # The quantization kernels are single-threaded and release the GIL: one module per core.
-        from concurrent.futures import ThreadPoolExecutor
+    # Big matrices quantize in parallel kernels already; two at a time keeps both cores busy
+    # through the many small ones.
+    from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=max(1, torch.get_num_threads())) as pool:
-            for (parent, name, _), q in zip(targets, pool.map(quantize, [c for _, _, c in targets]), strict=True):
-                setattr(parent, name, q)
+    with ThreadPoolExecutor(max_workers=max(1, min(2, torch.get_num_threads()))) as pool:
+        for (parent, name, _), q in zip(targets, pool.map(quantize, [c for _, _, c in targets]), strict=True):
+            setattr(parent, name, q)
     return model
 
 
@@ -368,5 +384,20 @@ def apply_mode(model: Any, mode: str, folder: Any = None) -> Any:
         convert_dtype(model, storage_dtype(mode), pages)
     if pages is not None and pages.released:
         log.debug("released %.0f MB of float32 weight pages", pages.released / 2**20)
+    _trim_heap()
     return model
+
+
+def _trim_heap() -> None:
+    """Give the allocator's free heap pages back to the system (glibc only): conversion
+    temporaries otherwise stay counted in this process's memory for its lifetime."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # musl or another libc: nothing to do
+        pass
 
