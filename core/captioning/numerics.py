@@ -391,13 +391,12 @@ def apply_mode(model: Any, mode: str, folder: Any = None) -> Any:
 def _trim_heap() -> None:
     """Give the allocator's free heap pages back to the system (glibc only): conversion
     temporaries otherwise stay counted in this process's memory for its lifetime."""
+    import contextlib
     import ctypes
     import sys
 
     if not sys.platform.startswith("linux"):
         return
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # musl or another libc: nothing to do
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # musl or another libc: nothing to do
-        pass
 
