@@ -1,0 +1,230 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The composition root: builds the settings, models, window, workers and controller, starts
+the worker threads, and shuts everything down in order.
+
+Shutdown order (DESIGN.md section 2): stop watchers, cancel captioning, let the writer finish
+the approved writes already queued, then quit and wait for every thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, QTimer
+from PySide6.QtWidgets import QApplication
+
+from desktop.controller import ReviewController
+from desktop.diagnostics import CrashHandler, LogBridge, setup_logging
+from desktop.models.images import ImageListModel, ReviewOrderModel
+from desktop.settings import Settings
+from desktop.views.dialogs import AboutDialog, CrashDialog, ShortcutsDialog
+from desktop.views.main_window import MainWindow
+from desktop.views.settings_dialog import SettingsDialog
+from desktop.workers import start_worker
+from desktop.workers.captioner import CaptionWorker
+from desktop.workers.images import ImageWorker
+from desktop.workers.writer import WriterWorker
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_WAIT_MS = 60_000  # an approved write is never abandoned for less
+
+
+def _metadata_writer_available() -> bool:
+    try:
+        import core.metadata  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class AltLensApp(QObject):
+    """Everything the window needs, wired together. Tests build one with their own settings
+    (and, where needed, worker factories); `run()` builds one for real."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        captioner_factory: Callable[..., Any] | None = None,
+        writer_factory: Callable[[], Any] | None = None,
+        log_bridge: LogBridge | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.images = ImageListModel(self)
+        self.order = ReviewOrderModel(self.images, self)
+        self.window = MainWindow(settings, self.images, self.order)
+
+        kw = {"factory": captioner_factory} if captioner_factory is not None else {}
+        self.caption_worker = CaptionWorker(settings.generation_settings(), **kw)
+        self.image_worker = ImageWorker()
+        self.writer_worker: WriterWorker | None = None
+        if writer_factory is not None or _metadata_writer_available():
+            self.writer_worker = WriterWorker(writer_factory) if writer_factory is not None else WriterWorker()
+
+        self.threads: dict[str, QThread] = {
+            "captioner": start_worker(self.caption_worker, "altlens-captioner"),
+            "images": start_worker(self.image_worker, "altlens-images"),
+        }
+        if self.writer_worker is not None:
+            self.threads["writer"] = start_worker(self.writer_worker, "altlens-writer")
+
+        self.controller = ReviewController(
+            settings=settings, images=self.images, order=self.order, window=self.window,
+            captioner=self.caption_worker, image_worker=self.image_worker, writer=self.writer_worker,
+            parent=self,
+        )
+        if self.writer_worker is None:
+            self.window.writer_banner.show_message(
+                self.tr("Captions cannot be written into files"),
+                self.tr("This installation of AltLens has no metadata writer. Suggestions still work."),
+                icon=self.window.style().StandardPixmap.SP_MessageBoxWarning)
+
+        if log_bridge is not None:
+            log_bridge.signals.record_logged.connect(self.window.log_panel.append)
+            for line in log_bridge.recent:
+                self.window.log_panel.append(line, logging.INFO)
+
+        a = self.window.actions
+        a.settings.triggered.connect(self.show_settings)
+        a.shortcuts.triggered.connect(lambda: ShortcutsDialog(a, self.window).exec())
+        a.about.triggered.connect(lambda: AboutDialog(self.window).exec())
+        # The model manager dialog arrives with the model manager's core API (issue 7).
+        a.model_manager.setVisible(False)
+        a.model_manager.setEnabled(False)
+        a.watch_folder.setVisible(False)  # watched folders arrive with the library (issue 4)
+        a.watch_folder.setEnabled(False)
+        self.window.folders_dock.toggleViewAction().setVisible(False)
+        self.window.close_requested.connect(self.quit)
+        settings.changed.connect(self._on_setting_changed)
+        self._shut_down = False
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self, paths: Sequence[Path] = (), *, show: bool = True) -> None:
+        self.caption_worker.load_model(self.settings.model_spec())
+        if paths:
+            self.controller.add_paths([Path(p) for p in paths])
+        if show:
+            self.window.show()
+
+    def quit(self) -> None:
+        """Close the window for good after shutting the workers down."""
+        self.shutdown()
+        self.window.close_for_real()
+        app = QApplication.instance()
+        if app is not None and self.parent() is None:
+            QTimer.singleShot(0, app.quit)
+
+    def shutdown(self) -> bool:
+        """Stop every worker in order and wait for its thread. Idempotent. Returns True when
+        every thread ended."""
+        if self._shut_down:
+            return True
+        self._shut_down = True
+        self.settings.sync()
+        # (1) Watchers stop first, so nothing new is queued. (They arrive with issue 4.)
+        # (2) Cancel captioning: interrupts the batch in the model within a decoding step.
+        self.caption_worker.shutdown()
+        self.image_worker.shutdown()
+        # (3) The writer's shutdown is queued behind the writes already requested.
+        if self.writer_worker is not None:
+            self.writer_worker.shutdown()
+        ok = True
+        for name in ("captioner", "images", "writer"):
+            thread = self.threads.get(name)
+            if thread is None:
+                continue
+            if not thread.wait(SHUTDOWN_WAIT_MS):
+                log.error("the %s thread did not stop in time", name)
+                ok = False
+        return ok
+
+    # -- dialogs -------------------------------------------------------------------------------
+
+    def show_settings(self) -> None:
+        dialog = SettingsDialog(self.settings, parent=self.window)
+        if dialog.exec():
+            changed = dialog.apply()
+            if changed:
+                self.controller.announcer.announce(self.tr("Settings saved."))
+
+    def _on_setting_changed(self, key: str) -> None:
+        if key.startswith("model/"):
+            self.caption_worker.load_model(self.settings.model_spec())
+        elif key.startswith("caption/"):
+            self.caption_worker.set_generation_settings(self.settings.generation_settings())
+
+
+# -- entry point -------------------------------------------------------------------------------
+
+
+def _install_translators(app: QApplication) -> None:
+    from desktop.i18n import install_translators
+
+    install_translators(app)
+
+
+def run(args: argparse.Namespace) -> int:
+    """`altlens gui`: open the window. Returns the exit status."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("AltLens")
+    app.setApplicationDisplayName("AltLens")
+    app.setOrganizationName("AltLens")
+    app.setDesktopFileName("altlens")
+    _install_translators(app)
+    bridge = LogBridge()
+    log_file = setup_logging(bridge, verbose=getattr(args, "verbose", 0))
+    crash = CrashHandler(bridge)
+    crash.install()
+    settings = Settings()
+    for key, value in _overrides(args).items():
+        settings.override(key, value)
+    altlens = AltLensApp(settings, log_bridge=bridge)
+    crash.crashed.connect(lambda summary, report: CrashDialog(summary, report, altlens.window).exec())
+    log.info("AltLens window opening (log file %s)", log_file)
+    altlens.start([Path(p) for p in getattr(args, "paths", []) or []])
+    try:
+        status = app.exec()
+    finally:
+        altlens.shutdown()
+        crash.uninstall()
+    return int(status)
+
+
+def check_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """Validate the command-line options against the settings' declared ranges."""
+    from core.errors import UsageError
+    from desktop.settings import OPTIONS
+
+    out = _overrides(args)
+    for key, value in out.items():
+        try:
+            OPTIONS[key].coerce(value)
+        except ValueError as exc:
+            opt = OPTIONS[key]
+            limits = f" ({opt.minimum}-{opt.maximum})" if opt.minimum is not None else ""
+            raise UsageError(f"--{key.split('/')[1].replace('_', '-')}: {exc}{limits}.") from None
+    return out
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """Command-line options that apply to this session only."""
+    mapping = {
+        "model": "model/name", "device": "model/device", "dtype": "model/dtype",
+        "beams": "caption/beams", "candidates": "caption/candidates",
+        "max_length": "caption/max_length", "batch_size": "model/batch_size",
+    }
+    out = {}
+    for attr, key in mapping.items():
+        value = getattr(args, attr, None)
+        if value is not None:
+            out[key] = value
+    return out
