@@ -451,7 +451,7 @@ class ReviewController(QObject):
         match = next((i for i, c in enumerate(entry.candidates) if c.text == text), None)
         self.images.update(entry.with_(text=text, chosen=match, edited=match is None))
         self.window.review.badge.setText(self.window.review._badge_text(self.entry()))  # noqa: SLF001
-        self.window.review.candidate_model.set_chosen(match)
+        self.window.review.mark_chosen(match)
 
     def set_description(self, text: str) -> None:
         entry = self.entry()

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Translations. User-facing text goes through Qt's tr() with real plural forms ("%n image(s)"
-becomes "1 image" / "2 images"), so even English needs its compiled catalogue: numerus forms
+"""Translations. User-facing text goes through Qt's tr() with real plural forms (`%n image(s)`
+becomes `1 image` / `2 images`), so even English needs its compiled catalogue: numerus forms
 live in the .qm file, never in the source string.
 
 Sources are resources/translations/altlens_<lang>.ts (update with scripts/update_translations.py);

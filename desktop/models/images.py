@@ -25,6 +25,7 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtWidgets import QApplication, QStyle
 
 from desktop.models.entries import FILTERS, ImageEntry, Status
 from desktop.models.presentation import confidence_text, spoken_summary, status_icon, status_text
@@ -211,8 +212,14 @@ class ImageListModel(QAbstractListModel):
         self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
 
     def thumbnail_failed(self, path: Path) -> None:
-        """Keep the placeholder; do not ask again for this path."""
+        """Show a warning sign instead of the picture; do not ask again for this path."""
         self._wanted.add(path)
+        row = self._rows.get(path)
+        if row is None:
+            return
+        self._thumbs[path] = QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        idx = self.index(row, 0)
+        self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
 
 
 class ReviewOrderModel(QSortFilterProxyModel):

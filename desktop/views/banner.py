@@ -27,6 +27,7 @@ class Banner(QFrame):
         self.title.setWordWrap(True)
         self.text = QLabel()
         self.text.setWordWrap(True)
+        self.text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard)
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)
@@ -34,6 +35,7 @@ class Banner(QFrame):
         self.busy.setMaximumHeight(self.fontMetrics().height())
         self.busy.hide()
         self.buttons = QHBoxLayout()
+        self.buttons.addStretch(1)  # buttons go before it, on the left
         texts = QVBoxLayout()
         texts.addWidget(self.title)
         texts.addWidget(self.text)
@@ -58,8 +60,5 @@ class Banner(QFrame):
     def add_button(self, text: str, description: str) -> QPushButton:
         b = QPushButton(text)
         name(b, text.replace("&", "").rstrip("…"), description)
-        self.buttons.addWidget(b)
+        self.buttons.insertWidget(self.buttons.count() - 1, b)
         return b
-
-    def finish_buttons(self) -> None:
-        self.buttons.addStretch(1)

@@ -22,6 +22,17 @@ class ImageDelegate(QStyledItemDelegate):
         status = index.data(Role.STATUS_TEXT)
         if status:
             option.text = f"{option.text}\u2028{status}"  # LINE SEPARATOR: a line break in item text
+        view = self.parent()
+        if isinstance(view, QListView):
+            # Reserve the thumbnail's room before it is decoded, so rows do not jump.
+            option.decorationSize = view.iconSize()
+            option.features |= QStyleOptionViewItem.ViewItemFeature.HasDecoration
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        view = self.parent()
+        if isinstance(view, QListView) and view.viewMode() == QListView.ViewMode.IconMode and view.gridSize().isValid():
+            return view.gridSize() - QSize(8, 8)
+        return super().sizeHint(option, index)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
         super().paint(painter, option, index)

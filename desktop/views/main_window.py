@@ -127,7 +127,6 @@ class MainWindow(QMainWindow):
         self.manager_button = self.model_banner.add_button(self.tr("Open &Model Manager…"), self.tr("See, download or import captioning models"))
         self.import_button = self.model_banner.add_button(self.tr("&Import Model Folder…"), self.tr("Use a model folder copied from another computer"))
         self.retry_model_button = self.model_banner.add_button(self.tr("&Try Again"), self.tr("Load the model again"))
-        self.model_banner.finish_buttons()
         self.manager_button.clicked.connect(self.actions.model_manager.trigger)
         self.import_button.clicked.connect(self.actions.import_model.trigger)
         self.writer_banner = Banner("writer_banner")

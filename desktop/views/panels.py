@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import time
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -92,11 +92,23 @@ class ProgressStrip(QWidget):
         if paused:
             text += self.tr(" (paused)")
         elif left is not None:
-            text += " — " + format_duration(left)
+            text += " — " + self.format_duration(left)
         self.bar.setFormat(text)
         self.bar.setAccessibleName(self.tr("Captioning progress"))
         self.bar.setAccessibleDescription(text)
         self.show()
+
+    def format_duration(self, seconds: float) -> str:
+        """Time left in words, rounded the way a person would say it. (Counts are computed
+        first: pyside6-lupdate only sees plural forms in tr() calls with a plain argument.)"""
+        if seconds < 60:
+            secs = max(1, round(seconds))
+            return self.tr("about %n second(s) left", "", secs)
+        minutes = round(seconds / 60)
+        if minutes < 90:
+            return self.tr("about %n minute(s) left", "", minutes)
+        hours = round(minutes / 60)
+        return self.tr("about %n hour(s) left", "", hours)
 
     def set_idle(self) -> None:
         self.eta.reset()
@@ -106,14 +118,7 @@ class ProgressStrip(QWidget):
         self.bar.setAccessibleDescription(self.tr("Captioning idle"))
 
 
-def format_duration(seconds: float) -> str:
-    """Time left in words, rounded the way a person would say it."""
-    if seconds < 60:
-        return QCoreApplication.translate("ProgressStrip", "about %n second(s) left", "", max(1, round(seconds)))
-    minutes = round(seconds / 60)
-    if minutes < 90:
-        return QCoreApplication.translate("ProgressStrip", "about %n minute(s) left", "", minutes)
-    return QCoreApplication.translate("ProgressStrip", "about %n hour(s) left", "", round(minutes / 60))
+
 
 
 class LogPanel(QWidget):

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QScrollArea,
     QSizePolicy,
+    QSplitter,
     QStyle,
     QToolButton,
     QVBoxLayout,
@@ -65,7 +66,7 @@ class AltTextEdit(QPlainTextEdit):
 
     def sizeHint(self) -> QSize:
         fm = self.fontMetrics()
-        return QSize(super().sizeHint().width(), fm.lineSpacing() * 4 + 12)
+        return QSize(super().sizeHint().width(), fm.lineSpacing() * 3 + 12)
 
 
 class PreviewLabel(QLabel):
@@ -81,7 +82,8 @@ class PreviewLabel(QLabel):
 
     def set_image(self, image: QImage | None, placeholder: str = "") -> None:
         self._pixmap = QPixmap.fromImage(image) if image is not None else None
-        self.setText("" if image is not None else placeholder)
+        if image is None:
+            self.setText(placeholder)  # replaces any pixmap shown
         self._rescale()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
@@ -90,8 +92,7 @@ class PreviewLabel(QLabel):
 
     def _rescale(self) -> None:
         if self._pixmap is None or self._pixmap.isNull():
-            self.setPixmap(QPixmap())
-            return
+            return  # the placeholder text stays (setPixmap would clear it)
         ratio = self.devicePixelRatioF()
         area = self.contentsRect().size() * ratio
         pix = self._pixmap
@@ -101,7 +102,7 @@ class PreviewLabel(QLabel):
         self.setPixmap(pix)
 
     def sizeHint(self) -> QSize:
-        return QSize(480, 360)
+        return QSize(400, 260)
 
 
 class ReviewPanel(QWidget):
@@ -159,7 +160,7 @@ class ReviewPanel(QWidget):
         self.candidates.setWordWrap(True)
         self.candidates.setUniformItemSizes(False)
         self.candidates.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.candidates.setMaximumHeight(self.fontMetrics().lineSpacing() * 8)
+        self.candidates.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         name(self.candidates, self.tr("Suggestions"),
              self.tr("Captions suggested by the model, best first, with its confidence. Press Enter or a number key to use one."))
         self.candidates_label.setBuddy(self.candidates)
@@ -185,7 +186,7 @@ class ReviewPanel(QWidget):
         self.description_edit = QPlainTextEdit()
         self.description_edit.setObjectName("description")
         self.description_edit.setTabChangesFocus(True)
-        self.description_edit.setMaximumHeight(self.fontMetrics().lineSpacing() * 6)
+        self.description_edit.setMaximumHeight(self.fontMetrics().lineSpacing() * 4 + 12)
         name(self.description_edit, self.tr("Long description"),
              self.tr("Optional detail that does not fit in the alt text, for images such as charts or maps."))
         self.description_label.setBuddy(self.description_edit)
@@ -213,9 +214,6 @@ class ReviewPanel(QWidget):
         head = QHBoxLayout()
         head.addWidget(self.badge_icon, 0, Qt.AlignmentFlag.AlignTop)
         head.addWidget(self.badge, 1)
-        form.addWidget(self.title)
-        form.addLayout(head)
-        form.addWidget(self.preview, 3)
         form.addWidget(self.error_box)
         form.addWidget(self.candidates_label)
         form.addWidget(self.candidates)
@@ -234,9 +232,20 @@ class ReviewPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        # The preview above, the form below; the person can move the divider. The form gets
+        # the room it needs first, so the text and buttons are visible without scrolling.
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("review_splitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.preview)
+        self.splitter.addWidget(scroll)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        outer.addWidget(self.title)
+        outer.addLayout(head)
+        outer.addWidget(self.splitter, 1)
 
         # Tab order follows the work: read suggestions, edit the text, add detail, decide.
         order = [self.candidates, self.text_edit, self.description_edit, self.decorative,
@@ -298,8 +307,8 @@ class ReviewPanel(QWidget):
                 self.preview.set_image(None, self.tr("Loading preview…"))
             self.candidate_model.set_candidates(entry.candidates, entry.chosen)
             self.candidates.setEnabled(bool(entry.candidates))
-            if entry.chosen is not None:
-                self.candidates.setCurrentIndex(self.candidate_model.index(entry.chosen, 0))
+            self.mark_chosen(entry.chosen)
+            self._fit_candidates()
             self.text_edit.set_text(entry.text)
             if self.description_edit.toPlainText() != entry.description:
                 self.description_edit.setPlainText(entry.description)
@@ -340,6 +349,20 @@ class ReviewPanel(QWidget):
         if e.chosen is not None and e.chosen > 0:
             return self.tr("Machine suggestion %1 (%2), chosen by you; not reviewed yet.").replace("%1", str(e.chosen + 1)).replace("%2", score)
         return self.tr("Machine suggestion (%1), not reviewed yet. Check it before approving.").replace("%1", score)
+
+    def mark_chosen(self, row: int | None) -> None:
+        """Show which suggestion the text is (none once the person has edited it)."""
+        self.candidate_model.set_chosen(row)
+        if row is None:
+            self.candidates.selectionModel().clearSelection()
+        else:
+            self.candidates.setCurrentIndex(self.candidate_model.index(row, 0))
+
+    def _fit_candidates(self) -> None:
+        rows = max(1, min(5, self.candidate_model.rowCount()))
+        row_height = self.candidates.sizeHintForRow(0) if self.candidate_model.rowCount() else self.fontMetrics().lineSpacing()
+        frame = self.candidates.frameWidth() * 2 + 4
+        self.candidates.setFixedHeight(max(row_height, self.fontMetrics().lineSpacing()) * rows + frame)
 
     def set_preview(self, path: Path, image: QImage | None, error: str = "") -> None:
         if self._entry is not None and self._entry.path == path:

@@ -333,6 +333,17 @@ Licensed under the GNU General Public License, version 3 or later.</source>
     </message>
   </context>
   <context>
+    <name>Dialogs</name>
+    <message>
+      <source>Column headers</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Row numbers</source>
+      <translation type="unfinished" />
+    </message>
+  </context>
+  <context>
     <name>FolderDropDialog</name>
     <message>
       <source>Add folder</source>
@@ -638,13 +649,30 @@ Drop photos or folders here, or add them with Ctrl+O (images) or Ctrl+Shift+O (a
       <source> (paused)</source>
       <translation type="unfinished" />
     </message>
+    <message numerus="yes">
+      <source>about %n second(s) left</source>
+      <translation>
+        <numerusform>about %n second left</numerusform>
+        <numerusform>about %n seconds left</numerusform>
+      </translation>
+    </message>
+    <message numerus="yes">
+      <source>about %n hour(s) left</source>
+      <translation>
+        <numerusform>about %n hour left</numerusform>
+        <numerusform>about %n hours left</numerusform>
+      </translation>
+    </message>
     <message>
       <source>Captioning idle</source>
       <translation type="unfinished" />
     </message>
-    <message>
+    <message numerus="yes">
       <source>about %n minute(s) left</source>
-      <translation type="unfinished" />
+      <translation>
+        <numerusform>about %n minute left</numerusform>
+        <numerusform>about %n minutes left</numerusform>
+      </translation>
     </message>
   </context>
   <context>
