@@ -58,14 +58,14 @@ class MainWindow(QMainWindow):
         self._allow_close = False
 
         # -- library pane ---------------------------------------------------------------------
-        self.filter_label = QLabel(self.tr("S&how:"))
+        self.filter_label = QLabel(self.tr("Sho&w:"))
         self.filter = QComboBox()
         self.filter.setObjectName("status_filter")
         for key in FILTERS:
             self.filter.addItem(filter_text(key), key)
         name(self.filter, self.tr("Show images"), self.tr("Which images the list shows, by review status"))
         self.filter_label.setBuddy(self.filter)
-        self.sort_check = QCheckBox(self.tr("Lowest &confidence first"))
+        self.sort_check = QCheckBox(self.tr("L&owest confidence first"))
         self.sort_check.setObjectName("sort_confidence")
         name(self.sort_check, self.tr("Sort by confidence, lowest first"),
              self.tr("Put the images the model is least sure about first"))
@@ -81,10 +81,10 @@ class MainWindow(QMainWindow):
         font = self.empty_text.font()
         font.setPointSizeF(font.pointSizeF() * 1.2)
         self.empty_text.setFont(font)
-        self.empty_add = QPushButton(self.actions.add_images.icon(), self.tr("Add &Images…"))
+        self.empty_add = QPushButton(self.actions.add_images.icon(), self.tr("Add Images…"))
         name(self.empty_add, self.tr("Add images"), self.actions.add_images.statusTip())
         self.empty_add.clicked.connect(self.actions.add_images.trigger)
-        self.empty_folder = QPushButton(self.actions.add_folder.icon(), self.tr("Add &Folder…"))
+        self.empty_folder = QPushButton(self.actions.add_folder.icon(), self.tr("Add Folder…"))
         name(self.empty_folder, self.tr("Add folder"), self.actions.add_folder.statusTip())
         self.empty_folder.clicked.connect(self.actions.add_folder.trigger)
         ev = QVBoxLayout(self.empty)

@@ -294,6 +294,7 @@ class ReviewPanel(QWidget):
                 self.decorative.setChecked(False)
                 self.error_box.hide()
                 self.on_disk.setText("")
+                self.on_disk.hide()
                 self._update_count_and_hints()
                 return
             self.title.setText(entry.name)
@@ -324,6 +325,7 @@ class ReviewPanel(QWidget):
                 self.on_disk.setText(self.tr("In the file now: “%1”").replace("%1", entry.on_disk))
             else:
                 self.on_disk.setText("")
+            self.on_disk.setVisible(bool(entry.on_disk))
             self._update_count_and_hints()
         finally:
             self._updating = False

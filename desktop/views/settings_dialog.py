@@ -68,7 +68,7 @@ class SettingsDialog(QDialog):
             "bfloat16": self.tr("Half (bfloat16)"), "float16": self.tr("Half (float16)")})
         self._add(form, self.tr("&Precision:"), self.dtype)
         self.batch = self._spin("model/batch_size")
-        self._add(form, self.tr("Images per &batch:"), self.batch)
+        self._add(form, self.tr("Images per ba&tch:"), self.batch)
         layout.addWidget(box)
 
         # -- suggestions --
@@ -100,14 +100,14 @@ class SettingsDialog(QDialog):
         form.addRow(self.overwrite)
         self.keep_mtime = self._check("write/keep_mtime", self.tr("&Keep the files' modification dates"))
         form.addRow(self.keep_mtime)
-        self.backup = self._check("write/backup", self.tr("Keep a &backup copy of each file before its first write"))
+        self.backup = self._check("write/backup", self.tr("Keep a backup &copy of each file before its first write"))
         form.addRow(self.backup)
         self.sidecar = self._combo("write/sidecar_style", {
             "append": self.tr("photo.CR2.xmp (darktable, digiKam)"),
             "replace": self.tr("photo.xmp (Lightroom, Bridge, Capture One)")})
         self._add(form, self.tr("New &sidecar names:"), self.sidecar,
                   description=self.tr("Used for RAW, BMP and GIF files, whose metadata goes in an XMP file beside them"))
-        self.preview_always = QCheckBox(self.tr("Show the fields before &every write"))
+        self.preview_always = QCheckBox(self.tr("Show the fields bef&ore every write"))
         self.preview_always.setChecked(settings.value("write/preview") == "always")
         name(self.preview_always, self.tr("Show the fields before every write"),
              self.tr("Otherwise they are shown before the first write of each session"))

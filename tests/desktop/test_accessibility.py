@@ -171,3 +171,43 @@ def test_announcements_reach_the_live_region(qtbot, reviewed_app) -> None:  # no
     assert message.startswith("Using suggestion 1") and not assertive
     label = reviewed_app.window.status_label
     assert label.text() == message and accessible_name(label) == message
+
+
+def mnemonics(root: QWidget) -> dict[str, list[str]]:
+    """Alt+letter keys of labels (with buddies), buttons and the menu bar under `root`."""
+    import re
+
+    from PySide6.QtWidgets import QLabel, QMenuBar
+
+    found: dict[str, list[str]] = {}
+
+    def add(text: str, what: str) -> None:
+        m = re.search(r"&([^&\s])", text.replace("&&", ""))
+        if m:
+            found.setdefault(m.group(1).lower(), []).append(what)
+
+    for w in root.findChildren(QWidget):
+        if w.window() is not root:
+            continue  # a dialog parented to this window has its own keys
+        if isinstance(w, QLabel) and w.buddy() is not None:
+            add(w.text(), f"label {w.text()!r}")
+        elif isinstance(w, QAbstractButton) and not w.objectName().startswith("qt_"):
+            if getattr(w, "defaultAction", lambda: None)() is None:
+                add(w.text(), f"button {w.text()!r}")
+        elif isinstance(w, QMenuBar):
+            for a in w.actions():
+                add(a.text(), f"menu {a.text()!r}")
+    return found
+
+
+def test_alt_keys_do_not_clash(qtbot, reviewed_app, tmp_path: Path) -> None:  # noqa: ANN001
+    from desktop.views.dialogs import FolderDropDialog, WritePreviewDialog
+    from desktop.views.settings_dialog import SettingsDialog
+
+    w = reviewed_app.window
+    roots = [w, SettingsDialog(reviewed_app.settings, parent=w),
+             WritePreviewDialog(write_plan(tmp_path / "a.jpg"), overwrite=False, always=False, parent=w),
+             FolderDropDialog([tmp_path], can_watch=True, parent=w)]
+    for root in roots:
+        clashes = {k: v for k, v in mnemonics(root).items() if len(v) > 1}
+        assert not clashes, f"{type(root).__name__}: {clashes}"
