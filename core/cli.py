@@ -21,6 +21,7 @@ from core.errors import AltLensError, UsageError
 COMMAND_MODULES = [
     "core.commands.gui",
     "core.commands.caption",
+    "core.commands.models",
 ]
 
 log = logging.getLogger(__name__)

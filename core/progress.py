@@ -61,3 +61,61 @@ class ProgressBar:
         if self.tty:
             self.stream.write("\n")
             self.stream.flush()
+
+
+def format_bytes(n: float) -> str:
+    """Decimal units, as download sizes are usually quoted (1 GB = 1000 MB)."""
+    for unit in ("B", "kB", "MB", "GB"):
+        if abs(n) < 1000 or unit == "GB":
+            if unit == "GB":
+                return f"{n:.2f} GB"
+            return f"{n:.1f} {unit}" if unit != "B" and abs(n) < 10 else f"{n:.0f} {unit}"
+        n /= 1000
+    return f"{n:.2f} GB"  # pragma: no cover
+
+
+class TransferBar:
+    """A bytes progress bar (downloads, imports, verification) on stderr: amount, speed and
+    ETA. Like ProgressBar it redraws one line on a terminal and logs a line every few seconds
+    on a pipe."""
+
+    def __init__(self, label: str, *, stream: TextIO | None = None, log_every: float = 5.0) -> None:
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.log_every = log_every
+        self._last_log = 0.0
+        self._drawn = False
+
+    def update(self, done: int, total: int, *, speed: float | None = None, eta: float | None = None,
+               detail: str = "", final: bool = False) -> None:
+        now = time.monotonic()
+        if not self.tty and not final and now - self._last_log < self.log_every:
+            return
+        self._last_log = now
+        line = self.render(done, total, speed=speed, eta=eta, detail=detail)
+        if self.tty:
+            self.stream.write("\r" + line + "\x1b[K")
+        else:
+            self.stream.write(line + "\n")
+        self._drawn = True
+        self.stream.flush()
+
+    def render(self, done: int, total: int, *, speed: float | None = None, eta: float | None = None, detail: str = "") -> str:
+        frac = done / total if total else 1.0
+        width = 24
+        filled = int(width * min(1.0, frac))
+        bar = "#" * filled + "-" * (width - filled)
+        parts = [f"{self.label} [{bar}] {format_bytes(done)}/{format_bytes(total)} ({frac:.0%})"]
+        if speed is not None:
+            parts.append(f"{format_bytes(speed)}/s")
+        if eta is not None:
+            parts.append(f"ETA {format_duration(eta)}")
+        if detail:
+            parts.append(detail)
+        return ", ".join(parts)
+
+    def close(self) -> None:
+        if self.tty and self._drawn:
+            self.stream.write("\n")
+            self.stream.flush()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import pickle
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -64,10 +65,25 @@ class ModelAdapter:
     # -- loading ---------------------------------------------------------------------------
 
     def _load_model(self) -> Any:
+        # Never unpickle arbitrary files: safetensors when the folder has them (a stray .bin
+        # next to them is never read); otherwise torch's weights-only unpickler, which builds
+        # tensors and refuses to import or call anything (see core/captioning/modelfiles.py).
+        safetensors = any(self.folder.glob("*.safetensors"))
         try:
             model = AutoModelForImageTextToText.from_pretrained(
-                self.folder, dtype=self.dtype, local_files_only=True, trust_remote_code=False
+                self.folder,
+                dtype=self.dtype,
+                local_files_only=True,
+                trust_remote_code=False,
+                use_safetensors=safetensors,
+                weights_only=True,
             )
+        except pickle.UnpicklingError as exc:
+            raise ModelInvalidError(
+                "The weights file holds more than plain tensors, so AltLens refuses to unpickle it "
+                f"(that could run code). Use a safetensors copy of this model. ({str(exc).splitlines()[0]})",
+                path=self.folder,
+            ) from None
         except (OSError, ValueError, KeyError) as exc:
             raise ModelInvalidError(f"The model could not be loaded: {exc}", path=self.folder) from None
         return model.to(self.device)
@@ -194,9 +210,9 @@ def _image_processor(folder: Path) -> Any:
     # Pin the PIL backend where transformers offers a choice: it is what the model card's
     # processor did, and a torchvision backend resizes slightly differently.
     try:
-        return AutoImageProcessor.from_pretrained(folder, local_files_only=True, backend="pil")
+        return AutoImageProcessor.from_pretrained(folder, local_files_only=True, trust_remote_code=False, backend="pil")
     except TypeError:  # older transformers: no `backend` argument
-        return AutoImageProcessor.from_pretrained(folder, local_files_only=True, use_fast=False)
+        return AutoImageProcessor.from_pretrained(folder, local_files_only=True, trust_remote_code=False, use_fast=False)
     except OSError as exc:
         raise ModelInvalidError(f"The model has no usable image preprocessor config: {exc}", path=folder) from None
 

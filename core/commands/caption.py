@@ -18,7 +18,7 @@ PROGRESS_THRESHOLD = 5  # more images than this get a progress bar on stderr
 def add_model_options(p: argparse.ArgumentParser) -> None:
     """Model and decoding options shared by every command that captions (caption, watch, gui)."""
     g = p.add_argument_group("model")
-    g.add_argument("--model", "-m", metavar="M", help="model folder, imported model name or Hugging Face id (default: nlpconnect/vit-gpt2-image-captioning)")
+    g.add_argument("--model", "-m", metavar="M", help="a name from `altlens models list` (vit-gpt2, blip-base, ...), a model folder or a Hugging Face id (default: vit-gpt2, i.e. nlpconnect/vit-gpt2-image-captioning)")
     g.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"], help="where the model runs (default: auto)")
     g.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"], help="number format of the model weights (default: auto)")
     g.add_argument("--allow-download", action="store_true", help="download the model if it is not on this computer (off by default: AltLens works offline)")

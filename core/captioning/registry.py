@@ -1,0 +1,228 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The models AltLens knows by name, each pinned to one commit of its Hugging Face repository.
+
+A pinned revision means every user downloads exactly the files we tested, and a repository
+owner pushing new weights cannot change what AltLens runs. People can add any compatible repo
+id (`altlens models download owner/name`); such entries are pinned to the commit they
+downloaded and kept in `<config>/models.json`.
+
+This module is plain data and stdlib: cheap to import, no torch, no network.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from core.errors import UsageError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "nlpconnect/vit-gpt2-image-captioning"
+
+# The model families core.captioning.adapters can run, by config.json `model_type`. Kept here
+# as plain strings so listing and validating models never imports torch; a test checks that
+# it equals adapters.ADAPTERS.
+SUPPORTED_FAMILIES: tuple[str, ...] = ("blip", "git", "vision-encoder-decoder")
+
+REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+SHORT_NAME = re.compile(r"^[A-Za-z0-9][\w.-]{0,63}$")
+COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
+
+USER_FILE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A model known by name. `revision` is a full commit sha (user entries get theirs when
+    they are downloaded). `download_bytes` is approximate and only shown before a download;
+    the download itself reads the exact sizes from the hub."""
+
+    name: str
+    repo_id: str
+    revision: str | None
+    family: str
+    license: str = "unknown"
+    download_bytes: int | None = None
+    description: str = ""
+    builtin: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# Revisions are full commit shas of each repository's `main`, as read from the hub's model API
+# (`sha`) and pinned by public projects that load these models (none could be read from the hub
+# here: no internet): vit-gpt2, blip-base and git-base-coco as recorded in
+# apoorvrajdev/image-captioning-system docs/EVAL_METHODOLOGY.md §8.1 (and seen as snapshot
+# folders in many public repos); blip-large from public model audits linking
+# huggingface.co/Salesforce/blip-image-captioning-large/tree/353689b8..., whose file list there
+# includes model.safetensors (1,879,014,680 bytes). nlpconnect and blip-base have no safetensors
+# at these commits, so their pytorch_model.bin is used (see modelfiles.py for the policy).
+# Sizes: the weights AltLens downloads plus about 2 MB of config, processor and tokenizer files.
+BUILTIN_MODELS: tuple[ModelEntry, ...] = (
+    ModelEntry(
+        name="vit-gpt2",
+        repo_id="nlpconnect/vit-gpt2-image-captioning",
+        revision="dc68f91c06a1ba6f15268e5b9c13ae7a7c514084",
+        family="vision-encoder-decoder",
+        license="apache-2.0",
+        download_bytes=984_000_000,
+        description="ViT-B/16 + GPT-2: fast, short captions (the default)",
+        builtin=True,
+    ),
+    ModelEntry(
+        name="blip-base",
+        repo_id="Salesforce/blip-image-captioning-base",
+        revision="82a37760796d32b1411fe092ab5d4e227313294b",
+        family="blip",
+        license="bsd-3-clause",
+        download_bytes=992_000_000,
+        description="BLIP base (ViT-B), trained on COCO: more specific captions",
+        builtin=True,
+    ),
+    ModelEntry(
+        name="blip-large",
+        repo_id="Salesforce/blip-image-captioning-large",
+        revision="353689b859fcf0523410b1806dace5fb46ecdf41",
+        family="blip",
+        license="bsd-3-clause",
+        download_bytes=1_881_000_000,
+        description="BLIP large (ViT-L): the most detailed captions, about 3x slower than base",
+        builtin=True,
+    ),
+    ModelEntry(
+        name="git-base-coco",
+        repo_id="microsoft/git-base-coco",
+        revision="a13141da42abd4a8cbf283601a8104265f537cee",
+        family="git",
+        license="mit",
+        download_bytes=710_000_000,
+        description="GIT base fine-tuned on COCO: compact, fluent captions",
+        builtin=True,
+    ),
+)
+
+
+def validate_name(name: str) -> str:
+    """A name people type after --model: a short name or owner/name, nothing path-like."""
+    if not (SHORT_NAME.match(name) or REPO_ID.match(name)) or ".." in name:
+        raise UsageError(
+            f"'{name}' cannot be a model name: use letters, digits, '.', '_' and '-', "
+            "optionally as owner/name."
+        )
+    return name
+
+
+class Registry:
+    """Built-in entries plus the user's own (from `user_file`, when given).
+
+    Look-ups accept a short name or a repo id. Reads the user file on every call, so the
+    CLI, the GUI and a watcher process see each other's additions.
+    """
+
+    def __init__(
+        self, builtin: Iterable[ModelEntry] = BUILTIN_MODELS, user_file: Path | None = None
+    ) -> None:
+        self._builtin = tuple(builtin)
+        self.user_file = user_file
+
+    @classmethod
+    def default(cls) -> Registry:
+        from core.paths import app_dirs
+
+        return cls(BUILTIN_MODELS, app_dirs().config / "models.json")
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def entries(self) -> list[ModelEntry]:
+        return [*self._builtin, *self._user_entries()]
+
+    def find(self, name_or_repo: str) -> ModelEntry | None:
+        """The entry with this short name, or else the one for this repo id."""
+        entries = self.entries()
+        for e in entries:
+            if e.name == name_or_repo:
+                return e
+        for e in entries:
+            if e.repo_id == name_or_repo:
+                return e
+        return None
+
+    def _user_entries(self) -> list[ModelEntry]:
+        if self.user_file is None or not self.user_file.is_file():
+            return []
+        try:
+            data = json.loads(self.user_file.read_text(encoding="utf-8"))
+            rows = data["models"]
+            entries = [ModelEntry(**{**row, "builtin": False}) for row in rows]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            # A damaged list must not stop captioning with the built-in models.
+            log.warning("ignoring unreadable model list %s: %s", self.user_file, exc)
+            return []
+        builtin_names = {e.name for e in self._builtin}
+        return [e for e in entries if e.name not in builtin_names]
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def add_user(self, entry: ModelEntry) -> ModelEntry:
+        """Add or replace (same name or same repo id) a user entry; atomic on disk."""
+        if self.user_file is None:
+            raise UsageError("This registry has no user model list to write to.")
+        validate_name(entry.name)
+        for b in self._builtin:
+            if b.name == entry.name and b.repo_id != entry.repo_id:
+                raise UsageError(
+                    f"'{entry.name}' is the name of a built-in model; choose another with --name."
+                )
+        entry = ModelEntry(**{**entry.to_dict(), "builtin": False})
+        kept = [
+            e for e in self._user_entries() if e.name != entry.name and e.repo_id != entry.repo_id
+        ]
+        self._write([*kept, entry])
+        return entry
+
+    def remove_user(self, name_or_repo: str) -> bool:
+        if self.user_file is None:
+            return False
+        entries = self._user_entries()
+        kept = [e for e in entries if name_or_repo not in (e.name, e.repo_id)]
+        if len(kept) == len(entries):
+            return False
+        self._write(kept)
+        return True
+
+    def _write(self, entries: list[ModelEntry]) -> None:
+        assert self.user_file is not None
+        path = self.user_file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_file():
+            try:
+                json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                # Keep what the person had; never overwrite a file we could not read.
+                backup = path.with_name(f"{path.name}.unreadable-{int(time.time())}")
+                os.replace(path, backup)
+                log.warning("moved unreadable model list aside to %s", backup)
+        rows = [{k: v for k, v in e.to_dict().items() if k != "builtin"} for e in entries]
+        payload = json.dumps(
+            {"version": USER_FILE_VERSION, "models": rows}, indent=2, ensure_ascii=False
+        )
+        fd, tmp = tempfile.mkstemp(prefix=".models-", suffix=".json", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(payload + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
