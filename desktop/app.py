@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, QTimer
+from PySide6.QtCore import QObject, Qt, QThread, QTimer
 from PySide6.QtWidgets import QApplication
 
 from desktop.controller import ReviewController
@@ -24,10 +24,12 @@ from desktop.models.images import ImageListModel, ReviewOrderModel
 from desktop.settings import Settings
 from desktop.views.dialogs import AboutDialog, CrashDialog, ShortcutsDialog
 from desktop.views.main_window import MainWindow
+from desktop.views.model_manager import ModelManagerDialog
 from desktop.views.settings_dialog import SettingsDialog
 from desktop.workers import start_worker
 from desktop.workers.captioner import CaptionWorker
 from desktop.workers.images import ImageWorker
+from desktop.workers.models import ModelWorker
 from desktop.workers.writer import WriterWorker
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,7 @@ class AltLensApp(QObject):
         *,
         captioner_factory: Callable[..., Any] | None = None,
         writer_factory: Callable[[], Any] | None = None,
+        store_factory: Callable[[], Any] | None = None,
         log_bridge: LogBridge | None = None,
         parent: QObject | None = None,
     ) -> None:
@@ -65,6 +68,7 @@ class AltLensApp(QObject):
         kw = {"factory": captioner_factory} if captioner_factory is not None else {}
         self.caption_worker = CaptionWorker(settings.generation_settings(), **kw)
         self.image_worker = ImageWorker()
+        self.model_worker = ModelWorker(store_factory) if store_factory is not None else ModelWorker()
         self.writer_worker: WriterWorker | None = None
         if writer_factory is not None or _metadata_writer_available():
             self.writer_worker = WriterWorker(writer_factory) if writer_factory is not None else WriterWorker()
@@ -72,6 +76,7 @@ class AltLensApp(QObject):
         self.threads: dict[str, QThread] = {
             "captioner": start_worker(self.caption_worker, "altlens-captioner"),
             "images": start_worker(self.image_worker, "altlens-images"),
+            "models": start_worker(self.model_worker, "altlens-models"),
         }
         if self.writer_worker is not None:
             self.threads["writer"] = start_worker(self.writer_worker, "altlens-writer")
@@ -96,9 +101,14 @@ class AltLensApp(QObject):
         a.settings.triggered.connect(self.show_settings)
         a.shortcuts.triggered.connect(lambda: ShortcutsDialog(a, self.window).exec())
         a.about.triggered.connect(lambda: AboutDialog(self.window).exec())
-        # The model manager dialog arrives with the model manager's core API (issue 7).
-        a.model_manager.setVisible(False)
-        a.model_manager.setEnabled(False)
+        self.model_manager: ModelManagerDialog | None = None
+        self.installed_models: list[str] = []
+        a.model_manager.triggered.connect(self.show_model_manager)
+        a.import_model.triggered.connect(self.import_model)
+        Q = Qt.ConnectionType.QueuedConnection
+        self.model_worker.models_listed.connect(self._on_models_listed, Q)
+        self.model_worker.downloaded.connect(self._on_model_added, Q)
+        self.model_worker.imported.connect(self._on_model_added, Q)
         a.watch_folder.setVisible(False)  # watched folders arrive with the library (issue 4)
         a.watch_folder.setEnabled(False)
         self.window.folders_dock.toggleViewAction().setVisible(False)
@@ -110,6 +120,7 @@ class AltLensApp(QObject):
 
     def start(self, paths: Sequence[Path] = (), *, show: bool = True) -> None:
         self.caption_worker.load_model(self.settings.model_spec())
+        self.model_worker.refresh()
         if paths:
             self.controller.add_paths([Path(p) for p in paths])
         if show:
@@ -134,11 +145,12 @@ class AltLensApp(QObject):
         # (2) Cancel captioning: interrupts the batch in the model within a decoding step.
         self.caption_worker.shutdown()
         self.image_worker.shutdown()
+        self.model_worker.shutdown()  # a download stops here and resumes next time
         # (3) The writer's shutdown is queued behind the writes already requested.
         if self.writer_worker is not None:
             self.writer_worker.shutdown()
         ok = True
-        for name in ("captioner", "images", "writer"):
+        for name in ("captioner", "images", "models", "writer"):
             thread = self.threads.get(name)
             if thread is None:
                 continue
@@ -149,8 +161,34 @@ class AltLensApp(QObject):
 
     # -- dialogs -------------------------------------------------------------------------------
 
+    def show_model_manager(self) -> ModelManagerDialog:
+        """The model manager stays open (not modal) while a download runs."""
+        if self.model_manager is None:
+            self.model_manager = ModelManagerDialog(self.model_worker, in_use=self.settings.value("model/name"),
+                                                    parent=self.window)
+            self.model_manager.model_chosen.connect(self.controller.use_model)
+        else:
+            self.model_worker.refresh()
+        self.model_manager.show()
+        self.model_manager.raise_()
+        self.model_manager.activateWindow()
+        return self.model_manager
+
+    def import_model(self) -> None:
+        self.show_model_manager().choose_import()
+
+    def _on_models_listed(self, records: tuple[Any, ...]) -> None:
+        self.installed_models = [r.name for r in records if r.downloaded]
+
+    def _on_model_added(self, record: Any) -> None:
+        # Someone without a working model just got one: use it straight away.
+        if self.controller.model_error is not None and record.downloaded:
+            if self.model_manager is not None:
+                self.model_manager.catalog.set_in_use(record.name)
+            self.controller.use_model(record.name)
+
     def show_settings(self) -> None:
-        dialog = SettingsDialog(self.settings, parent=self.window)
+        dialog = SettingsDialog(self.settings, models=self.installed_models, parent=self.window)
         if dialog.exec():
             changed = dialog.apply()
             if changed:

@@ -128,7 +128,6 @@ class ReviewController(QObject):
         w.retry_model_button.clicked.connect(self.reload_model)
         a.add_images.triggered.connect(self.choose_images)
         a.add_folder.triggered.connect(self.choose_folder)
-        a.import_model.triggered.connect(self.choose_model_folder)
         a.approve.triggered.connect(self.approve_and_write)
         a.preview_write.triggered.connect(self.preview_write)
         a.approve_selected.triggered.connect(self.approve_selected)
@@ -238,11 +237,6 @@ class ReviewController(QObject):
 
     def reload_model(self) -> None:
         self.captioner.load_model(self.settings.model_spec())
-
-    def choose_model_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self.window, self.tr("Choose a model folder"))
-        if folder:
-            self.use_model(folder)
 
     def use_model(self, name: str) -> None:
         self.settings.set_value("model/name", name)

@@ -406,15 +406,23 @@ Licensed under the GNU General Public License, version 3 or later.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <source>&amp;Add…</source>
+      <source>Add…</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Remove</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Subfolders</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Paused</source>
       <translation type="unfinished" />
     </message>
     <message>
       <source>Add watched folder</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>&amp;Remove</source>
       <translation type="unfinished" />
     </message>
     <message>
@@ -426,15 +434,7 @@ Licensed under the GNU General Public License, version 3 or later.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <source>&amp;Subfolders</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
       <source>Include subfolders of the selected folder</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>&amp;Paused</source>
       <translation type="unfinished" />
     </message>
     <message>
@@ -480,19 +480,11 @@ Licensed under the GNU General Public License, version 3 or later.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <source>S&amp;how:</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
       <source>Show images</source>
       <translation type="unfinished" />
     </message>
     <message>
       <source>Which images the list shows, by review status</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>Lowest &amp;confidence first</source>
       <translation type="unfinished" />
     </message>
     <message>
@@ -512,15 +504,23 @@ Licensed under the GNU General Public License, version 3 or later.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <source>Add &amp;Images…</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
       <source>Add images</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <source>Add &amp;Folder…</source>
+      <source>Sho&amp;w:</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>L&amp;owest confidence first</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Add Images…</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Add Folder…</source>
       <translation type="unfinished" />
     </message>
     <message>
@@ -617,6 +617,254 @@ Drop photos or folders here, or add them with Ctrl+O (images) or Ctrl+Shift+O (a
     </message>
     <message>
       <source>No images here: %1. Choose another filter with Ctrl+1 (all images).</source>
+      <translation type="unfinished" />
+    </message>
+  </context>
+  <context>
+    <name>ModelCatalog</name>
+    <message>
+      <source>In use</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Default</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Imported</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>On this computer</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Not downloaded</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Model</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>State</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Size</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Family</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Licence</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>about %1</source>
+      <translation type="unfinished" />
+    </message>
+  </context>
+  <context>
+    <name>ModelManagerDialog</name>
+    <message>
+      <source>Models</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>AltLens captions with a model stored on this computer. Download one once (the only time AltLens uses the internet), or import a model folder copied from another computer; then everything works offline.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Column headers</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Row numbers</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Captioning models AltLens knows; select one to act on it</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>&amp;Use This Model</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Caption with the selected model from now on</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>&amp;Download</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Download the selected model from Hugging Face</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>&amp;Verify</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Check the model's files against their recorded hashes</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>&amp;Remove</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Delete the selected model's files from this computer</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>&amp;Import Folder…</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Copy a model folder from another computer into AltLens</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Other &amp;model (Hugging Face id):</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Other model, as a Hugging Face id</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Any image captioning model of a supported family, for example Salesforce/blip-image-captioning-base</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Download &amp;Other</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Download the model named in the field</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Model progress</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>&amp;Cancel</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Stop the download, import or check in progress</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Status</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Close</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>A download goes on after the dialog closes</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Downloaded %1; it works offline now.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Imported %1.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Removed %1 from this computer.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Stopped. Nothing half-finished was kept in use.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Select a model to see what it is.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Stored in %1</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Type a Hugging Face model id first, such as owner/model-name.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>AltLens now captions with %1.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Remove model</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Delete the files of %1 (%2) from this computer? You can download or import it again later.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Choose a model folder to import</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Downloading %1…</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Importing %1…</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Checking %1…</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Removing %1…</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>%1: %2 of %3</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>, %1/s</source>
+      <translation type="unfinished" />
+    </message>
+    <message numerus="yes">
+      <source>about %n minute(s) left</source>
+      <translation>
+        <numerusform>about %n minute left</numerusform>
+        <numerusform>about %n minutes left</numerusform>
+      </translation>
+    </message>
+    <message>
+      <source>less than a minute left</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source> — checking the files</source>
+      <translation type="unfinished" />
+    </message>
+    <message numerus="yes">
+      <source>%1: all %n file(s) match their recorded hashes.</source>
+      <translation>
+        <numerusform>%1: all %n file match their recorded hashes.</numerusform>
+        <numerusform>%1: all %n files match their recorded hashes.</numerusform>
+      </translation>
+    </message>
+    <message>
+      <source>%1 is damaged: %2. Download or import it again.</source>
       <translation type="unfinished" />
     </message>
   </context>
@@ -720,10 +968,6 @@ Drop photos or folders here, or add them with Ctrl+O (images) or Ctrl+Shift+O (a
     </message>
     <message>
       <source>Add folder</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>Choose a model folder</source>
       <translation type="unfinished" />
     </message>
     <message>
@@ -1204,7 +1448,15 @@ Choose another model in Settings or the model manager, or try again.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <source>Images per &amp;batch:</source>
+      <source>Images per ba&amp;tch:</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Keep a backup &amp;copy of each file before its first write</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Show the fields bef&amp;ore every write</source>
       <translation type="unfinished" />
     </message>
     <message>
@@ -1268,10 +1520,6 @@ Choose another model in Settings or the model manager, or try again.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <source>Keep a &amp;backup copy of each file before its first write</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
       <source>photo.CR2.xmp (darktable, digiKam)</source>
       <translation type="unfinished" />
     </message>
@@ -1285,10 +1533,6 @@ Choose another model in Settings or the model manager, or try again.</source>
     </message>
     <message>
       <source>Used for RAW, BMP and GIF files, whose metadata goes in an XMP file beside them</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>Show the fields before &amp;every write</source>
       <translation type="unfinished" />
     </message>
     <message>

@@ -14,12 +14,14 @@ import pytest
 pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, SignalInstance  # noqa: E402
+from pytestqt.exceptions import TimeoutError as pytestqt_timeout  # noqa: E402
 
 # Qt messages that say nothing about AltLens: the offscreen platform cannot resize windows to
 # their size hints, and has no real input method or accessibility bus.
 IGNORED_QT_MESSAGES = [
     "propagateSizeHints",
     "QStandardPaths: ",
+    "does not support raise",
 ]
 
 
@@ -48,7 +50,7 @@ def _no_leaked_threads(qtbot) -> Iterator[None]:  # noqa: ANN001 - pytest-qt's f
     yield
     try:
         qtbot.waitUntil(lambda: not running_threads(), timeout=20_000)
-    except AssertionError:
+    except (AssertionError, TimeoutError, pytestqt_timeout):
         names = [t.objectName() for t in running_threads()]
         pytest.fail(f"worker threads still running after the test: {names}")
 
@@ -58,7 +60,7 @@ def _no_leaked_threads(qtbot) -> Iterator[None]:  # noqa: ANN001 - pytest-qt's f
 
     try:
         qtbot.waitUntil(lambda: not python_leftovers(), timeout=10_000)
-    except AssertionError:
+    except (AssertionError, TimeoutError, pytestqt_timeout):
         pytest.fail(f"Python threads still running after the test: {python_leftovers()}")
 
 
