@@ -54,6 +54,15 @@ _FILE_NAME = re.compile(
     re.IGNORECASE,
 )
 _DOUBLED_WORD = re.compile(r"\b(\w+)\s+\1\b", re.IGNORECASE)
+# Control characters (C0 but tab/newline, DEL, C1): invisible, and XMP cannot store them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def clean_text(text: str) -> str:
+    """Alt text as it should be stored: one line, single spaces, no invisible control
+    characters, composed Unicode (NFC)."""
+    text = _CONTROL.sub("", text)
+    return unicodedata.normalize("NFC", " ".join(text.split()))
 
 
 def character_count(text: str) -> int:

@@ -121,6 +121,8 @@ class AltLensApp(QObject):
     def start(self, paths: Sequence[Path] = (), *, show: bool = True) -> None:
         self.caption_worker.load_model(self.settings.model_spec())
         self.model_worker.refresh()
+        if self.writer_worker is not None:
+            self.writer_worker.check()
         if paths:
             self.controller.add_paths([Path(p) for p in paths])
         if show:

@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QStyle
 
-from core.alttext import blocking, check_alt_text
+from core.alttext import blocking, check_alt_text, clean_text
 from core.types import CaptionJob, CaptionResult, ErrorInfo
 from desktop.models.entries import ImageEntry, Status
 from desktop.models.images import ImageListModel, ReviewOrderModel
@@ -110,6 +110,7 @@ class ReviewController(QObject):
         self.images.thumbnail_wanted.connect(lambda p: iw.request(p, THUMBNAIL_SIZE))
         if self.writer is not None:
             wr = self.writer
+            wr.unavailable.connect(self._on_writer_unavailable, QC)
             wr.metadata_read.connect(self._on_metadata_read, QC)
             wr.read_failed.connect(self._on_read_failed, QC)
             wr.preview_ready.connect(self._on_preview_ready, QC)
@@ -471,7 +472,7 @@ class ReviewController(QObject):
     # -- decisions -----------------------------------------------------------------------------
 
     def _check_text(self, entry: ImageEntry) -> bool:
-        problems = blocking(check_alt_text(entry.text, decorative=entry.decorative))
+        problems = blocking(check_alt_text(clean_text(entry.text), decorative=entry.decorative))
         if problems:
             self.announcer.announce(problems[0].message, assertive=True)
             if entry.path == self.current:
@@ -482,10 +483,11 @@ class ReviewController(QObject):
     def _request(self, entry: ImageEntry) -> Any:
         from core.metadata import WriteRequest
 
+        description = "\n".join(clean_text(line) for line in entry.description.splitlines()).strip()
         return WriteRequest(
             path=entry.path,
-            alt_text=entry.text.strip(),
-            long_description=entry.description.strip() or None,
+            alt_text=clean_text(entry.text),
+            long_description=description or None,
             profile=self.settings.value("write/profile"),
             overwrite=self.settings.value("write/overwrite"),
             model=entry.model or None,
@@ -526,7 +528,11 @@ class ReviewController(QObject):
             self.announcer.announce(self.tr("%1 approved as decorative; nothing is written into the file.").replace("%1", entry.name))
             self._after_decision()
             return
-        if not self._writing_available():
+        if self.writer is None or self.writer_error is not None:
+            reason = self.writer_error.message if self.writer_error else self.tr("this installation has no metadata writer.")
+            self.images.update(entry.with_(status=Status.APPROVED, error=None))
+            self.announcer.announce(self.tr("Approved %1, but not written: %2").replace("%1", entry.name).replace("%2", reason), assertive=True)
+            self._after_decision()
             return
         self._write_with_preview([self._request(entry)])
 
@@ -536,7 +542,7 @@ class ReviewController(QObject):
         for p in paths:
             e = self.images.entry(p)
             if (e is None or e.writing or e.decorative or e.status not in (Status.SUGGESTED, Status.APPROVED)
-                    or blocking(check_alt_text(e.text))):
+                    or blocking(check_alt_text(clean_text(e.text)))):
                 left += 1
                 continue
             eligible.append(e)
@@ -583,6 +589,8 @@ class ReviewController(QObject):
                                     confirm=confirm, parent=self.window)
         accepted = dialog.exec()
         self.settings.set_value("write/preview", "always" if dialog.always.isChecked() else "first")
+        dialog.deleteLater()
+        self.window.activateWindow()  # back to the review, where the focus is about to go
         if not accepted or not confirm:
             self.announcer.announce(self.tr("Nothing was written."))
             return
@@ -743,12 +751,18 @@ class ReviewController(QObject):
         self._handle_writer_error(error)
 
     def _handle_writer_error(self, error: ErrorInfo) -> None:
-        if error.code == "exiftool-missing":
-            self.writer_error = error
-            self.window.writer_banner.show_message(
-                self.tr("Captions cannot be written into files"), error.message,
-                icon=QStyle.StandardPixmap.SP_MessageBoxWarning)
-            self.update_actions()
+        if error.code in ("exiftool-missing", "metadata-unavailable"):
+            self._on_writer_unavailable(error)
+
+    def _on_writer_unavailable(self, error: ErrorInfo) -> None:
+        self.writer_error = error
+        self.window.writer_banner.show_message(
+            self.tr("Captions cannot be written into files"),
+            self.tr("%1\n\nSuggestions still work, and you can approve them; approved text is written with "
+                    "Approve and Write Selected once writing works.")
+            .replace("%1", error.message),
+            icon=QStyle.StandardPixmap.SP_MessageBoxWarning)
+        self.update_actions()
 
     # -- action state --------------------------------------------------------------------------
 

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.alttext import MAX_LENGTH, TARGET_LENGTH, Hint, Severity, character_count, check_alt_text
+from core.alttext import MAX_LENGTH, TARGET_LENGTH, Hint, Severity, character_count, check_alt_text, clean_text
 from desktop.models.candidates import CandidateListModel
 from desktop.models.entries import ImageEntry, Status
 from desktop.models.presentation import confidence_text, status_icon, status_text
@@ -52,7 +52,7 @@ class AltTextEdit(QPlainTextEdit):
 
     def insertFromMimeData(self, source) -> None:  # noqa: ANN001 - Qt override
         if source.hasText():
-            self.insertPlainText(" ".join(source.text().split()))
+            self.insertPlainText(clean_text(source.text()))
         else:
             super().insertFromMimeData(source)
 

@@ -33,7 +33,10 @@ class WriterWorker(QObject):
     preview_ready(WriteRequest, WritePlan)      preview_failed(WriteRequest, ErrorInfo)
     written(WriteRequest, WriteResult)          write_failed(WriteRequest, ErrorInfo)
     undone(Path, WriteResult)                   undo_failed(Path, ErrorInfo)
+    unavailable(ErrorInfo)                      writing is impossible here (ExifTool missing)
     """
+
+    unavailable = Signal(object)
 
     metadata_read = Signal(object)
     read_failed = Signal(object, object)
@@ -44,6 +47,7 @@ class WriterWorker(QObject):
     undone = Signal(object, object)
     undo_failed = Signal(object, object)
 
+    _check_requested = Signal()
     _read_requested = Signal(object)
     _preview_requested = Signal(object)
     _write_requested = Signal(object)
@@ -55,6 +59,7 @@ class WriterWorker(QObject):
         self._factory = factory
         self._writer: Any = None
         Queued = Qt.ConnectionType.QueuedConnection
+        self._check_requested.connect(self._check, Queued)
         self._read_requested.connect(self._read, Queued)
         self._preview_requested.connect(self._preview, Queued)
         self._write_requested.connect(self._write, Queued)
@@ -62,6 +67,10 @@ class WriterWorker(QObject):
         self._shutdown_requested.connect(self._shutdown, Queued)
 
     # -- thread-safe API ---------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Find out (off the GUI thread: it searches PATH) whether writing is possible."""
+        self._check_requested.emit()
 
     def read(self, path: Path) -> None:
         self._read_requested.emit(Path(path))
@@ -85,6 +94,16 @@ class WriterWorker(QObject):
         if self._writer is None:
             self._writer = self._factory()
         return self._writer
+
+    @Slot()
+    def _check(self) -> None:
+        try:
+            from core.metadata import ExifToolMissingError, exiftool_available
+        except ImportError as exc:
+            self.unavailable.emit(ErrorInfo("metadata-unavailable", f"The metadata writer is not installed: {exc}"))
+            return
+        if not exiftool_available():
+            self.unavailable.emit(ErrorInfo.from_exception(ExifToolMissingError()))
 
     @Slot(object)
     def _read(self, path: Path) -> None:

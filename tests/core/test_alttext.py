@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.alttext import MAX_LENGTH, TARGET_LENGTH, Severity, blocking, character_count, check_alt_text, repeated_phrase
+from core.alttext import MAX_LENGTH, TARGET_LENGTH, Severity, blocking, character_count, check_alt_text, clean_text, repeated_phrase
 
 
 def codes(text: str, **kw: bool) -> list[str]:
@@ -74,3 +74,9 @@ def test_file_names(text: str) -> None:
 def test_several_hints_together() -> None:
     text = "Image of " + "a dog in a park with a dog in a park " * 8
     assert set(codes(text)) == {"too-long", "redundant-opening", "repeated-phrase"}
+
+
+def test_clean_text_for_storage() -> None:
+    assert clean_text("  A dog\n on\ta  beach \x00\x0e\x7f") == "A dog on a beach"
+    assert clean_text("cafe\u0301") == "caf\u00e9"
+    assert clean_text("\x85") == ""

@@ -66,8 +66,14 @@ def _no_leaked_threads(qtbot) -> Iterator[None]:  # noqa: ANN001 - pytest-qt's f
 
 @pytest.fixture
 def sample_images(tmp_path: Path) -> Callable[[int], list[Path]]:
-    """Write `n` toy-scene JPEGs (the scenes the test model was trained on)."""
+    """Write `n` toy-scene JPEGs (the scenes the test model was trained on), with a camera's
+    EXIF block like photos have."""
+    from PIL import Image
     from toy_scenes import draw_scene
+
+    exif = Image.Exif()
+    exif[0x010F] = "AltLens Test Camera"  # Make
+    exif[0x0110] = "Toy 1"  # Model
 
     def make(n: int, size: tuple[int, int] = (240, 180), prefix: str = "scene") -> list[Path]:
         rng = random.Random(n)
@@ -77,7 +83,7 @@ def sample_images(tmp_path: Path) -> Callable[[int], list[Path]]:
         for i in range(n):
             image, _caption = draw_scene(rng, size)
             path = folder / f"{prefix}{i:02d}.jpg"
-            image.save(path, quality=90)
+            image.save(path, quality=90, exif=exif)
             out.append(path)
         return out
 
