@@ -115,6 +115,9 @@ class AltLensApp(QObject):
         self.window.close_requested.connect(self.quit)
         settings.changed.connect(self._on_setting_changed)
         self._shut_down = False
+        # run() sets this: closing the window then ends the QApplication too. Tests, which
+        # share one QApplication across tests, leave it off.
+        self.quit_app_on_close = False
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -133,7 +136,7 @@ class AltLensApp(QObject):
         self.shutdown()
         self.window.close_for_real()
         app = QApplication.instance()
-        if app is not None and self.parent() is None:
+        if app is not None and self.quit_app_on_close:
             QTimer.singleShot(0, app.quit)
 
     def shutdown(self) -> bool:
@@ -189,6 +192,9 @@ class AltLensApp(QObject):
                 self.model_manager.catalog.set_in_use(record.name)
             self.controller.use_model(record.name)
 
+    def show_crash(self, summary: str, report: Path | None) -> None:
+        CrashDialog(summary, report, self.window).exec()
+
     def show_settings(self) -> None:
         dialog = SettingsDialog(self.settings, models=self.installed_models, parent=self.window)
         if dialog.exec():
@@ -228,7 +234,9 @@ def run(args: argparse.Namespace) -> int:
     for key, value in _overrides(args).items():
         settings.override(key, value)
     altlens = AltLensApp(settings, log_bridge=bridge)
-    crash.crashed.connect(lambda summary, report: CrashDialog(summary, report, altlens.window).exec())
+    altlens.quit_app_on_close = True
+    # Queued: an error on a worker thread is reported there, the dialog opens on this one.
+    crash.crashed.connect(altlens.show_crash, Qt.ConnectionType.QueuedConnection)
     log.info("AltLens window opening (log file %s)", log_file)
     altlens.start([Path(p) for p in getattr(args, "paths", []) or []])
     try:
