@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "core.commands.gui",
     "core.commands.caption",
     "core.commands.models",
+    "core.commands.library",
 ]
 
 log = logging.getLogger(__name__)

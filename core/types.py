@@ -85,3 +85,8 @@ class CaptionJob:
     priority: int = 10
     settings_key: str = ""  # which GenerationSettings the job wants (regenerate uses others)
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # Set by the library queue (core.library.Library.claim): the row, the claim that must still
+    # be held when the result is recorded, and the file's sha256 when it was claimed.
+    image_id: int | None = None
+    token: str = ""
+    sha256: str | None = None
