@@ -18,6 +18,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QThread, QTimer
 from PySide6.QtWidgets import QApplication
 
+from core.library import Library
 from desktop.controller import ReviewController
 from desktop.diagnostics import CrashHandler, LogBridge, setup_logging
 from desktop.models.images import ImageListModel, ReviewOrderModel
@@ -29,20 +30,13 @@ from desktop.views.settings_dialog import SettingsDialog
 from desktop.workers import start_worker
 from desktop.workers.captioner import CaptionWorker
 from desktop.workers.images import ImageWorker
+from desktop.workers.library import LibraryWorker
 from desktop.workers.models import ModelWorker
 from desktop.workers.writer import WriterWorker
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_WAIT_MS = 60_000  # an approved write is never abandoned for less
-
-
-def _metadata_writer_available() -> bool:
-    try:
-        import core.metadata  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 class AltLensApp(QObject):
@@ -53,44 +47,44 @@ class AltLensApp(QObject):
         self,
         settings: Settings,
         *,
+        library: Library | None = None,
         captioner_factory: Callable[..., Any] | None = None,
         writer_factory: Callable[[], Any] | None = None,
         store_factory: Callable[[], Any] | None = None,
+        watch_debounce: float = 1.0,
         log_bridge: LogBridge | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.settings = settings
+        # The library is the record of every decision; each thread uses its own connection.
+        self.library = library if library is not None else Library()
         self.images = ImageListModel(self)
         self.order = ReviewOrderModel(self.images, self)
         self.window = MainWindow(settings, self.images, self.order)
 
         kw = {"factory": captioner_factory} if captioner_factory is not None else {}
-        self.caption_worker = CaptionWorker(settings.generation_settings(), **kw)
+        self.caption_worker = CaptionWorker(self.library, settings.generation_settings(), **kw)
         self.image_worker = ImageWorker()
+        self.library_worker = LibraryWorker(self.library, debounce=watch_debounce)
         self.model_worker = ModelWorker(store_factory) if store_factory is not None else ModelWorker()
-        self.writer_worker: WriterWorker | None = None
-        if writer_factory is not None or _metadata_writer_available():
-            self.writer_worker = WriterWorker(writer_factory) if writer_factory is not None else WriterWorker()
+        self.writer_worker = (WriterWorker(self.library, writer_factory) if writer_factory is not None
+                              else WriterWorker(self.library))
 
         self.threads: dict[str, QThread] = {
+            "library": start_worker(self.library_worker, "altlens-library"),
             "captioner": start_worker(self.caption_worker, "altlens-captioner"),
             "images": start_worker(self.image_worker, "altlens-images"),
             "models": start_worker(self.model_worker, "altlens-models"),
+            "writer": start_worker(self.writer_worker, "altlens-writer"),
         }
-        if self.writer_worker is not None:
-            self.threads["writer"] = start_worker(self.writer_worker, "altlens-writer")
 
         self.controller = ReviewController(
             settings=settings, images=self.images, order=self.order, window=self.window,
-            captioner=self.caption_worker, image_worker=self.image_worker, writer=self.writer_worker,
-            parent=self,
+            captioner=self.caption_worker, image_worker=self.image_worker,
+            library_worker=self.library_worker, writer=self.writer_worker, parent=self,
         )
-        if self.writer_worker is None:
-            self.window.writer_banner.show_message(
-                self.tr("Captions cannot be written into files"),
-                self.tr("This installation of AltLens has no metadata writer. Suggestions still work."),
-                icon=self.window.style().StandardPixmap.SP_MessageBoxWarning)
+        self.library_worker.work_queued.connect(self.caption_worker.nudge)
 
         if log_bridge is not None:
             log_bridge.signals.record_logged.connect(self.window.log_panel.append)
@@ -109,9 +103,7 @@ class AltLensApp(QObject):
         self.model_worker.models_listed.connect(self._on_models_listed, Q)
         self.model_worker.downloaded.connect(self._on_model_added, Q)
         self.model_worker.imported.connect(self._on_model_added, Q)
-        a.watch_folder.setVisible(False)  # watched folders arrive with the library (issue 4)
-        a.watch_folder.setEnabled(False)
-        self.window.folders_dock.toggleViewAction().setVisible(False)
+        a.watch_folder.triggered.connect(self.controller.choose_watch_folder)
         self.window.close_requested.connect(self.quit)
         settings.changed.connect(self._on_setting_changed)
         self._shut_down = False
@@ -122,10 +114,10 @@ class AltLensApp(QObject):
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self, paths: Sequence[Path] = (), *, show: bool = True) -> None:
+        self.library_worker.load()
         self.caption_worker.load_model(self.settings.model_spec())
         self.model_worker.refresh()
-        if self.writer_worker is not None:
-            self.writer_worker.check()
+        self.writer_worker.check()
         if paths:
             self.controller.add_paths([Path(p) for p in paths])
         if show:
@@ -146,22 +138,29 @@ class AltLensApp(QObject):
             return True
         self._shut_down = True
         self.settings.sync()
-        # (1) Watchers stop first, so nothing new is queued. (They arrive with issue 4.)
-        # (2) Cancel captioning: interrupts the batch in the model within a decoding step.
+        ok = True
+
+        def wait(name: str) -> None:
+            nonlocal ok
+            if not self.threads[name].wait(SHUTDOWN_WAIT_MS):
+                log.error("the %s thread did not stop in time", name)
+                ok = False
+
+        # (1) Watchers stop first, so nothing new is queued.
+        self.library_worker.shutdown()
+        wait("library")
+        # (2) Cancel captioning: interrupts the batch in the model within a decoding step; what
+        # was not captioned goes back to the library's queue for next time.
         self.caption_worker.shutdown()
         self.image_worker.shutdown()
         self.model_worker.shutdown()  # a download stops here and resumes next time
-        # (3) The writer's shutdown is queued behind the writes already requested.
-        if self.writer_worker is not None:
-            self.writer_worker.shutdown()
-        ok = True
+        # (3) The writer's shutdown is queued behind the approvals and writes already requested.
+        self.writer_worker.shutdown()
         for name in ("captioner", "images", "models", "writer"):
-            thread = self.threads.get(name)
-            if thread is None:
-                continue
-            if not thread.wait(SHUTDOWN_WAIT_MS):
-                log.error("the %s thread did not stop in time", name)
-                ok = False
+            wait(name)
+        # (4) Every thread has stopped: nothing uses the library any more.
+        if ok:
+            self.library.close()
         return ok
 
     # -- dialogs -------------------------------------------------------------------------------

@@ -33,8 +33,9 @@ from desktop.workers.captioner import (
     CaptionWorker,
     Progress,
 )
-from desktop.workers.images import PREVIEW_SIZE, THUMBNAIL_SIZE, CollectedFiles, DecodedImage, ImageWorker
-from desktop.workers.writer import WriterWorker
+from desktop.workers.images import PREVIEW_SIZE, THUMBNAIL_SIZE, DecodedImage, ImageWorker
+from desktop.workers.library import CollectedFiles, LibraryWorker
+from desktop.workers.writer import Approval, WriterWorker
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,8 @@ class ReviewController(QObject):
         window: MainWindow,
         captioner: CaptionWorker,
         image_worker: ImageWorker,
-        writer: WriterWorker | None,
+        library_worker: LibraryWorker,
+        writer: WriterWorker,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -72,6 +74,7 @@ class ReviewController(QObject):
         self.window = window
         self.captioner = captioner
         self.image_worker = image_worker
+        self.library_worker = library_worker
         self.writer = writer
         self.announcer = window.announcer
         self.current: Path | None = None
@@ -103,13 +106,28 @@ class ReviewController(QObject):
         c.progress.connect(self._on_progress, QC)
         c.jobs_dropped.connect(self._on_jobs_dropped, QC)
         c.idle.connect(self._on_idle, QC)
+        c.records_changed.connect(self._apply_records, QC)
+        c.not_queued.connect(self._on_not_queued, QC)
         iw.image_loaded.connect(self._on_image_loaded, QC)
         iw.image_failed.connect(self._on_image_failed, QC)
-        iw.files_collected.connect(self._on_files_collected, QC)
-        iw.paths_classified.connect(self._on_paths_classified, QC)
+        lw = self.library_worker
+        lw.records_loaded.connect(self._apply_records, QC)
+        lw.records_changed.connect(self._apply_records, QC)
+        lw.records_gone.connect(self._remove_gone, QC)
+        lw.files_collected.connect(self._on_files_collected, QC)
+        lw.paths_classified.connect(self._on_paths_classified, QC)
+        lw.folder_failed.connect(self._on_folder_failed, QC)
+        lw.folders_changed.connect(self._on_folders_changed, QC)
+        fp = w.folders_panel
+        fp.add_requested.connect(self.choose_watch_folder)
+        fp.remove_requested.connect(self._remove_watched)
+        fp.recursive_changed.connect(self.library_worker.set_folder_recursive)
+        fp.paused_changed.connect(self.library_worker.set_folder_paused)
         self.images.thumbnail_wanted.connect(lambda p: iw.request(p, THUMBNAIL_SIZE))
         if self.writer is not None:
             wr = self.writer
+            wr.records_changed.connect(self._apply_records, QC)
+            wr.approve_failed.connect(self._on_approve_failed, QC)
             wr.unavailable.connect(self._on_writer_unavailable, QC)
             wr.metadata_read.connect(self._on_metadata_read, QC)
             wr.read_failed.connect(self._on_read_failed, QC)
@@ -162,7 +180,7 @@ class ReviewController(QObject):
         person chooses between captioning once and watching."""
         tag = self._tag()
         self._pending_drop_tags.add(tag)
-        self.image_worker.classify(tag, paths)
+        self.library_worker.classify(tag, paths)
 
     def _on_paths_classified(self, tag: str, files: tuple[Path, ...], folders: tuple[Path, ...]) -> None:
         if tag not in self._pending_drop_tags:
@@ -174,13 +192,44 @@ class ReviewController(QObject):
             self.ask_about_folders(folders)
 
     def ask_about_folders(self, folders: Sequence[Path]) -> None:
-        dialog = FolderDropDialog(list(folders), can_watch=False, parent=self.window)
-        if dialog.exec() and dialog.choice == FolderDropDialog.ONCE:
-            self.add_folders(folders, recursive=dialog.recursive.isChecked())
+        dialog = FolderDropDialog(list(folders), can_watch=True, parent=self.window)
+        accepted = dialog.exec()
+        dialog.deleteLater()
+        if not accepted:
+            return
+        recursive = dialog.recursive.isChecked()
+        if dialog.choice == FolderDropDialog.ONCE:
+            self.add_folders(folders, recursive=recursive)
+        elif dialog.choice == FolderDropDialog.WATCH:
+            self.watch_folders(folders, recursive=recursive)
 
     def add_folders(self, folders: Sequence[Path], *, recursive: bool) -> None:
         self.announcer.announce(self.tr("Looking for images in %n folder(s)…", "", len(folders)))
-        self.image_worker.collect(self._tag(), folders, recursive)
+        self.library_worker.collect(self._tag(), folders, recursive)
+
+    def watch_folders(self, folders: Sequence[Path], *, recursive: bool) -> None:
+        for f in folders:
+            self.library_worker.add_folder(f, recursive)
+        self.announcer.announce(self.tr("Watching %n folder(s); their images are captioned, and new ones as they arrive.",
+                                        "", len(folders)))
+
+    def choose_watch_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self.window, self.tr("Watch folder"), self.settings.value("folders/last"))
+        if folder:
+            self.settings.set_value("folders/last", folder)
+            self.watch_folders([Path(folder)], recursive=True)
+
+    def _on_folders_changed(self, folders: tuple[Any, ...]) -> None:
+        self.window.folders_panel.set_folders(folders)
+        if folders and not self.window.folders_dock.isVisible():
+            self.window.folders_dock.show()
+
+    def _remove_watched(self, folder: Path) -> None:
+        self.library_worker.remove_folder(folder)
+        self.announcer.announce(self.tr("Stopped watching %1; its images stay in the list.").replace("%1", str(folder)))
+
+    def _on_folder_failed(self, folder: Path, error: ErrorInfo) -> None:
+        self.announcer.announce(self.tr("Folder %1: %2").replace("%1", str(folder)).replace("%2", error.message), assertive=True)
 
     def _on_files_collected(self, collected: CollectedFiles) -> None:
         if collected.error is not None:
@@ -190,6 +239,53 @@ class ReviewController(QObject):
             self.announcer.announce(self.tr("No images found in %1.").replace("%1", ", ".join(p.name for p in collected.roots)))
             return
         self.add_files(collected.files, PRIORITY_DROPPED)
+
+    # -- the library's records ------------------------------------------------------------------
+
+    def _apply_records(self, records: tuple[Any, ...]) -> None:
+        """Bring the list up to date with library rows (from any worker)."""
+        new: list[ImageEntry] = []
+        gone: list[Path] = []
+        touched_current = False
+        for r in records:
+            path = Path(r.path)
+            if r.missing:
+                gone.append(path)
+                continue
+            old = self.images.entry(path)
+            entry = ImageEntry.from_record(r, old)
+            if old is None:
+                new.append(entry)
+            else:
+                self.images.update(entry)
+            touched_current |= path == self.current
+        if new:
+            self.images.add(new)
+        if gone:
+            self._remove_gone(tuple(gone))
+        if touched_current:
+            self._show_current()
+        self.update_actions()
+
+    def _remove_gone(self, paths: tuple[Path, ...]) -> None:
+        """Images deleted or moved away on disk leave the list (the library keeps their rows)."""
+        present = [p for p in paths if self.images.entry(p) is not None]
+        if not present:
+            return
+        self.images.remove(present)
+        if self.current in present:
+            self.open(None)
+        self.announcer.announce(self.tr("%n image(s) left the list: deleted or moved on disk.", "", len(present)))
+
+    def _on_not_queued(self, path: Path, error: ErrorInfo) -> None:
+        entry = self.images.entry(path) or ImageEntry(path)
+        if entry.record_id is None:  # a file the library could not take: show why, here only
+            if self.images.entry(path) is None:
+                self.images.add([entry.with_(status=Status.ERROR, error=error)])
+            else:
+                self.images.update(entry.with_(status=Status.ERROR, error=error, captioning=False))
+            if path == self.current:
+                self._show_current()
 
     def add_files(self, paths: Iterable[Path], priority: int = PRIORITY_DROPPED) -> list[Path]:
         """Put images in the list and queue those without a decision. Returns the queued paths."""
@@ -291,8 +387,9 @@ class ReviewController(QObject):
         entry = self.images.entry(path) if path is not None else None
         if entry is None:
             return  # removed from the list meanwhile
-        entry = entry.with_result(result)
-        self.images.update(entry)
+        if entry.record_id is None:  # not from the library (no record arrived): keep it current
+            entry = entry.with_result(result)
+            self.images.update(entry)
         if result.ok:
             self._run_ok += 1
         else:
@@ -317,9 +414,10 @@ class ReviewController(QObject):
         self.window.progress.set_progress(p.done, p.total, p.failed, self.captioner.paused)
 
     def _on_jobs_dropped(self, paths: tuple[Path, ...]) -> None:
+        # The records of these images already arrived; only placeholders need resetting.
         for p in paths:
             e = self.images.entry(p)
-            if e is not None and e.status is Status.QUEUED:
+            if e is not None and e.record_id is None and e.status is Status.QUEUED:
                 self.images.update(e.with_(status=Status.NEW, captioning=False))
         self._show_current()
 
@@ -522,19 +620,27 @@ class ReviewController(QObject):
             return
         assert entry is not None
         if entry.decorative:
-            # Decorative images need no alt text; the writer has no way to record "decorative"
-            # (it requires non-empty alt text), so the decision is kept in the app only.
-            self.images.update(entry.with_(status=Status.APPROVED, error=None))
+            # Decorative images need no alt text; the metadata writer cannot record
+            # "decorative" (it needs non-empty alt text), so the decision lives in the library.
+            self._decide(entry, None)
             self.announcer.announce(self.tr("%1 approved as decorative; nothing is written into the file.").replace("%1", entry.name))
             self._after_decision()
             return
-        if self.writer is None or self.writer_error is not None:
-            reason = self.writer_error.message if self.writer_error else self.tr("this installation has no metadata writer.")
-            self.images.update(entry.with_(status=Status.APPROVED, error=None))
-            self.announcer.announce(self.tr("Approved %1, but not written: %2").replace("%1", entry.name).replace("%2", reason), assertive=True)
+        if self.writer_error is not None:
+            self._decide(entry, None)
+            self.announcer.announce(self.tr("Approved %1, but not written: %2").replace("%1", entry.name)
+                                    .replace("%2", self.writer_error.message), assertive=True)
             self._after_decision()
             return
         self._write_with_preview([self._request(entry)])
+
+    def _decide(self, entry: ImageEntry, request: Any) -> None:
+        """Record the approval in the library (on the writer thread) and, with a request,
+        write it into the file right after."""
+        text = "" if entry.decorative else clean_text(entry.text)
+        description = "\n".join(clean_text(line) for line in entry.description.splitlines()).strip() or None
+        self.images.update(entry.with_(status=Status.APPROVED, writing=request is not None, error=None))
+        self.writer.approve(Approval(entry.path, text, description, entry.decorative, request))
 
     def approve_selected(self) -> None:
         paths = self.window.selected_paths() or ([self.current] if self.current else [])
@@ -607,8 +713,7 @@ class ReviewController(QObject):
             entry = self.images.entry(request.path)
             if entry is None:
                 continue
-            self.images.update(entry.with_(status=Status.APPROVED, writing=True, error=None))
-            self.writer.write(request)  # type: ignore[union-attr]
+            self._decide(entry, request)
         if len(requests) > 1:
             self.announcer.announce(self.tr("Writing %n image(s)…", "", len(requests)))
         self._after_decision()
@@ -631,6 +736,16 @@ class ReviewController(QObject):
         if request.path == self.current:
             self._show_current()
         self.write_finished.emit(request.path, True)
+
+    def _on_approve_failed(self, approval: Approval, error: ErrorInfo) -> None:
+        entry = self.images.entry(approval.path)
+        if entry is not None:
+            self.images.update(entry.with_(writing=False, error=error))
+        self.announcer.announce(self.tr("Could not record the approval of %1: %2").replace("%1", approval.path.name)
+                                .replace("%2", error.message), assertive=True)
+        if approval.path == self.current:
+            self._show_current()
+        self.write_finished.emit(approval.path, False)
 
     def _on_write_failed(self, request: Any, error: ErrorInfo) -> None:
         entry = self.images.entry(request.path)
@@ -658,6 +773,7 @@ class ReviewController(QObject):
             return
         assert entry is not None
         self.images.update(entry.with_(status=Status.REJECTED, error=None))
+        self.writer.reject(entry.path)
         self.announcer.announce(self.tr("Rejected %1; nothing will be written.").replace("%1", entry.name))
         self._after_decision()
 
@@ -666,7 +782,8 @@ class ReviewController(QObject):
         if not self._ready_to_decide(entry):
             return
         assert entry is not None
-        self.images.update(entry.with_(status=Status.QUEUED, error=None))
+        if entry.status in (Status.NEW, Status.SUGGESTED, Status.ERROR):
+            self.images.update(entry.with_(status=Status.QUEUED, error=None))
         self.captioner.enqueue([CaptionJob(entry.path, PRIORITY_NOW, settings_key=mode)])
         how = self.tr("with varied wording") if mode == SAMPLING else self.tr("with a wider search")
         self.announcer.announce(self.tr("Making new suggestions for %1 %2…").replace("%1", entry.name).replace("%2", how))
@@ -688,7 +805,7 @@ class ReviewController(QObject):
     def _requeue(self, entries: list[ImageEntry]) -> None:
         for e in entries:
             self.images.update(e.with_(status=Status.QUEUED, error=None))
-        self.captioner.enqueue(CaptionJob(e.path, PRIORITY_NOW) for e in entries)
+        self.captioner.enqueue([CaptionJob(e.path, PRIORITY_NOW) for e in entries])
         self.announcer.announce(self.tr("Trying %n image(s) again.", "", len(entries)))
         self._show_current()
 
@@ -699,6 +816,7 @@ class ReviewController(QObject):
         if not paths:
             return
         self.captioner.forget(paths)
+        self.writer.forget(p for p in paths if (e := self.images.entry(p)) is not None and e.record_id is not None)
         self.images.remove(paths)
         if self.current in paths:
             self.open(None)
@@ -715,9 +833,8 @@ class ReviewController(QObject):
 
     def _on_undone(self, path: Path, result: Any) -> None:
         entry = self.images.entry(path)
-        if entry is not None:
-            status = Status.SUGGESTED if entry.candidates or entry.text else Status.NEW
-            self.images.update(entry.with_(status=status, writing=False, journal_id=None, on_disk=None, error=None))
+        if entry is not None:  # its record (approved, no longer written) arrived just before
+            self.images.update(entry.with_(writing=False, journal_id=None, on_disk=None, error=None))
         self.announcer.announce(self.tr("Undid the last write to %1; the file holds its earlier text again.").replace("%1", path.name))
         if path == self.current:
             self._show_current()

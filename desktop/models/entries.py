@@ -53,6 +53,7 @@ class ImageEntry:
     skipped: int = 0  # when a person last skipped it (a counter, for "next needing review")
     journal_id: int | None = None  # the last write of this image in this session
     on_disk: str | None = None  # alt text found in the file, when it was read
+    record_id: int | None = None  # the library's row
 
     @property
     def name(self) -> str:
@@ -70,6 +71,51 @@ class ImageEntry:
 
     def with_(self, **changes: Any) -> ImageEntry:
         return replace(self, **changes)
+
+    @classmethod
+    def from_record(cls, record: Any, old: ImageEntry | None = None) -> ImageEntry:
+        """The entry for a library ImageRecord. What exists only in this session (text being
+        edited and not yet approved, a skip, a write in flight) is carried over from `old`."""
+        status = Status(record.status)
+        reviewed = status in (Status.APPROVED, Status.WRITTEN)
+        candidates = tuple(record.candidates)
+        chosen: int | None = None
+        edited = False
+        if old is not None and old.edited and not reviewed:
+            text, edited = old.text, True
+        elif reviewed and record.alt_text is not None:
+            text = record.alt_text
+            chosen = next((i for i, c in enumerate(candidates) if c.text == text), None)
+            edited = chosen is None and bool(text)
+        elif old is not None and old.chosen is not None and old.chosen < len(candidates) \
+                and candidates[old.chosen].text == old.text:
+            text, chosen = old.text, old.chosen
+        elif candidates:
+            text, chosen = candidates[0].text, 0
+        else:
+            text = record.alt_text or ""  # a draft kept from before the pixels changed
+        if old is not None and old.description and not record.long_description and not reviewed:
+            description = old.description
+        else:
+            description = record.long_description or ""
+        return cls(
+            path=Path(record.path),
+            status=status,
+            candidates=candidates,
+            text=text,
+            description=description,
+            decorative=bool(record.decorative) if reviewed or old is None else old.decorative,
+            edited=edited,
+            chosen=chosen,
+            error=record.error,
+            model=record.model or "",
+            captioning=bool(record.in_flight),
+            writing=old.writing if old is not None else False,
+            skipped=old.skipped if old is not None else 0,
+            journal_id=old.journal_id if old is not None else None,
+            on_disk=record.disk_caption,
+            record_id=record.id,
+        )
 
     def with_result(self, result: CaptionResult) -> ImageEntry:
         """This entry after a caption result arrived. Text a person typed is kept."""

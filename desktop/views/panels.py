@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.models.folders import FolderListModel
 from desktop.views.a11y import name
 from desktop.views.actions import Actions
 
@@ -190,4 +192,37 @@ class FoldersPanel(QWidget):
         lay.addWidget(self.empty)
         lay.addWidget(self.view)
         lay.addLayout(buttons)
+        self.model = FolderListModel(self)
+        self.view.setModel(self.model)
         self.add.clicked.connect(self.add_requested)
+        self.remove.clicked.connect(lambda: self._emit_for_selected(self.remove_requested))
+        # clicked, not toggled: only a person's change is a request (updates set the box too).
+        self.recursive.clicked.connect(lambda on: self._emit_for_selected(self.recursive_changed, on))
+        self.paused.clicked.connect(lambda on: self._emit_for_selected(self.paused_changed, on))
+        self.view.selectionModel().currentChanged.connect(lambda *_: self._sync())
+        self._sync()
+
+    def selected(self) -> Any:
+        idx = self.view.currentIndex()
+        return self.model.folder(idx.row()) if idx.isValid() else None
+
+    def _emit_for_selected(self, signal: Any, *args: object) -> None:
+        folder = self.selected()
+        if folder is not None:
+            signal.emit(folder.path, *args)
+
+    def set_folders(self, folders: Any) -> None:
+        keep = self.selected()
+        self.model.set_folders(folders)
+        row = self.model.row_of(keep.path) if keep is not None else (0 if folders else -1)
+        if row >= 0:
+            self.view.setCurrentIndex(self.model.index(row, 0))
+        self.empty.setVisible(not folders)
+        self._sync()
+
+    def _sync(self) -> None:
+        folder = self.selected()
+        for w in (self.remove, self.recursive, self.paused):
+            w.setEnabled(folder is not None)
+        self.recursive.setChecked(bool(folder and folder.recursive))
+        self.paused.setChecked(bool(folder and folder.paused))

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The image thread: decodes thumbnails and previews and walks dropped folders, so the GUI
-thread never waits on the disk.
+"""The image thread: decodes thumbnails and previews, so the GUI thread never waits on the
+disk (folders are walked by the library thread, so a big scan never delays a preview).
 
 Requests are served newest first (the image a person just opened, the thumbnails just
 scrolled into view) and duplicates are merged. Decoded pixels cross to the GUI thread as a
@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 
-from core.images import collect_images, load_image
+from core.images import load_image
 from core.types import ErrorInfo
 
 log = logging.getLogger(__name__)
@@ -37,25 +36,11 @@ class DecodedImage:
     data: bytes
 
 
-@dataclass(frozen=True)
-class CollectedFiles:
-    """The images found under dropped or opened paths. `tag` is the caller's, echoed back."""
-
-    tag: str
-    roots: tuple[Path, ...]
-    files: tuple[Path, ...]
-    error: ErrorInfo | None = None
-
-
 class ImageWorker(QObject):
     image_loaded = Signal(object)  # DecodedImage
     image_failed = Signal(object, int, object)  # path, size, ErrorInfo
-    files_collected = Signal(object)  # CollectedFiles
-    paths_classified = Signal(str, object, object)  # tag, files, folders (tuples of Path)
 
     _load_requested = Signal(object, int)
-    _collect_requested = Signal(str, object, bool)
-    _classify_requested = Signal(str, object)
     _shutdown_requested = Signal()
     _work_available = Signal()
 
@@ -65,8 +50,6 @@ class ImageWorker(QObject):
         self._scheduled = False
         Queued = Qt.ConnectionType.QueuedConnection
         self._load_requested.connect(self._add, Queued)
-        self._collect_requested.connect(self._collect, Queued)
-        self._classify_requested.connect(self._classify, Queued)
         self._shutdown_requested.connect(self._shutdown, Queued)
         self._work_available.connect(self._next, Queued)
 
@@ -74,14 +57,6 @@ class ImageWorker(QObject):
 
     def request(self, path: Path, size: int) -> None:
         self._load_requested.emit(Path(path), int(size))
-
-    def collect(self, tag: str, paths: Iterable[Path], recursive: bool) -> None:
-        """Expand files and folders into image files (core.images.collect_images)."""
-        self._collect_requested.emit(tag, tuple(Path(p) for p in paths), recursive)
-
-    def classify(self, tag: str, paths: Iterable[Path]) -> None:
-        """Split dropped paths into files and folders (a stat each, so not on the GUI thread)."""
-        self._classify_requested.emit(tag, tuple(Path(p) for p in paths))
 
     def shutdown(self) -> None:
         self._shutdown_requested.emit()
@@ -112,28 +87,6 @@ class ImageWorker(QObject):
         if self._pending:
             self._scheduled = True
             self._work_available.emit()
-
-    @Slot(str, object, bool)
-    def _collect(self, tag: str, roots: tuple[Path, ...], recursive: bool) -> None:
-        try:
-            files = tuple(p.absolute() for p in collect_images(roots, recursive=recursive))
-        except OSError as exc:
-            log.warning("could not list %s: %s", ", ".join(map(str, roots)), exc)
-            self.files_collected.emit(CollectedFiles(tag, roots, (), ErrorInfo("folder-unreadable", f"{exc}")))
-            return
-        self.files_collected.emit(CollectedFiles(tag, roots, files))
-
-    @Slot(str, object)
-    def _classify(self, tag: str, paths: tuple[Path, ...]) -> None:
-        files: list[Path] = []
-        folders: list[Path] = []
-        for p in paths:
-            p = p.absolute()
-            try:
-                (folders if p.is_dir() else files).append(p)
-            except OSError:
-                files.append(p)  # its error is reported when it is captioned
-        self.paths_classified.emit(tag, tuple(files), tuple(folders))
 
     @Slot()
     def _shutdown(self) -> None:

@@ -281,14 +281,6 @@ Licensed under the GNU General Public License, version 3 or later.</source>
   <context>
     <name>AltLensApp</name>
     <message>
-      <source>Captions cannot be written into files</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>This installation of AltLens has no metadata writer. Suggestions still work.</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
       <source>Settings saved.</source>
       <translation type="unfinished" />
     </message>
@@ -388,6 +380,21 @@ Licensed under the GNU General Public License, version 3 or later.</source>
     </message>
     <message>
       <source>Cancel</source>
+      <translation type="unfinished" />
+    </message>
+  </context>
+  <context>
+    <name>Folders</name>
+    <message>
+      <source>with subfolders</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>this folder only</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>paused</source>
       <translation type="unfinished" />
     </message>
   </context>
@@ -932,6 +939,25 @@ Drop photos or folders here, or add them with Ctrl+O (images) or Ctrl+Shift+O (a
         <numerusform>Looking for images in %n folders…</numerusform>
       </translation>
     </message>
+    <message numerus="yes">
+      <source>Watching %n folder(s); their images are captioned, and new ones as they arrive.</source>
+      <translation>
+        <numerusform>Watching %n folder; their images are captioned, and new ones as they arrive.</numerusform>
+        <numerusform>Watching %n folders; their images are captioned, and new ones as they arrive.</numerusform>
+      </translation>
+    </message>
+    <message>
+      <source>Watch folder</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Stopped watching %1; its images stay in the list.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Folder %1: %2</source>
+      <translation type="unfinished" />
+    </message>
     <message>
       <source>Could not read the folder: %1</source>
       <translation type="unfinished" />
@@ -939,6 +965,13 @@ Drop photos or folders here, or add them with Ctrl+O (images) or Ctrl+Shift+O (a
     <message>
       <source>No images found in %1.</source>
       <translation type="unfinished" />
+    </message>
+    <message numerus="yes">
+      <source>%n image(s) left the list: deleted or moved on disk.</source>
+      <translation>
+        <numerusform>%n image left the list: deleted or moved on disk.</numerusform>
+        <numerusform>%n images left the list: deleted or moved on disk.</numerusform>
+      </translation>
     </message>
     <message numerus="yes">
       <source>%n image(s) added; captioning now.</source>
@@ -1108,6 +1141,10 @@ Choose another model in Settings or the model manager, or try again.</source>
       <translation type="unfinished" />
     </message>
     <message>
+      <source>Approved %1, but not written: %2</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
       <source>None of the selected images has alt text ready to write.</source>
       <translation type="unfinished" />
     </message>
@@ -1153,6 +1190,10 @@ Choose another model in Settings or the model manager, or try again.</source>
     </message>
     <message>
       <source>%1 already held this text; nothing needed writing.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Could not record the approval of %1: %2</source>
       <translation type="unfinished" />
     </message>
     <message>
@@ -1207,6 +1248,12 @@ Choose another model in Settings or the model manager, or try again.</source>
     </message>
     <message>
       <source>Captions cannot be written into files</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>%1
+
+Suggestions still work, and you can approve them; approved text is written with Approve and Write Selected once writing works.</source>
       <translation type="unfinished" />
     </message>
   </context>

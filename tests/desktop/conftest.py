@@ -16,6 +16,8 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, SignalInstance  # noqa: E402
 from pytestqt.exceptions import TimeoutError as pytestqt_timeout  # noqa: E402
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
 # Qt messages that say nothing about AltLens: the offscreen platform cannot resize windows to
 # their size hints, and has no real input method or accessibility bus.
 IGNORED_QT_MESSAGES = [
@@ -112,6 +114,8 @@ def make_app(qtbot, settings, record) -> Iterator[Callable[..., object]]:  # noq
     apps: list[AltLensApp] = []
 
     def make(paths: list[Path] | None = None, *, wait_model: bool = True, **kw: object) -> AltLensApp:
+        for earlier in apps:
+            earlier.shutdown()  # one app at a time owns the library, as in real use
         app = AltLensApp(settings, **kw)
         apps.append(app)
         qtbot.addWidget(app.window)

@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import QThread
 
 from core.captioning.settings import GenerationSettings
+from core.library import Library
 from core.types import CaptionJob
 from desktop.settings import ModelSpec
 from desktop.workers import start_worker
@@ -21,8 +22,15 @@ RUN_TIMEOUT = 60_000
 
 
 @pytest.fixture
-def worker(qtbot) -> Iterator[CaptionWorker]:  # noqa: ANN001
-    w = CaptionWorker(GenerationSettings(num_beams=3, num_candidates=3, max_length=20))
+def library(tmp_path: Path) -> Iterator[Library]:
+    lib = Library(tmp_path / "library.sqlite3")
+    yield lib
+    lib.close()
+
+
+@pytest.fixture
+def worker(qtbot, library: Library) -> Iterator[CaptionWorker]:  # noqa: ANN001
+    w = CaptionWorker(library, GenerationSettings(num_beams=3, num_candidates=3, max_length=20))
     thread = start_worker(w, "test-captioner")
     yield w
     w.shutdown()
@@ -45,7 +53,7 @@ def test_settings_for_regeneration() -> None:
     assert settings_for("", base) == base
 
 
-def test_load_caption_and_report_errors(qtbot, record, worker: CaptionWorker, toy_model_dir: Path, sample_images, tmp_path: Path) -> None:  # noqa: ANN001
+def test_load_caption_and_report_errors(qtbot, record, worker: CaptionWorker, library: Library, toy_model_dir: Path, sample_images, tmp_path: Path) -> None:  # noqa: ANN001
     info = load(qtbot, record, worker, toy_model_dir, batch_size=2)
     assert info.folder == toy_model_dir
     images = sample_images(3)
@@ -60,6 +68,13 @@ def test_load_caption_and_report_errors(qtbot, record, worker: CaptionWorker, to
     assert [r.path for r in failed.values] == [broken] and failed.values[0].error.code == "corrupt-image"
     last = progress.values[-1]
     assert (last.done, last.total, last.failed) == (4, 4, 1)
+    # Every result is in the library as soon as it arrived: a new connection sees them.
+    again = Library(library.path)
+    try:
+        assert {r.path: r.status for r in again.images()} == {**dict.fromkeys(images, "suggested"), broken: "error"}
+        assert all(len(r.candidates) >= 1 for r in again.images(status="suggested"))
+    finally:
+        again.close()
 
 
 def test_dropped_files_go_before_watched_ones(qtbot, record, worker: CaptionWorker, toy_model_dir: Path, sample_images) -> None:  # noqa: ANN001
@@ -76,7 +91,7 @@ def test_dropped_files_go_before_watched_ones(qtbot, record, worker: CaptionWork
     assert order[:2] == dropped and sorted(order[2:]) == watched
 
 
-def test_cancel_empties_the_queue_and_the_worker_goes_on(qtbot, record, worker: CaptionWorker, toy_model_dir: Path, sample_images) -> None:  # noqa: ANN001
+def test_cancel_empties_the_queue_and_the_worker_goes_on(qtbot, record, worker: CaptionWorker, library: Library, toy_model_dir: Path, sample_images) -> None:  # noqa: ANN001
     load(qtbot, record, worker, toy_model_dir, batch_size=1)
     images = sample_images(6)
     ok, dropped = record(worker.caption_ready), record(worker.jobs_dropped)
@@ -86,6 +101,7 @@ def test_cancel_empties_the_queue_and_the_worker_goes_on(qtbot, record, worker: 
         worker.cancel()
     worker.resume()
     assert sorted(dropped.values[0]) == images and ok.calls == []
+    assert {r.status for r in library.images()} == {"new"}
     with qtbot.waitSignal(ok.fired, timeout=RUN_TIMEOUT):
         worker.enqueue([CaptionJob(images[0])])
 
@@ -99,10 +115,16 @@ def test_a_missing_model_is_reported_and_jobs_wait(qtbot, record, worker: Captio
     with qtbot.waitSignal(failed.fired, timeout=LOAD_TIMEOUT):
         worker.load_model(ModelSpec(str(tmp_path / "nowhere")))
     assert failed.values[1].code == "model-not-found"
-    bad, idle = record(worker.caption_failed), record(worker.idle)
-    with qtbot.waitSignal(idle.fired, timeout=10_000):
+    bad, changed = record(worker.caption_failed), record(worker.records_changed)
+    with qtbot.waitSignal(changed.fired, timeout=10_000):
         worker.enqueue([CaptionJob(sample_images(1)[0])])
+    assert changed.values[0][0].status == "queued"
     assert bad.calls == []  # it waits for a model instead of failing
+    # A file that is not there is said so, not queued.
+    gone = record(worker.not_queued)
+    with qtbot.waitSignal(gone.fired, timeout=10_000):
+        worker.enqueue([CaptionJob(tmp_path / "nothing.jpg")])
+    assert gone.calls[0][1].code == "file-missing"
 
 
 def test_the_model_runs_on_the_worker_thread(qtbot, record, worker: CaptionWorker, toy_model_dir: Path, sample_images, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001

@@ -95,7 +95,7 @@ def test_review_with_the_keyboard_only(qtbot, make_app, sample_images, record) -
     with qtbot.waitSignal(finished.fired, timeout=60_000):
         press(K.Key_Backspace, CTRL | SHIFT)
     assert alt_text_in_file(first) is None
-    assert app.images.entry(first).status is Status.SUGGESTED
+    assert app.images.entry(first).status is Status.APPROVED  # still approved, no longer in the file
     # The announcements a screen reader heard along the way.
     heard = "\n".join(w.announcer.history)
     for words in ("Using suggestion 2", f"Written to {first.name}", f"Rejected {second.name}", f"Skipped {third.name}",

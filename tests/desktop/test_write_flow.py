@@ -82,7 +82,7 @@ def test_drop_suggest_edit_pick_approve_write_undo(qtbot, make_app, sample_image
     assert finished.calls[-1] == (target, True)
     tags = exiftool(target)
     assert ALT not in tags and "XMP-dc:Description" not in tags and "IFD0:ImageDescription" not in tags
-    assert app.images.entry(target).status is Status.SUGGESTED
+    assert app.images.entry(target).status is Status.APPROVED  # still approved, no longer in the file
     assert any(m.startswith(f"Undid the last write to {target.name}") for m in w.announcer.history)
 
 
