@@ -22,6 +22,7 @@ from core.alttext import blocking, check_alt_text, clean_text
 from core.types import CaptionJob, CaptionResult, ErrorInfo
 from desktop.models.entries import ImageEntry, Status
 from desktop.models.images import ImageListModel, ReviewOrderModel
+from desktop.models.presentation import status_text
 from desktop.settings import Settings
 from desktop.views.dialogs import FolderDropDialog, WritePreviewDialog
 from desktop.views.main_window import MainWindow
@@ -480,6 +481,8 @@ class ReviewController(QObject):
                 self.writer.read(entry.path)
             if focus:
                 self.window.review.focus_text()
+                # Say which image this is; the screen reader then reads the focused field.
+                self.announcer.announce(self.tr("%1, %2").replace("%1", entry.name).replace("%2", status_text(entry)))
         self.update_actions()
         self.current_changed.emit(self.current)
 

@@ -8,6 +8,7 @@ Rows are ImageEntry records keyed by path. The model asks for thumbnails it lack
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Iterable
 from enum import IntEnum
 from pathlib import Path
@@ -54,6 +55,7 @@ class ImageListModel(QAbstractListModel):
         self._order: dict[Path, int] = {}
         self._seq = itertools.count()
         self._thumbs: dict[Path, QIcon] = {}
+        self._by_status: Counter[Status] = Counter()  # kept up to date: counts() is O(1)
         self._wanted: set[Path] = set()
 
     # -- Qt model interface ------------------------------------------------------------------
@@ -139,6 +141,7 @@ class ImageListModel(QAbstractListModel):
             self._rows[e.path] = len(self._entries)
             self._order[e.path] = next(self._seq)
             self._entries.append(e)
+            self._by_status[e.status] += 1
         self.endInsertRows()
         self.counts_changed.emit()
         return new
@@ -152,6 +155,8 @@ class ImageListModel(QAbstractListModel):
         if old == entry:
             return True
         self._entries[row] = entry
+        self._by_status[old.status] -= 1
+        self._by_status[entry.status] += 1
         idx = self.index(row, 0)
         self.dataChanged.emit(idx, idx)
         if old.status != entry.status:
@@ -163,6 +168,7 @@ class ImageListModel(QAbstractListModel):
         for row in rows:
             self.beginRemoveRows(QModelIndex(), row, row)
             entry = self._entries.pop(row)
+            self._by_status[entry.status] -= 1
             self._order.pop(entry.path, None)
             self._thumbs.pop(entry.path, None)
             self._wanted.discard(entry.path)
@@ -184,12 +190,7 @@ class ImageListModel(QAbstractListModel):
 
     def counts(self) -> dict[str, int]:
         """Images per filter group (see entries.FILTERS)."""
-        out = dict.fromkeys(FILTERS, 0)
-        for e in self._entries:
-            for name, statuses in FILTERS.items():
-                if e.status in statuses:
-                    out[name] += 1
-        return out
+        return {name: sum(self._by_status[s] for s in statuses) for name, statuses in FILTERS.items()}
 
     # -- thumbnails --------------------------------------------------------------------------
 

@@ -418,5 +418,7 @@ class ReviewPanel(QWidget):
         # Accessible description of the field carries the hints, so they are read with it.
         base = self.tr("The text a screen reader reads for this image. Target %1 characters, at most %2.")
         base = base.replace("%1", str(TARGET_LENGTH)).replace("%2", str(MAX_LENGTH))
+        if self._entry is not None and self._entry.machine_made:
+            base = self.tr("Machine suggestion, not reviewed yet.") + " " + base
         self.text_edit.setAccessibleDescription(f"{base} {words}. {text}".strip())
 
