@@ -818,6 +818,13 @@ class ReviewController(QObject):
         paths = [p for p in paths if p not in busy]
         if not paths:
             return
+        box = QMessageBox(QMessageBox.Icon.Question, self.tr("Remove from list"),
+                          self.tr("Remove %n image(s) from the list? AltLens forgets their suggestions and "
+                                  "decisions; the files and any text already written stay as they are.", "", len(paths)),
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self.window)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        if box.exec() != QMessageBox.StandardButton.Yes:
+            return
         self.captioner.forget(paths)
         self.writer.forget(p for p in paths if (e := self.images.entry(p)) is not None and e.record_id is not None)
         self.images.remove(paths)

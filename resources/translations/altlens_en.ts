@@ -1086,6 +1086,10 @@ Choose another model in Settings or the model manager, or try again.</source>
       <translation type="unfinished" />
     </message>
     <message>
+      <source>%1, %2</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
       <source>The list is empty.</source>
       <translation type="unfinished" />
     </message>
@@ -1229,6 +1233,17 @@ Choose another model in Settings or the model manager, or try again.</source>
       <translation>
         <numerusform>Trying %n image again.</numerusform>
         <numerusform>Trying %n images again.</numerusform>
+      </translation>
+    </message>
+    <message>
+      <source>Remove from list</source>
+      <translation type="unfinished" />
+    </message>
+    <message numerus="yes">
+      <source>Remove %n image(s) from the list? AltLens forgets their suggestions and decisions; the files and any text already written stay as they are.</source>
+      <translation>
+        <numerusform>Remove %n image from the list? AltLens forgets their suggestions and decisions; the files and any text already written stay as they are.</numerusform>
+        <numerusform>Remove %n images from the list? AltLens forgets their suggestions and decisions; the files and any text already written stay as they are.</numerusform>
       </translation>
     </message>
     <message numerus="yes">
@@ -1421,6 +1436,10 @@ Suggestions still work, and you can approve them; approved text is written with 
     </message>
     <message>
       <source>No hints</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Machine suggestion, not reviewed yet.</source>
       <translation type="unfinished" />
     </message>
   </context>

@@ -211,3 +211,31 @@ def test_alt_keys_do_not_clash(qtbot, reviewed_app, tmp_path: Path) -> None:  # 
     for root in roots:
         clashes = {k: v for k, v in mnemonics(root).items() if len(v) > 1}
         assert not clashes, f"{type(root).__name__}: {clashes}"
+
+
+def test_system_fonts_and_colours_are_respected(reviewed_app, tmp_path: Path) -> None:  # noqa: ANN001
+    """No style sheet, no fixed pixel font size, no explicit colours: the platform's theme,
+    font size and high-contrast palette reach every widget."""
+    from desktop.views.settings_dialog import SettingsDialog
+
+    roots = [reviewed_app.window, SettingsDialog(reviewed_app.settings, parent=reviewed_app.window)]
+    for root in roots:
+        for w in [root, *root.findChildren(QWidget)]:
+            assert not w.styleSheet(), f"{type(w).__name__} {w.objectName()!r} has a style sheet"
+            assert w.font().pixelSize() == -1, f"{type(w).__name__} {w.objectName()!r} has a pixel font size"
+            assert not w.testAttribute(Qt.WidgetAttribute.WA_SetPalette), f"{type(w).__name__} {w.objectName()!r} sets its own palette"
+
+
+def test_remove_from_list_asks_first_and_keeps_files(qtbot, reviewed_app) -> None:  # noqa: ANN001
+    from tests.desktop.conftest import answer_next_dialog
+
+    w = reviewed_app.window
+    w.set_filter("all")
+    path = Path(w.order.index(0, 0).data(Role.PATH))
+    w.list.setCurrentIndex(w.order.index(0, 0))
+    answer_next_dialog(lambda box: box.button(box.StandardButton.No).click())
+    w.actions.remove.trigger()
+    assert reviewed_app.images.entry(path) is not None
+    answer_next_dialog(lambda box: box.button(box.StandardButton.Yes).click())
+    w.actions.remove.trigger()
+    assert reviewed_app.images.entry(path) is None and path.exists()
