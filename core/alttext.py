@@ -81,38 +81,71 @@ def check_alt_text(text: str, *, decorative: bool = False) -> tuple[Hint, ...]:
     hints: list[Hint] = []
     if decorative:
         if stripped:
-            hints.append(Hint("decorative-with-text", Severity.INFO,
-                              "This image is marked decorative, so screen readers skip it "
-                              "and this text is not used as alt text."))
+            hints.append(
+                Hint(
+                    "decorative-with-text",
+                    Severity.INFO,
+                    "This image is marked decorative, so screen readers skip it "
+                    "and this text is not used as alt text.",
+                )
+            )
         return tuple(hints)
     if not stripped:
-        return (Hint("empty", Severity.ERROR,
-                     "The alt text is empty. Describe what the image shows, or mark it as "
-                     "decorative if it adds nothing to the page."),)
+        return (
+            Hint(
+                "empty",
+                Severity.ERROR,
+                "The alt text is empty. Describe what the image shows, or mark it as "
+                "decorative if it adds nothing to the page.",
+            ),
+        )
     count = character_count(stripped)
     if count > MAX_LENGTH:
-        hints.append(Hint("too-long", Severity.ERROR,
-                          f"The alt text has {count} characters, over the maximum of "
-                          f"{MAX_LENGTH}. Shorten it and put the detail in the long "
-                          "description."))
+        hints.append(
+            Hint(
+                "too-long",
+                Severity.ERROR,
+                f"The alt text has {count} characters, over the maximum of "
+                f"{MAX_LENGTH}. Shorten it and put the detail in the long "
+                "description.",
+            )
+        )
     elif count > TARGET_LENGTH:
-        hints.append(Hint("long", Severity.WARNING,
-                          f"The alt text has {count} characters; up to {TARGET_LENGTH} is "
-                          "easier to listen to. Consider moving detail to the long "
-                          "description."))
+        hints.append(
+            Hint(
+                "long",
+                Severity.WARNING,
+                f"The alt text has {count} characters; up to {TARGET_LENGTH} is "
+                "easier to listen to. Consider moving detail to the long "
+                "description.",
+            )
+        )
     m = _REDUNDANT_OPENING.match(stripped)
     if m:
-        hints.append(Hint("redundant-opening", Severity.WARNING,
-                          f'Starts with "{m.group(0).strip()}": screen readers already say '
-                          "it is an image. Start with what it shows."))
+        hints.append(
+            Hint(
+                "redundant-opening",
+                Severity.WARNING,
+                f'Starts with "{m.group(0).strip()}": screen readers already say '
+                "it is an image. Start with what it shows.",
+            )
+        )
     if _FILE_NAME.match(stripped):
-        hints.append(Hint("file-name", Severity.WARNING,
-                          "This looks like a file name, which tells a listener nothing about "
-                          "the image."))
+        hints.append(
+            Hint(
+                "file-name",
+                Severity.WARNING,
+                "This looks like a file name, which tells a listener nothing about the image.",
+            )
+        )
     if repeated_phrase(stripped):
-        hints.append(Hint("repeated-phrase", Severity.WARNING,
-                          "A phrase is repeated; the model may have looped. Check the "
-                          "wording."))
+        hints.append(
+            Hint(
+                "repeated-phrase",
+                Severity.WARNING,
+                "A phrase is repeated; the model may have looped. Check the wording.",
+            )
+        )
     return tuple(hints)
 
 

@@ -63,13 +63,21 @@ class AltLensApp(QObject):
         self.order = ReviewOrderModel(self.images, self)
         self.window = MainWindow(settings, self.images, self.order)
 
-        kw = {"factory": captioner_factory} if captioner_factory is not None else {}
-        self.caption_worker = CaptionWorker(self.library, settings.generation_settings(), **kw)
+        self.caption_worker = (
+            CaptionWorker(self.library, settings.generation_settings(), factory=captioner_factory)
+            if captioner_factory is not None
+            else CaptionWorker(self.library, settings.generation_settings())
+        )
         self.image_worker = ImageWorker()
         self.library_worker = LibraryWorker(self.library, debounce=watch_debounce)
-        self.model_worker = ModelWorker(store_factory) if store_factory is not None else ModelWorker()
-        self.writer_worker = (WriterWorker(self.library, writer_factory) if writer_factory is not None
-                              else WriterWorker(self.library))
+        self.model_worker = (
+            ModelWorker(store_factory) if store_factory is not None else ModelWorker()
+        )
+        self.writer_worker = (
+            WriterWorker(self.library, writer_factory)
+            if writer_factory is not None
+            else WriterWorker(self.library)
+        )
 
         self.threads: dict[str, QThread] = {
             "library": start_worker(self.library_worker, "altlens-library"),
@@ -80,9 +88,15 @@ class AltLensApp(QObject):
         }
 
         self.controller = ReviewController(
-            settings=settings, images=self.images, order=self.order, window=self.window,
-            captioner=self.caption_worker, image_worker=self.image_worker,
-            library_worker=self.library_worker, writer=self.writer_worker, parent=self,
+            settings=settings,
+            images=self.images,
+            order=self.order,
+            window=self.window,
+            captioner=self.caption_worker,
+            image_worker=self.image_worker,
+            library_worker=self.library_worker,
+            writer=self.writer_worker,
+            parent=self,
         )
         self.library_worker.work_queued.connect(self.caption_worker.nudge)
 
@@ -91,7 +105,7 @@ class AltLensApp(QObject):
             for line in log_bridge.recent:
                 self.window.log_panel.append(line, logging.INFO)
 
-        a = self.window.actions
+        a = self.window.commands
         a.settings.triggered.connect(self.show_settings)
         a.shortcuts.triggered.connect(lambda: ShortcutsDialog(a, self.window).exec())
         a.about.triggered.connect(lambda: AboutDialog(self.window).exec())
@@ -168,8 +182,9 @@ class AltLensApp(QObject):
     def show_model_manager(self) -> ModelManagerDialog:
         """The model manager stays open (not modal) while a download runs."""
         if self.model_manager is None:
-            self.model_manager = ModelManagerDialog(self.model_worker, in_use=self.settings.value("model/name"),
-                                                    parent=self.window)
+            self.model_manager = ModelManagerDialog(
+                self.model_worker, in_use=self.settings.value("model/name"), parent=self.window
+            )
             self.model_manager.model_chosen.connect(self.controller.use_model)
         else:
             self.model_worker.refresh()
@@ -219,7 +234,8 @@ def _install_translators(app: QApplication) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """`altlens gui`: open the window. Returns the exit status."""
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("AltLens")
     app.setApplicationDisplayName("AltLens")
     app.setOrganizationName("AltLens")
@@ -265,9 +281,13 @@ def check_overrides(args: argparse.Namespace) -> dict[str, Any]:
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     """Command-line options that apply to this session only."""
     mapping = {
-        "model": "model/name", "device": "model/device", "dtype": "model/dtype",
-        "beams": "caption/beams", "candidates": "caption/candidates",
-        "max_length": "caption/max_length", "batch_size": "model/batch_size",
+        "model": "model/name",
+        "device": "model/device",
+        "dtype": "model/dtype",
+        "beams": "caption/beams",
+        "candidates": "caption/candidates",
+        "max_length": "caption/max_length",
+        "batch_size": "model/batch_size",
     }
     out = {}
     for attr, key in mapping.items():

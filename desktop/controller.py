@@ -44,7 +44,9 @@ MODEL_MISSING_CODES = {"model-not-found"}
 
 
 def to_qimage(decoded: DecodedImage) -> QImage:
-    image = QImage(decoded.data, decoded.width, decoded.height, decoded.width * 3, QImage.Format.Format_RGB888)
+    image = QImage(
+        decoded.data, decoded.width, decoded.height, decoded.width * 3, QImage.Format.Format_RGB888
+    )
     return image.copy()  # own the pixels: `decoded.data` may be freed
 
 
@@ -83,7 +85,9 @@ class ReviewController(QObject):
         self.model_error: ErrorInfo | None = None
         self.writer_error: ErrorInfo | None = None
         self._previewed = False  # a write preview was confirmed this session
-        self._preview_queue: dict[Path, tuple[Any, list[Any], bool]] = {}  # request -> (request, more, confirm)
+        self._preview_queue: dict[
+            Path, tuple[Any, list[Any], bool]
+        ] = {}  # request -> (request, more, confirm)
         self._skip_counter = 0
         self._run_ok = 0
         self._run_failed = 0
@@ -95,7 +99,7 @@ class ReviewController(QObject):
     # -- wiring --------------------------------------------------------------------------------
 
     def _wire(self) -> None:
-        w, a = self.window, self.window.actions
+        w, a = self.window, self.window.commands
         c, iw = self.captioner, self.image_worker
         QC = Qt.ConnectionType.QueuedConnection
         c.model_loading.connect(self._on_model_loading, QC)
@@ -183,7 +187,9 @@ class ReviewController(QObject):
         self._pending_drop_tags.add(tag)
         self.library_worker.classify(tag, paths)
 
-    def _on_paths_classified(self, tag: str, files: tuple[Path, ...], folders: tuple[Path, ...]) -> None:
+    def _on_paths_classified(
+        self, tag: str, files: tuple[Path, ...], folders: tuple[Path, ...]
+    ) -> None:
         if tag not in self._pending_drop_tags:
             return
         self._pending_drop_tags.discard(tag)
@@ -211,11 +217,18 @@ class ReviewController(QObject):
     def watch_folders(self, folders: Sequence[Path], *, recursive: bool) -> None:
         for f in folders:
             self.library_worker.add_folder(f, recursive)
-        self.announcer.announce(self.tr("Watching %n folder(s); their images are captioned, and new ones as they arrive.",
-                                        "", len(folders)))
+        self.announcer.announce(
+            self.tr(
+                "Watching %n folder(s); their images are captioned, and new ones as they arrive.",
+                "",
+                len(folders),
+            )
+        )
 
     def choose_watch_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self.window, self.tr("Watch folder"), self.settings.value("folders/last"))
+        folder = QFileDialog.getExistingDirectory(
+            self.window, self.tr("Watch folder"), self.settings.value("folders/last")
+        )
         if folder:
             self.settings.set_value("folders/last", folder)
             self.watch_folders([Path(folder)], recursive=True)
@@ -227,17 +240,29 @@ class ReviewController(QObject):
 
     def _remove_watched(self, folder: Path) -> None:
         self.library_worker.remove_folder(folder)
-        self.announcer.announce(self.tr("Stopped watching %1; its images stay in the list.").replace("%1", str(folder)))
+        self.announcer.announce(
+            self.tr("Stopped watching %1; its images stay in the list.").replace("%1", str(folder))
+        )
 
     def _on_folder_failed(self, folder: Path, error: ErrorInfo) -> None:
-        self.announcer.announce(self.tr("Folder %1: %2").replace("%1", str(folder)).replace("%2", error.message), assertive=True)
+        self.announcer.announce(
+            self.tr("Folder %1: %2").replace("%1", str(folder)).replace("%2", error.message),
+            assertive=True,
+        )
 
     def _on_files_collected(self, collected: CollectedFiles) -> None:
         if collected.error is not None:
-            self.announcer.announce(self.tr("Could not read the folder: %1").replace("%1", collected.error.message), assertive=True)
+            self.announcer.announce(
+                self.tr("Could not read the folder: %1").replace("%1", collected.error.message),
+                assertive=True,
+            )
             return
         if not collected.files:
-            self.announcer.announce(self.tr("No images found in %1.").replace("%1", ", ".join(p.name for p in collected.roots)))
+            self.announcer.announce(
+                self.tr("No images found in %1.").replace(
+                    "%1", ", ".join(p.name for p in collected.roots)
+                )
+            )
             return
         self.add_files(collected.files, PRIORITY_DROPPED)
 
@@ -276,7 +301,9 @@ class ReviewController(QObject):
         self.images.remove(present)
         if self.current in present:
             self.open(None)
-        self.announcer.announce(self.tr("%n image(s) left the list: deleted or moved on disk.", "", len(present)))
+        self.announcer.announce(
+            self.tr("%n image(s) left the list: deleted or moved on disk.", "", len(present))
+        )
 
     def _on_not_queued(self, path: Path, error: ErrorInfo) -> None:
         entry = self.images.entry(path) or ImageEntry(path)
@@ -308,7 +335,11 @@ class ReviewController(QObject):
             if self.model_ready:
                 msg = self.tr("%n image(s) added; captioning now.", "", len(queue))
             else:
-                msg = self.tr("%n image(s) added; they wait until a captioning model is ready.", "", len(queue))
+                msg = self.tr(
+                    "%n image(s) added; they wait until a captioning model is ready.",
+                    "",
+                    len(queue),
+                )
             self.announcer.announce(msg)
         else:
             self.announcer.announce(self.tr("These images are already in the list."))
@@ -319,14 +350,19 @@ class ReviewController(QObject):
 
         patterns = " ".join(f"*{e}" for e in sorted(CAPTIONABLE_EXTENSIONS))
         files, _ = QFileDialog.getOpenFileNames(
-            self.window, self.tr("Add images"), self.settings.value("folders/last"),
-            self.tr("Images (%1);;All files (*)").replace("%1", patterns))
+            self.window,
+            self.tr("Add images"),
+            self.settings.value("folders/last"),
+            self.tr("Images (%1);;All files (*)").replace("%1", patterns),
+        )
         if files:
             self.settings.set_value("folders/last", str(Path(files[0]).parent))
             self.add_paths([Path(f) for f in files])
 
     def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self.window, self.tr("Add folder"), self.settings.value("folders/last"))
+        folder = QFileDialog.getExistingDirectory(
+            self.window, self.tr("Add folder"), self.settings.value("folders/last")
+        )
         if folder:
             self.settings.set_value("folders/last", folder)
             self.ask_about_folders([Path(folder)])
@@ -344,16 +380,26 @@ class ReviewController(QObject):
         self.model_ready = False
         self.window.model_banner.show_message(
             self.tr("Loading the captioning model…"),
-            self.tr("%1 is loading. You can add images meanwhile; they are captioned when it is ready.").replace("%1", name),
-            icon=QStyle.StandardPixmap.SP_BrowserReload, busy=True)
-        for b in (self.window.manager_button, self.window.import_button, self.window.retry_model_button):
+            self.tr(
+                "%1 is loading. You can add images meanwhile; they are captioned when it is ready."
+            ).replace("%1", name),
+            icon=QStyle.StandardPixmap.SP_BrowserReload,
+            busy=True,
+        )
+        for b in (
+            self.window.manager_button,
+            self.window.import_button,
+            self.window.retry_model_button,
+        ):
             b.hide()
 
     def _on_model_ready(self, info: Any) -> None:
         self.model_ready = True
         self.model_error = None
         self.window.model_banner.hide()
-        self.announcer.announce(self.tr("Model ready: %1 on %2.").replace("%1", info.name).replace("%2", info.device))
+        self.announcer.announce(
+            self.tr("Model ready: %1 on %2.").replace("%1", info.name).replace("%2", info.device)
+        )
         self.update_actions()
 
     def _on_model_failed(self, error: ErrorInfo) -> None:
@@ -361,13 +407,19 @@ class ReviewController(QObject):
         self.model_error = error
         if error.code in MODEL_MISSING_CODES:
             title = self.tr("No captioning model is installed")
-            text = self.tr("%1\n\nOpen the model manager to download one, or import a model folder copied "
-                           "from another computer. Images you add wait until a model is ready.").replace("%1", error.message)
+            text = self.tr(
+                "%1\n\nOpen the model manager to download one, or import a model folder copied "
+                "from another computer. Images you add wait until a model is ready."
+            ).replace("%1", error.message)
         else:
             title = self.tr("The captioning model could not be loaded")
-            text = self.tr("%1\n\nChoose another model in Settings or the model manager, or try again.").replace("%1", error.message)
-        self.window.model_banner.show_message(title, text, icon=QStyle.StandardPixmap.SP_MessageBoxWarning)
-        self.window.manager_button.setVisible(self.window.actions.model_manager.isEnabled())
+            text = self.tr(
+                "%1\n\nChoose another model in Settings or the model manager, or try again."
+            ).replace("%1", error.message)
+        self.window.model_banner.show_message(
+            title, text, icon=QStyle.StandardPixmap.SP_MessageBoxWarning
+        )
+        self.window.manager_button.setVisible(self.window.commands.model_manager.isEnabled())
         self.window.import_button.show()
         self.window.retry_model_button.show()
         self.announcer.announce(title, assertive=True)
@@ -398,17 +450,27 @@ class ReviewController(QObject):
         if path == self.current:
             self._show_current()
             if result.ok:
-                self.announcer.announce(self.tr("New suggestion for %1: %2").replace("%1", entry.name).replace("%2", entry.text))
+                self.announcer.announce(
+                    self.tr("New suggestion for %1: %2")
+                    .replace("%1", entry.name)
+                    .replace("%2", entry.text)
+                )
             else:
-                self.announcer.announce(self.tr("%1 could not be captioned: %2").replace("%1", entry.name)
-                                        .replace("%2", result.error.message if result.error else ""), assertive=True)
+                self.announcer.announce(
+                    self.tr("%1 could not be captioned: %2")
+                    .replace("%1", entry.name)
+                    .replace("%2", result.error.message if result.error else ""),
+                    assertive=True,
+                )
         elif result.ok and not self._announced_first:
             # One announcement per run, not one per image: a batch of 500 would drown the
             # screen reader. The first one is shown at once if nothing is open.
             self._announced_first = True
             if self.current is None:
                 self.open(path, focus=False)
-            self.announcer.announce(self.tr("First suggestion ready: %1. Press F8 to review.").replace("%1", entry.name))
+            self.announcer.announce(
+                self.tr("First suggestion ready: %1. Press F8 to review.").replace("%1", entry.name)
+            )
         self.update_actions()
 
     def _on_progress(self, p: Progress) -> None:
@@ -424,7 +486,9 @@ class ReviewController(QObject):
 
     def _on_idle(self) -> None:
         if self._run_ok or self._run_failed:
-            msg = self.tr("Captioning finished: %n suggestion(s) ready for review", "", self._run_ok)
+            msg = self.tr(
+                "Captioning finished: %n suggestion(s) ready for review", "", self._run_ok
+            )
             if self._run_failed:
                 msg += self.tr("; %n image(s) could not be captioned", "", self._run_failed)
             self.announcer.announce(msg + ".")
@@ -437,15 +501,21 @@ class ReviewController(QObject):
     def set_paused(self, paused: bool) -> None:
         if paused:
             self.captioner.pause()
-            self.announcer.announce(self.tr("Captioning paused; the images in the model finish first."))
+            self.announcer.announce(
+                self.tr("Captioning paused; the images in the model finish first.")
+            )
         else:
             self.captioner.resume()
             self.announcer.announce(self.tr("Captioning resumed."))
-        self.window.actions.pause.setText(self.tr("Resume Captioning") if paused else self.tr("&Pause Captioning"))
+        self.window.commands.pause.setText(
+            self.tr("Resume Captioning") if paused else self.tr("&Pause Captioning")
+        )
 
     def cancel_captioning(self) -> None:
         self.captioner.cancel()
-        self.announcer.announce(self.tr("Captioning cancelled; waiting images were taken out of the queue."))
+        self.announcer.announce(
+            self.tr("Captioning cancelled; waiting images were taken out of the queue.")
+        )
 
     # -- images and previews -------------------------------------------------------------------
 
@@ -460,7 +530,9 @@ class ReviewController(QObject):
         if size == THUMBNAIL_SIZE:
             self.images.thumbnail_failed(path)
         else:
-            self.window.review.set_preview(path, None, self.tr("No preview: %1").replace("%1", error.message))
+            self.window.review.set_preview(
+                path, None, self.tr("No preview: %1").replace("%1", error.message)
+            )
 
     # -- opening and navigating ----------------------------------------------------------------
 
@@ -482,7 +554,9 @@ class ReviewController(QObject):
             if focus:
                 self.window.review.focus_text()
                 # Say which image this is; the screen reader then reads the focused field.
-                self.announcer.announce(self.tr("%1, %2").replace("%1", entry.name).replace("%2", status_text(entry)))
+                self.announcer.announce(
+                    self.tr("%1, %2").replace("%1", entry.name).replace("%2", status_text(entry))
+                )
         self.update_actions()
         self.current_changed.emit(self.current)
 
@@ -495,10 +569,18 @@ class ReviewController(QObject):
         if not paths:
             self.announcer.announce(self.tr("The list is empty."))
             return
-        i = paths.index(self.current) if self.current in paths else (-1 if delta > 0 else len(paths))
+        i = (
+            paths.index(self.current)
+            if self.current in paths
+            else (-1 if delta > 0 else len(paths))
+        )
         j = i + delta
         if not 0 <= j < len(paths):
-            self.announcer.announce(self.tr("This is the last image.") if delta > 0 else self.tr("This is the first image."))
+            self.announcer.announce(
+                self.tr("This is the last image.")
+                if delta > 0
+                else self.tr("This is the first image.")
+            )
             return
         self.open(paths[j], focus=True)
 
@@ -515,17 +597,31 @@ class ReviewController(QObject):
         (wrapping around), images that were skipped last. Returns False (and says so) when
         there is none."""
         full = self._sorted_entries()
-        candidates = [e for e in full if e.status is Status.SUGGESTED and not e.writing and e.path != self.current]
+        candidates = [
+            e
+            for e in full
+            if e.status is Status.SUGGESTED and not e.writing and e.path != self.current
+        ]
         if not candidates:
             waiting = self.images.counts()["queued"]
             if waiting:
-                self.announcer.announce(self.tr("Nothing to review yet; %n image(s) still waiting for the model.", "", waiting))
+                self.announcer.announce(
+                    self.tr(
+                        "Nothing to review yet; %n image(s) still waiting for the model.",
+                        "",
+                        waiting,
+                    )
+                )
             else:
                 self.announcer.announce(self.tr("Nothing left to review."))
             return False
         pos = {e.path: i for i, e in enumerate(full)}
         n = len(full)
-        cur = pos.get(self.current, -1 if step > 0 else n) if self.current is not None else (-1 if step > 0 else n)
+        cur = (
+            pos.get(self.current, -1 if step > 0 else n)
+            if self.current is not None
+            else (-1 if step > 0 else n)
+        )
         # Distance going `step`-wards from the current position, wrapping: 1 .. n.
         target = min(candidates, key=lambda e: (e.skipped, ((pos[e.path] - cur) * step) % (n + 1)))
         src = self.images.index_of(target.path)
@@ -545,8 +641,9 @@ class ReviewController(QObject):
         if entry is None or entry.text == text:
             return
         match = next((i for i, c in enumerate(entry.candidates) if c.text == text), None)
-        self.images.update(entry.with_(text=text, chosen=match, edited=match is None))
-        self.window.review.badge.setText(self.window.review._badge_text(self.entry()))  # noqa: SLF001
+        updated = entry.with_(text=text, chosen=match, edited=match is None)
+        self.images.update(updated)
+        self.window.review.refresh_badge(updated)
         self.window.review.mark_chosen(match)
 
     def set_description(self, text: str) -> None:
@@ -558,7 +655,11 @@ class ReviewController(QObject):
         entry = self.entry()
         if entry is not None and entry.decorative != on:
             self.images.update(entry.with_(decorative=on))
-            self.announcer.announce(self.tr("Marked as decorative.") if on else self.tr("No longer marked as decorative."))
+            self.announcer.announce(
+                self.tr("Marked as decorative.")
+                if on
+                else self.tr("No longer marked as decorative.")
+            )
 
     def pick_candidate(self, n: int) -> None:
         entry = self.entry()
@@ -566,9 +667,13 @@ class ReviewController(QObject):
             self.announcer.announce(self.tr("There is no suggestion %1.").replace("%1", str(n)))
             return
         cand = entry.candidates[n - 1]
-        self.images.update(entry.with_(text=cand.text, chosen=n - 1, edited=False, decorative=False))
+        self.images.update(
+            entry.with_(text=cand.text, chosen=n - 1, edited=False, decorative=False)
+        )
         self._show_current()
-        self.announcer.announce(self.tr("Using suggestion %1: %2").replace("%1", str(n)).replace("%2", cand.text))
+        self.announcer.announce(
+            self.tr("Using suggestion %1: %2").replace("%1", str(n)).replace("%2", cand.text)
+        )
 
     # -- decisions -----------------------------------------------------------------------------
 
@@ -601,7 +706,9 @@ class ReviewController(QObject):
 
     def _writing_available(self) -> bool:
         if self.writer is None:
-            self.announcer.announce(self.tr("Writing into files is not available in this installation."), assertive=True)
+            self.announcer.announce(
+                self.tr("Writing into files is not available in this installation."), assertive=True
+            )
             return False
         if self.writer_error is not None:
             self.announcer.announce(self.writer_error.message, assertive=True)
@@ -610,29 +717,40 @@ class ReviewController(QObject):
 
     def _ready_to_decide(self, entry: ImageEntry | None) -> bool:
         if entry is None:
-            self.announcer.announce(self.tr("No image is open. Press F8 to open the next one needing review."))
+            self.announcer.announce(
+                self.tr("No image is open. Press F8 to open the next one needing review.")
+            )
             return False
         if entry.writing:
-            self.announcer.announce(self.tr("%1 is being written; wait a moment.").replace("%1", entry.name))
+            self.announcer.announce(
+                self.tr("%1 is being written; wait a moment.").replace("%1", entry.name)
+            )
             return False
         return True
 
     def approve_and_write(self) -> None:
         entry = self.entry()
-        if not self._ready_to_decide(entry) or not self._check_text(entry):
+        if entry is None or not self._ready_to_decide(entry) or not self._check_text(entry):
             return
-        assert entry is not None
         if entry.decorative:
             # Decorative images need no alt text; the metadata writer cannot record
             # "decorative" (it needs non-empty alt text), so the decision lives in the library.
             self._decide(entry, None)
-            self.announcer.announce(self.tr("%1 approved as decorative; nothing is written into the file.").replace("%1", entry.name))
+            self.announcer.announce(
+                self.tr("%1 approved as decorative; nothing is written into the file.").replace(
+                    "%1", entry.name
+                )
+            )
             self._after_decision()
             return
         if self.writer_error is not None:
             self._decide(entry, None)
-            self.announcer.announce(self.tr("Approved %1, but not written: %2").replace("%1", entry.name)
-                                    .replace("%2", self.writer_error.message), assertive=True)
+            self.announcer.announce(
+                self.tr("Approved %1, but not written: %2")
+                .replace("%1", entry.name)
+                .replace("%2", self.writer_error.message),
+                assertive=True,
+            )
             self._after_decision()
             return
         self._write_with_preview([self._request(entry)])
@@ -641,8 +759,12 @@ class ReviewController(QObject):
         """Record the approval in the library (on the writer thread) and, with a request,
         write it into the file right after."""
         text = "" if entry.decorative else clean_text(entry.text)
-        description = "\n".join(clean_text(line) for line in entry.description.splitlines()).strip() or None
-        self.images.update(entry.with_(status=Status.APPROVED, writing=request is not None, error=None))
+        description = (
+            "\n".join(clean_text(line) for line in entry.description.splitlines()).strip() or None
+        )
+        self.images.update(
+            entry.with_(status=Status.APPROVED, writing=request is not None, error=None)
+        )
         self.writer.approve(Approval(entry.path, text, description, entry.decorative, request))
 
     def approve_selected(self) -> None:
@@ -650,21 +772,37 @@ class ReviewController(QObject):
         eligible, left = [], 0
         for p in paths:
             e = self.images.entry(p)
-            if (e is None or e.writing or e.decorative or e.status not in (Status.SUGGESTED, Status.APPROVED)
-                    or blocking(check_alt_text(clean_text(e.text)))):
+            if (
+                e is None
+                or e.writing
+                or e.decorative
+                or e.status not in (Status.SUGGESTED, Status.APPROVED)
+                or blocking(check_alt_text(clean_text(e.text)))
+            ):
                 left += 1
                 continue
             eligible.append(e)
         if not eligible:
-            self.announcer.announce(self.tr("None of the selected images has alt text ready to write."), assertive=True)
+            self.announcer.announce(
+                self.tr("None of the selected images has alt text ready to write."), assertive=True
+            )
             return
         if not self._writing_available():
             return
         question = self.tr("Approve and write the alt text of %n image(s)?", "", len(eligible))
         if left:
-            question += "\n" + self.tr("%n selected image(s) will be left alone (no usable text, or already decided).", "", left)
-        box = QMessageBox(QMessageBox.Icon.Question, self.tr("Approve selected"), question,
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self.window)
+            question += "\n" + self.tr(
+                "%n selected image(s) will be left alone (no usable text, or already decided).",
+                "",
+                left,
+            )
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            self.tr("Approve selected"),
+            question,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self.window,
+        )
         box.setDefaultButton(QMessageBox.StandardButton.No)
         if box.exec() != QMessageBox.StandardButton.Yes:
             return
@@ -681,9 +819,13 @@ class ReviewController(QObject):
     def preview_write(self) -> None:
         """Show exactly which fields a write would change (Ctrl+P), and offer to write."""
         entry = self.entry()
-        if not self._ready_to_decide(entry) or not self._check_text(entry) or not self._writing_available():
+        if (
+            entry is None
+            or not self._ready_to_decide(entry)
+            or not self._check_text(entry)
+            or not self._writing_available()
+        ):
             return
-        assert entry is not None
         request = self._request(entry)
         self._preview_queue[request.path] = (request, [], True)
         self.writer.preview(request)  # type: ignore[union-attr]
@@ -693,9 +835,13 @@ class ReviewController(QObject):
         if pending is None:
             return
         _req, more, confirm = pending
-        dialog = WritePreviewDialog(plan, overwrite=request.overwrite,
-                                    always=self.settings.value("write/preview") == "always",
-                                    confirm=confirm, parent=self.window)
+        dialog = WritePreviewDialog(
+            plan,
+            overwrite=request.overwrite,
+            always=self.settings.value("write/preview") == "always",
+            confirm=confirm,
+            parent=self.window,
+        )
         accepted = dialog.exec()
         self.settings.set_value("write/preview", "always" if dialog.always.isChecked() else "first")
         dialog.deleteLater()
@@ -709,7 +855,12 @@ class ReviewController(QObject):
     def _on_preview_failed(self, request: Any, error: ErrorInfo) -> None:
         self._preview_queue.pop(request.path, None)
         self._handle_writer_error(error)
-        self.announcer.announce(self.tr("Cannot write %1: %2").replace("%1", request.path.name).replace("%2", error.message), assertive=True)
+        self.announcer.announce(
+            self.tr("Cannot write %1: %2")
+            .replace("%1", request.path.name)
+            .replace("%2", error.message),
+            assertive=True,
+        )
 
     def _commit(self, requests: list[Any]) -> None:
         for request in requests:
@@ -728,13 +879,22 @@ class ReviewController(QObject):
     def _on_written(self, request: Any, result: Any) -> None:
         entry = self.images.entry(request.path)
         if entry is not None:
-            self.images.update(entry.with_(status=Status.WRITTEN, writing=False, journal_id=result.journal_id,
-                                           on_disk=request.alt_text, error=None))
+            self.images.update(
+                entry.with_(
+                    status=Status.WRITTEN,
+                    writing=False,
+                    journal_id=result.journal_id,
+                    on_disk=request.alt_text,
+                    error=None,
+                )
+            )
         n = len(result.changes)
         if n:
             msg = self.tr("Written to %1: %n field(s).", "", n).replace("%1", request.path.name)
         else:
-            msg = self.tr("%1 already held this text; nothing needed writing.").replace("%1", request.path.name)
+            msg = self.tr("%1 already held this text; nothing needed writing.").replace(
+                "%1", request.path.name
+            )
         self.announcer.announce(msg)
         if request.path == self.current:
             self._show_current()
@@ -744,8 +904,12 @@ class ReviewController(QObject):
         entry = self.images.entry(approval.path)
         if entry is not None:
             self.images.update(entry.with_(writing=False, error=error))
-        self.announcer.announce(self.tr("Could not record the approval of %1: %2").replace("%1", approval.path.name)
-                                .replace("%2", error.message), assertive=True)
+        self.announcer.announce(
+            self.tr("Could not record the approval of %1: %2")
+            .replace("%1", approval.path.name)
+            .replace("%2", error.message),
+            assertive=True,
+        )
         if approval.path == self.current:
             self._show_current()
         self.write_finished.emit(approval.path, False)
@@ -755,7 +919,12 @@ class ReviewController(QObject):
         if entry is not None:
             self.images.update(entry.with_(status=Status.APPROVED, writing=False, error=error))
         self._handle_writer_error(error)
-        self.announcer.announce(self.tr("Could not write %1: %2").replace("%1", request.path.name).replace("%2", error.message), assertive=True)
+        self.announcer.announce(
+            self.tr("Could not write %1: %2")
+            .replace("%1", request.path.name)
+            .replace("%2", error.message),
+            assertive=True,
+        )
         if request.path == self.current:
             self._show_current()
         self.write_finished.emit(request.path, False)
@@ -767,7 +936,9 @@ class ReviewController(QObject):
         assert entry is not None
         self._skip_counter += 1
         self.images.update(entry.with_(skipped=self._skip_counter))
-        self.announcer.announce(self.tr("Skipped %1; it comes back after the others.").replace("%1", entry.name))
+        self.announcer.announce(
+            self.tr("Skipped %1; it comes back after the others.").replace("%1", entry.name)
+        )
         self.next_needing_review(1)
 
     def reject(self) -> None:
@@ -777,7 +948,9 @@ class ReviewController(QObject):
         assert entry is not None
         self.images.update(entry.with_(status=Status.REJECTED, error=None))
         self.writer.reject(entry.path)
-        self.announcer.announce(self.tr("Rejected %1; nothing will be written.").replace("%1", entry.name))
+        self.announcer.announce(
+            self.tr("Rejected %1; nothing will be written.").replace("%1", entry.name)
+        )
         self._after_decision()
 
     def regenerate(self, mode: str = MORE_BEAMS) -> None:
@@ -789,7 +962,11 @@ class ReviewController(QObject):
             self.images.update(entry.with_(status=Status.QUEUED, error=None))
         self.captioner.enqueue([CaptionJob(entry.path, PRIORITY_NOW, settings_key=mode)])
         how = self.tr("with varied wording") if mode == SAMPLING else self.tr("with a wider search")
-        self.announcer.announce(self.tr("Making new suggestions for %1 %2…").replace("%1", entry.name).replace("%2", how))
+        self.announcer.announce(
+            self.tr("Making new suggestions for %1 %2…")
+            .replace("%1", entry.name)
+            .replace("%2", how)
+        )
         self._show_current()
 
     def retry(self) -> None:
@@ -818,19 +995,31 @@ class ReviewController(QObject):
         paths = [p for p in paths if p not in busy]
         if not paths:
             return
-        box = QMessageBox(QMessageBox.Icon.Question, self.tr("Remove from list"),
-                          self.tr("Remove %n image(s) from the list? AltLens forgets their suggestions and "
-                                  "decisions; the files and any text already written stay as they are.", "", len(paths)),
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self.window)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            self.tr("Remove from list"),
+            self.tr(
+                "Remove %n image(s) from the list? AltLens forgets their suggestions and "
+                "decisions; the files and any text already written stay as they are.",
+                "",
+                len(paths),
+            ),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self.window,
+        )
         box.setDefaultButton(QMessageBox.StandardButton.No)
         if box.exec() != QMessageBox.StandardButton.Yes:
             return
         self.captioner.forget(paths)
-        self.writer.forget(p for p in paths if (e := self.images.entry(p)) is not None and e.record_id is not None)
+        self.writer.forget(
+            p for p in paths if (e := self.images.entry(p)) is not None and e.record_id is not None
+        )
         self.images.remove(paths)
         if self.current in paths:
             self.open(None)
-        self.announcer.announce(self.tr("Removed %n image(s) from the list; the files are untouched.", "", len(paths)))
+        self.announcer.announce(
+            self.tr("Removed %n image(s) from the list; the files are untouched.", "", len(paths))
+        )
 
     def undo_last_write(self) -> None:
         entry = self.entry()
@@ -844,8 +1033,14 @@ class ReviewController(QObject):
     def _on_undone(self, path: Path, result: Any) -> None:
         entry = self.images.entry(path)
         if entry is not None:  # its record (approved, no longer written) arrived just before
-            self.images.update(entry.with_(writing=False, journal_id=None, on_disk=None, error=None))
-        self.announcer.announce(self.tr("Undid the last write to %1; the file holds its earlier text again.").replace("%1", path.name))
+            self.images.update(
+                entry.with_(writing=False, journal_id=None, on_disk=None, error=None)
+            )
+        self.announcer.announce(
+            self.tr("Undid the last write to %1; the file holds its earlier text again.").replace(
+                "%1", path.name
+            )
+        )
         if path == self.current:
             self._show_current()
             if self.writer is not None:
@@ -857,7 +1052,12 @@ class ReviewController(QObject):
         if entry is not None:
             self.images.update(entry.with_(writing=False))
         self._handle_writer_error(error)
-        self.announcer.announce(self.tr("Could not undo the write to %1: %2").replace("%1", path.name).replace("%2", error.message), assertive=True)
+        self.announcer.announce(
+            self.tr("Could not undo the write to %1: %2")
+            .replace("%1", path.name)
+            .replace("%2", error.message),
+            assertive=True,
+        )
         if path == self.current:
             self._show_current()
         self.write_finished.emit(path, False)
@@ -885,20 +1085,29 @@ class ReviewController(QObject):
         self.writer_error = error
         self.window.writer_banner.show_message(
             self.tr("Captions cannot be written into files"),
-            self.tr("%1\n\nSuggestions still work, and you can approve them; approved text is written with "
-                    "Approve and Write Selected once writing works.")
-            .replace("%1", error.message),
-            icon=QStyle.StandardPixmap.SP_MessageBoxWarning)
+            self.tr(
+                "%1\n\nSuggestions still work, and you can approve them; approved text is "
+                "written with Approve and Write Selected once writing works."
+            ).replace("%1", error.message),
+            icon=QStyle.StandardPixmap.SP_MessageBoxWarning,
+        )
         self.update_actions()
 
     # -- action state --------------------------------------------------------------------------
 
     def update_actions(self) -> None:
-        a = self.window.actions
+        a = self.window.commands
         entry = self.entry()
         has = entry is not None and not entry.writing
-        can_write = self.writer is not None and self.writer_error is None
-        decidable = has and entry.status in (Status.SUGGESTED, Status.APPROVED, Status.REJECTED, Status.WRITTEN, Status.ERROR)  # type: ignore[union-attr]
+        status = entry.status if entry is not None else None
+        can_write = self.writer_error is None
+        decidable = has and status in (
+            Status.SUGGESTED,
+            Status.APPROVED,
+            Status.REJECTED,
+            Status.WRITTEN,
+            Status.ERROR,
+        )
         for act in (a.approve, a.preview_write):
             act.setEnabled(bool(decidable))
         a.preview_write.setEnabled(bool(decidable) and can_write)
@@ -906,8 +1115,8 @@ class ReviewController(QObject):
         a.reject.setEnabled(bool(decidable))
         a.regenerate.setEnabled(has and self.model_error is None)
         a.regenerate_sampling.setEnabled(has and self.model_error is None)
-        a.undo_write.setEnabled(has and can_write and entry.status is Status.WRITTEN)  # type: ignore[union-attr]
-        a.retry.setEnabled(has and entry.status is Status.ERROR)  # type: ignore[union-attr]
+        a.undo_write.setEnabled(has and can_write and status is Status.WRITTEN)
+        a.retry.setEnabled(has and status is Status.ERROR)
         n = len(entry.candidates) if entry is not None else 0
         for i, act in enumerate(a.picks, start=1):
             act.setEnabled(i <= n)

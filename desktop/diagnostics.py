@@ -5,6 +5,7 @@ library or photos, and never redirects sys.stdout."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
 import platform
@@ -39,7 +40,9 @@ class LogBridge(logging.Handler):
     def __init__(self) -> None:
         super().__init__(level=logging.INFO)
         self.signals = _LogSignals()
-        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
+        self.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+        )
         self.recent: deque[str] = deque(maxlen=RECENT_LINES)
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -48,10 +51,8 @@ class LogBridge(logging.Handler):
         except Exception:  # a bad log call must never break the app
             return
         self.recent.append(line)
-        try:
+        with contextlib.suppress(RuntimeError):  # the QObject is gone at interpreter exit
             self.signals.record_logged.emit(line, record.levelno)
-        except RuntimeError:  # the QObject is gone at interpreter exit
-            pass
 
 
 def setup_logging(bridge: LogBridge, *, verbose: int = 0) -> Path | None:
@@ -64,7 +65,9 @@ def setup_logging(bridge: LogBridge, *, verbose: int = 0) -> Path | None:
         logs = app_dirs().logs
         logs.mkdir(parents=True, exist_ok=True)
         path = logs / "altlens.log"
-        handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+        handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+        )
         handler.setFormatter(logging.Formatter(LOG_FORMAT))
         root.addHandler(handler)
     except OSError as exc:
@@ -97,10 +100,20 @@ class CrashHandler(QObject):
     def _thread_hook(self, args: threading.ExceptHookArgs) -> None:
         if args.exc_type is SystemExit or args.exc_value is None:
             return
-        self._hook(args.exc_type, args.exc_value, args.exc_traceback, args.thread.name if args.thread else "?")
+        self._hook(
+            args.exc_type,
+            args.exc_value,
+            args.exc_traceback,
+            args.thread.name if args.thread else "?",
+        )
 
-    def _hook(self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None,
-              thread: str | None = None) -> None:
+    def _hook(
+        self,
+        exc_type: type[BaseException],
+        exc: BaseException,
+        tb: TracebackType | None,
+        thread: str | None = None,
+    ) -> None:
         if issubclass(exc_type, KeyboardInterrupt):
             self._previous_hook(exc_type, exc, tb)
             return
@@ -108,10 +121,8 @@ class CrashHandler(QObject):
         log.critical("unhandled error in %s:\n%s", thread or threading.current_thread().name, text)
         report = self.write_report(text, thread)
         summary = f"{exc_type.__name__}: {exc}"
-        try:
+        with contextlib.suppress(RuntimeError):  # the QObject is gone at interpreter exit
             self.crashed.emit(summary, report)
-        except RuntimeError:
-            pass
 
     def write_report(self, text: str, thread: str | None = None) -> Path | None:
         try:

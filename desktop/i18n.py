@@ -40,6 +40,8 @@ def install_translators(app: QCoreApplication, locale: QLocale | None = None) ->
     if qt.load(locale, "qtbase", "_", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
         add(qt, "qtbase")
     ours = QTranslator()
-    if locale.language() != QLocale.Language.English and ours.load(locale, "altlens", "_", str(TRANSLATIONS)):
+    if locale.language() != QLocale.Language.English and ours.load(
+        locale, "altlens", "_", str(TRANSLATIONS)
+    ):
         add(ours, f"altlens_{locale.name()}")
     return loaded

@@ -68,10 +68,10 @@ class Option:
             if raw in (None, ""):
                 return []
             return [str(v) for v in (raw if isinstance(raw, (list, tuple)) else [raw])]
-        value = str(raw)
-        if self.choices and value not in self.choices:
-            raise ValueError(f"{value!r} is not one of {', '.join(self.choices)}")
-        return value
+        text = str(raw)
+        if self.choices and text not in self.choices:
+            raise ValueError(f"{text!r} is not one of {', '.join(self.choices)}")
+        return text
 
 
 def _options(*opts: Option) -> dict[str, Option]:
@@ -99,7 +99,11 @@ OPTIONS: dict[str, Option] = _options(
     # Reviewing.
     Option("review/advance", True),  # open the next image needing review after a decision
     Option("review/sort_by_confidence", True),
-    Option("review/filter", "review", choices=("all", "review", "queued", "approved", "written", "rejected", "error")),
+    Option(
+        "review/filter",
+        "review",
+        choices=("all", "review", "queued", "approved", "written", "rejected", "error"),
+    ),
     Option("view/mode", "grid", choices=("grid", "list")),
     Option("view/log_visible", False),
     Option("folders/last", ""),
@@ -137,7 +141,9 @@ class Settings(QObject):
             version = SCHEMA_VERSION
         if version > SCHEMA_VERSION:
             # Written by a newer AltLens: read what we understand, change nothing on disk.
-            log.warning("settings %s are from a newer version (%d); not migrating", self.path, version)
+            log.warning(
+                "settings %s are from a newer version (%d); not migrating", self.path, version
+            )
             return
         for step in range(version + 1, SCHEMA_VERSION + 1):
             if step in MIGRATIONS:

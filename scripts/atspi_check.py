@@ -20,9 +20,25 @@ import pyatspi  # system package python3-pyatspi
 from gi.repository import GLib
 
 INTERACTIVE = {
-    "push button", "toggle button", "check box", "radio button", "text", "entry", "combo box",
-    "list", "list box", "table", "tree table", "spin button", "slider", "page tab", "menu item",
-    "check menu item", "radio menu item", "password text", "tool bar",
+    "push button",
+    "toggle button",
+    "check box",
+    "radio button",
+    "text",
+    "entry",
+    "combo box",
+    "list",
+    "list box",
+    "table",
+    "tree table",
+    "spin button",
+    "slider",
+    "page tab",
+    "menu item",
+    "check menu item",
+    "radio menu item",
+    "password text",
+    "tool bar",
 }
 APP_NAMES = ("altlens", "AltLens", "python3", "python")
 
@@ -35,8 +51,11 @@ def find_app(timeout: float = 240.0) -> pyatspi.Accessible | None:
             if app is None:
                 continue
             try:
-                if app.name in APP_NAMES and app.childCount > 0 and any(
-                        c is not None and c.name.startswith("AltLens") for c in app):
+                if (
+                    app.name in APP_NAMES
+                    and app.childCount > 0
+                    and any(c is not None and c.name.startswith("AltLens") for c in app)
+                ):
                     return app
             except Exception:  # an application that went away while we looked
                 continue
@@ -44,7 +63,9 @@ def find_app(timeout: float = 240.0) -> pyatspi.Accessible | None:
     return None
 
 
-def walk(node: pyatspi.Accessible, depth: int, out: list[tuple[int, str, str, str, str, bool]]) -> None:
+def walk(
+    node: pyatspi.Accessible, depth: int, out: list[tuple[int, str, str, str, str, bool]]
+) -> None:
     try:
         role = node.getRoleName()
         name = node.name or ""
@@ -54,10 +75,12 @@ def walk(node: pyatspi.Accessible, depth: int, out: list[tuple[int, str, str, st
         keys = ""
         try:
             action = node.queryAction()
-            keys = ", ".join(action.getKeyBinding(i) for i in range(action.nActions) if action.getKeyBinding(i))
+            keys = ", ".join(
+                action.getKeyBinding(i) for i in range(action.nActions) if action.getKeyBinding(i)
+            )
         except NotImplementedError:
             pass
-    except Exception as exc:  # noqa: BLE001 - report and go on
+    except Exception as exc:
         out.append((depth, "?", f"<error {exc}>", "", "", False))
         return
     out.append((depth, role, name, desc, keys, showing))
@@ -76,14 +99,16 @@ def main() -> int:
     def on_event(event: pyatspi.event.Event) -> None:
         try:
             source = event.source.name if event.source is not None else ""
-        except Exception:  # noqa: BLE001
+        except Exception:
             source = "?"
         if event.type.startswith("object:announcement"):
             events.append(f"announcement: {event.any_data!r}")
         elif "accessible-name" in event.type and source and source == event.any_data:
             events.append(f"name-change: {event.any_data!r}")
 
-    pyatspi.Registry.registerEventListener(on_event, "object:announcement", "object:property-change:accessible-name")
+    pyatspi.Registry.registerEventListener(
+        on_event, "object:announcement", "object:property-change:accessible-name"
+    )
     app = find_app()
     if app is None:
         print("AltLens did not appear on the accessibility bus", file=sys.stderr)
@@ -110,7 +135,8 @@ def main() -> int:
         print(e)
     print(f"\n{len(tree)} accessible objects; {len(unnamed)} interactive without a name: {unnamed}")
     announcements = [e for e in events if e.startswith("announcement")]
-    print(f"{len(announcements)} announcements, {len(events) - len(announcements)} live-label name changes")
+    changes = len(events) - len(announcements)
+    print(f"{len(announcements)} announcements, {changes} live-label name changes")
     return 1 if unnamed or not events else 0
 
 

@@ -41,7 +41,9 @@ def main() -> int:
     home = Path(tempfile.mkdtemp(prefix="altlens-shots-"))
     os.environ["ALTLENS_HOME"] = str(home)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ["HF_HOME"] = str(home / "hf")  # an empty hub cache: the default model is "not installed"
+    os.environ["HF_HOME"] = str(
+        home / "hf"
+    )  # an empty hub cache: the default model is "not installed"
     sys.path[:0] = [str(REPO), str(REPO / "scripts")]
     args.out.mkdir(parents=True, exist_ok=True)
     try:
@@ -53,12 +55,12 @@ def main() -> int:
 def shoot(args: argparse.Namespace, home: Path) -> int:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication, QDialog, QWidget
+    from toy_scenes import draw_scene
 
     from desktop.app import AltLensApp
     from desktop.i18n import install_translators
     from desktop.models.entries import Status
     from desktop.settings import Settings
-    from toy_scenes import draw_scene
 
     app = QApplication(["altlens"])
     app.setApplicationName("AltLens")
@@ -111,14 +113,18 @@ def shoot(args: argparse.Namespace, home: Path) -> int:
     w, c = altlens.window, altlens.controller
     w.resize(1400, 900)
     altlens.start([*paths, broken])
-    pump(lambda: len(altlens.images.entries()) == len(paths) + 1
-         and all(e.status in (Status.SUGGESTED, Status.ERROR) for e in altlens.images.entries()))
-    pump(lambda: all(altlens.images._thumbs.get(p) for p in paths))  # noqa: SLF001
+    pump(
+        lambda: (
+            len(altlens.images.entries()) == len(paths) + 1
+            and all(e.status in (Status.SUGGESTED, Status.ERROR) for e in altlens.images.entries())
+        )
+    )
+    pump(lambda: all(altlens.images._thumbs.get(p) for p in paths))
     w.set_filter("all")
-    c.open(c._sorted_entries()[0].path, focus=True)  # noqa: SLF001 - the least confident
+    c.open(c._sorted_entries()[0].path, focus=True)
     save(w, "02-queue.png")
 
-    target = next(e for e in c._sorted_entries() if e.status is Status.SUGGESTED)  # noqa: SLF001
+    target = next(e for e in c._sorted_entries() if e.status is Status.SUGGESTED)
     c.open(target.path, focus=True)
     w.review.text_edit.set_text("Image of " + target.text[0].lower() + target.text[1:])
     c.set_text(w.review.text_edit.text())
@@ -156,7 +162,7 @@ def shoot(args: argparse.Namespace, home: Path) -> int:
     c.open(broken, focus=True)
     save(w, "06-error.png")
 
-    shortcuts = ShortcutsDialog(w.actions, w)
+    shortcuts = ShortcutsDialog(w.commands, w)
     shortcuts.show()
     save(shortcuts, "07-shortcuts.png")
     shortcuts.close()

@@ -33,7 +33,9 @@ def tool(name: str) -> str:
     here = Path(sys.executable).parent / name
     found = str(here) if here.exists() else shutil.which(name)
     if not found:
-        raise SystemExit(f"{name} not found; it comes with PySide6 (pip install PySide6-Essentials)")
+        raise SystemExit(
+            f"{name} not found; it comes with PySide6 (pip install PySide6-Essentials)"
+        )
     return found
 
 
@@ -73,9 +75,22 @@ def main() -> int:
     py_files = sorted(str(p) for p in (REPO / "desktop").rglob("*.py"))
     catalogues = sorted(SOURCES.glob("altlens_*.ts")) or [SOURCES / "altlens_en.ts"]
     for ts in catalogues:
-        subprocess.run([tool("pyside6-lupdate"), *py_files, "-locations", "none", "-no-obsolete",
-                        "-source-language", "en", "-target-language", ts.stem.split("_", 1)[1], "-ts", str(ts)],
-                       check=True)
+        subprocess.run(
+            [
+                tool("pyside6-lupdate"),
+                *py_files,
+                "-locations",
+                "none",
+                "-no-obsolete",
+                "-source-language",
+                "en",
+                "-target-language",
+                ts.stem.split("_", 1)[1],
+                "-ts",
+                str(ts),
+            ],
+            check=True,
+        )
         if ts.stem == "altlens_en":
             print(f"{ts.name}: filled {fill_english(ts)} English plural forms")
         qm = COMPILED / (ts.stem + ".qm")

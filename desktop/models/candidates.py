@@ -47,8 +47,14 @@ class CandidateListModel(QAbstractListModel):
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._candidates)
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._candidates) or index.column() != 0:
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            not index.isValid()
+            or not 0 <= index.row() < len(self._candidates)
+            or index.column() != 0
+        ):
             return None
         row = index.row()
         cand = self._candidates[row]
@@ -63,7 +69,9 @@ class CandidateListModel(QAbstractListModel):
                 text += self.tr(", in use")
             return text
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self.tr("Press %1 (or Alt+%1) to use this suggestion").replace("%1", str(row + 1))
+            return self.tr("Press %1 (or Alt+%1) to use this suggestion").replace(
+                "%1", str(row + 1)
+            )
         if role == CANDIDATE_ROLE:
             return cand
         if role == SCORE_ROLE:

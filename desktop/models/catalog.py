@@ -6,7 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QCoreApplication,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+)
 
 from core.progress import format_bytes
 
@@ -40,7 +47,11 @@ class ModelCatalogModel(QAbstractTableModel):
 
     def in_use(self, record: Any) -> bool:
         if self._in_use:
-            return self._in_use in (record.name, record.repo_id, str(record.path) if record.path else None)
+            return self._in_use in (
+                record.name,
+                record.repo_id,
+                str(record.path) if record.path else None,
+            )
         return bool(record.default)
 
     def state_text(self, r: Any) -> str:
@@ -63,15 +74,29 @@ class ModelCatalogModel(QAbstractTableModel):
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole or not 0 <= section < len(self.COLUMNS):
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation != Qt.Orientation.Horizontal
+            or role != Qt.ItemDataRole.DisplayRole
+            or not 0 <= section < len(self.COLUMNS)
+        ):
             return None
-        return (QCoreApplication.translate("ModelCatalog", "Model"), QCoreApplication.translate("ModelCatalog", "State"),
-                QCoreApplication.translate("ModelCatalog", "Size"), QCoreApplication.translate("ModelCatalog", "Family"),
-                QCoreApplication.translate("ModelCatalog", "Licence"))[section]
+        return (
+            QCoreApplication.translate("ModelCatalog", "Model"),
+            QCoreApplication.translate("ModelCatalog", "State"),
+            QCoreApplication.translate("ModelCatalog", "Size"),
+            QCoreApplication.translate("ModelCatalog", "Family"),
+            QCoreApplication.translate("ModelCatalog", "Licence"),
+        )[section]
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._records) or not 0 <= index.column() < len(self.COLUMNS):
+        if (
+            not index.isValid()
+            or not 0 <= index.row() < len(self._records)
+            or not 0 <= index.column() < len(self.COLUMNS)
+        ):
             return None
         r = self._records[index.row()]
         col = self.COLUMNS[index.column()]
@@ -86,7 +111,11 @@ class ModelCatalogModel(QAbstractTableModel):
                 if r.size_bytes is None:
                     return ""
                 size = format_bytes(r.size_bytes)
-                return size if r.downloaded else QCoreApplication.translate("ModelCatalog", "about %1").replace("%1", size)
+                return (
+                    size
+                    if r.downloaded
+                    else QCoreApplication.translate("ModelCatalog", "about %1").replace("%1", size)
+                )
             if col == "family":
                 return r.family or ""
             return r.license or ""

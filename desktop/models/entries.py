@@ -67,7 +67,11 @@ class ImageEntry:
     @property
     def machine_made(self) -> bool:
         """True while the text is exactly a model suggestion no person has approved or edited."""
-        return bool(self.candidates) and not self.edited and self.status in (Status.SUGGESTED, Status.QUEUED)
+        return (
+            bool(self.candidates)
+            and not self.edited
+            and self.status in (Status.SUGGESTED, Status.QUEUED)
+        )
 
     def with_(self, **changes: Any) -> ImageEntry:
         return replace(self, **changes)
@@ -87,8 +91,12 @@ class ImageEntry:
             text = record.alt_text
             chosen = next((i for i, c in enumerate(candidates) if c.text == text), None)
             edited = chosen is None and bool(text)
-        elif old is not None and old.chosen is not None and old.chosen < len(candidates) \
-                and candidates[old.chosen].text == old.text:
+        elif (
+            old is not None
+            and old.chosen is not None
+            and old.chosen < len(candidates)
+            and candidates[old.chosen].text == old.text
+        ):
             text, chosen = old.text, old.chosen
         elif candidates:
             text, chosen = candidates[0].text, 0

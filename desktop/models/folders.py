@@ -7,7 +7,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QCoreApplication, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QCoreApplication,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+)
 
 FOLDER_ROLE = Qt.ItemDataRole.UserRole + 1
 _Index = QModelIndex | QPersistentModelIndex
@@ -36,9 +43,16 @@ class FolderListModel(QAbstractListModel):
         if not index.isValid() or not 0 <= index.row() < len(self._folders) or index.column() != 0:
             return None
         f = self._folders[index.row()]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole, Qt.ItemDataRole.ToolTipRole):
-            notes = [QCoreApplication.translate("Folders", "with subfolders") if f.recursive
-                     else QCoreApplication.translate("Folders", "this folder only")]
+        if role in (
+            Qt.ItemDataRole.DisplayRole,
+            Qt.ItemDataRole.AccessibleTextRole,
+            Qt.ItemDataRole.ToolTipRole,
+        ):
+            notes = [
+                QCoreApplication.translate("Folders", "with subfolders")
+                if f.recursive
+                else QCoreApplication.translate("Folders", "this folder only")
+            ]
             if f.paused:
                 notes.append(QCoreApplication.translate("Folders", "paused"))
             return f"{f.path} ({', '.join(notes)})"

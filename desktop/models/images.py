@@ -16,6 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QByteArray,
     QMimeData,
     QModelIndex,
     QObject,
@@ -103,11 +104,13 @@ class ImageListModel(QAbstractListModel):
     def flags(self, index: _Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
+        return (
+            Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
+        )
 
-    def roleNames(self) -> dict[int, bytes]:
+    def roleNames(self) -> dict[int, QByteArray]:
         names = super().roleNames()
-        names.update({int(r): r.name.lower().encode() for r in Role})
+        names.update({int(r): QByteArray(r.name.lower().encode()) for r in Role})
         return names
 
     # Thumbnails can be dragged out to other programs as files.
@@ -190,7 +193,9 @@ class ImageListModel(QAbstractListModel):
 
     def counts(self) -> dict[str, int]:
         """Images per filter group (see entries.FILTERS)."""
-        return {name: sum(self._by_status[s] for s in statuses) for name, statuses in FILTERS.items()}
+        return {
+            name: sum(self._by_status[s] for s in statuses) for name, statuses in FILTERS.items()
+        }
 
     # -- thumbnails --------------------------------------------------------------------------
 
@@ -218,7 +223,9 @@ class ImageListModel(QAbstractListModel):
         row = self._rows.get(path)
         if row is None:
             return
-        self._thumbs[path] = QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        self._thumbs[path] = QApplication.style().standardIcon(
+            QStyle.StandardPixmap.SP_MessageBoxWarning
+        )
         idx = self.index(row, 0)
         self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
 

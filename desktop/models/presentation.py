@@ -43,7 +43,9 @@ def filter_text(name: str) -> str:
 def confidence_text(score: float | None) -> str:
     if score is None:
         return ""
-    return QCoreApplication.translate("Status", "confidence %1%").replace("%1", str(round(score * 100)))
+    return QCoreApplication.translate("Status", "confidence %1%").replace(
+        "%1", str(round(score * 100))
+    )
 
 
 _ICONS: dict[Status, QStyle.StandardPixmap] = {
@@ -72,5 +74,9 @@ def spoken_summary(entry: ImageEntry) -> str:
     elif entry.text:
         parts.append(entry.text)
         if entry.machine_made and entry.score is not None:
-            parts.append(QCoreApplication.translate("Status", "machine suggestion, %1").replace("%1", confidence_text(entry.score)))
+            parts.append(
+                QCoreApplication.translate("Status", "machine suggestion, %1").replace(
+                    "%1", confidence_text(entry.score)
+                )
+            )
     return ", ".join(parts)

@@ -24,8 +24,9 @@ def name(widget: QWidget, accessible_name: str, description: str = "") -> QWidge
     widget.setAccessibleName(accessible_name)
     if isinstance(widget, QComboBox):
         widget.view().setAccessibleName(accessible_name)  # the pop-up list is read on its own
-        if widget.lineEdit() is not None:
-            widget.lineEdit().setAccessibleName(accessible_name)
+        line = widget.lineEdit()
+        if line is not None:
+            line.setAccessibleName(accessible_name)
     if description:
         widget.setAccessibleDescription(description)
         if not widget.toolTip():
@@ -53,7 +54,9 @@ class Announcer(QObject):
         QAccessible.updateAccessibility(QAccessibleEvent(self.label, QAccessible.Event.NameChanged))
         event = QAccessibleAnnouncementEvent(self.label, message)
         event.setPoliteness(
-            QAccessible.AnnouncementPoliteness.Assertive if assertive else QAccessible.AnnouncementPoliteness.Polite
+            QAccessible.AnnouncementPoliteness.Assertive
+            if assertive
+            else QAccessible.AnnouncementPoliteness.Polite
         )
         QAccessible.updateAccessibility(event)
         log.info("announced: %s", message)

@@ -6,7 +6,17 @@ ordinary focusable buttons."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QStyle, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.views.a11y import name
 
@@ -28,7 +38,10 @@ class Banner(QFrame):
         self.text = QLabel()
         self.text.setWordWrap(True)
         self.text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.text.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)
         self.busy.setTextVisible(False)
@@ -46,7 +59,9 @@ class Banner(QFrame):
         row.addLayout(texts, 1)
         self.hide()
 
-    def show_message(self, title: str, text: str, *, icon: QStyle.StandardPixmap, busy: bool = False) -> None:
+    def show_message(
+        self, title: str, text: str, *, icon: QStyle.StandardPixmap, busy: bool = False
+    ) -> None:
         self.icon.setPixmap(self.style().standardIcon(icon).pixmap(32, 32))
         self.icon.setAccessibleName(title)
         self.title.setText(title)

@@ -45,7 +45,9 @@ def _table(headers: list[str], rows: list[list[str]], accessible: str) -> QTable
             table.setItem(r, c, item)
     table.resizeRowsToContents()
     name(table, accessible)
-    table.horizontalHeader().setAccessibleName(QCoreApplication.translate("Dialogs", "Column headers"))
+    table.horizontalHeader().setAccessibleName(
+        QCoreApplication.translate("Dialogs", "Column headers")
+    )
     table.verticalHeader().setAccessibleName(QCoreApplication.translate("Dialogs", "Row numbers"))
     return table
 
@@ -56,8 +58,15 @@ class WritePreviewDialog(QDialog):
     `plan` is a core.metadata WritePlan; `overwrite` says which mode it was planned with.
     """
 
-    def __init__(self, plan: Any, *, overwrite: bool, always: bool, confirm: bool = True,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        plan: Any,
+        *,
+        overwrite: bool,
+        always: bool,
+        confirm: bool = True,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("write_preview")
         self.setWindowTitle(self.tr("Preview write: %1").replace("%1", Path(plan.path).name))
@@ -66,27 +75,41 @@ class WritePreviewDialog(QDialog):
         if plan.has_changes:
             intro = self.tr("AltLens will write these fields in %1:").replace("%1", targets)
         else:
-            intro = self.tr("Nothing would change in %1: every field already has this text, or is left alone (below).").replace("%1", targets)
+            intro = self.tr(
+                "Nothing would change in %1: every field already has this text, or is left "
+                "alone (below)."
+            ).replace("%1", targets)
         self.intro = QLabel(intro)
         self.intro.setWordWrap(True)
         layout.addWidget(self.intro)
         none = self.tr("(empty)")
-        rows = [[c.field, c.old if c.old is not None else none, c.new if c.new is not None else none]
-                for c in plan.changes]
-        self.changes = _table([self.tr("Field"), self.tr("Now"), self.tr("After writing")], rows,
-                              self.tr("Fields that will change"))
+        rows = [
+            [c.field, c.old if c.old is not None else none, c.new if c.new is not None else none]
+            for c in plan.changes
+        ]
+        self.changes = _table(
+            [self.tr("Field"), self.tr("Now"), self.tr("After writing")],
+            rows,
+            self.tr("Fields that will change"),
+        )
         self.changes.setObjectName("write_changes")
         layout.addWidget(self.changes)
         if plan.creates:
-            created = QLabel(self.tr("New sidecar file: %1").replace("%1", ", ".join(str(p) for p in plan.creates)))
+            created = QLabel(
+                self.tr("New sidecar file: %1").replace(
+                    "%1", ", ".join(str(p) for p in plan.creates)
+                )
+            )
             created.setWordWrap(True)
             layout.addWidget(created)
         if plan.skipped:
             label = QLabel(self.tr("Left alone:"))
             layout.addWidget(label)
-            skipped = _table([self.tr("Field"), self.tr("Now"), self.tr("Why")],
-                             [[s.field or s.role, s.current or none, s.reason] for s in plan.skipped],
-                             self.tr("Fields left alone"))
+            skipped = _table(
+                [self.tr("Field"), self.tr("Now"), self.tr("Why")],
+                [[s.field or s.role, s.current or none, s.reason] for s in plan.skipped],
+                self.tr("Fields left alone"),
+            )
             skipped.setObjectName("write_skipped")
             label.setBuddy(skipped)
             layout.addWidget(skipped)
@@ -94,21 +117,36 @@ class WritePreviewDialog(QDialog):
             w = QLabel(self.tr("Warning: %1").replace("%1", warning))
             w.setWordWrap(True)
             layout.addWidget(w)
-        mode = (self.tr("Mode: replace existing text (change in Settings).") if overwrite
-                else self.tr("Mode: fill empty fields only; text a person wrote is kept (change in Settings)."))
+        mode = (
+            self.tr("Mode: replace existing text (change in Settings).")
+            if overwrite
+            else self.tr(
+                "Mode: fill empty fields only; text a person wrote is kept (change in Settings)."
+            )
+        )
         self.mode = QLabel(mode)
         self.mode.setWordWrap(True)
         layout.addWidget(self.mode)
         self.always = QCheckBox(self.tr("&Show this before every write"))
         self.always.setChecked(always)
-        name(self.always, self.tr("Show this before every write"),
-             self.tr("Otherwise it is shown before the first write of each session, and with Preview Write (Ctrl+P)."))
+        name(
+            self.always,
+            self.tr("Show this before every write"),
+            self.tr(
+                "Otherwise it is shown before the first write of each session, and with "
+                "Preview Write (Ctrl+P)."
+            ),
+        )
         layout.addWidget(self.always)
         if confirm:
             buttons = QDialogButtonBox()
-            self.write_button = buttons.addButton(self.tr("&Write"), QDialogButtonBox.ButtonRole.AcceptRole)
+            self.write_button = buttons.addButton(
+                self.tr("&Write"), QDialogButtonBox.ButtonRole.AcceptRole
+            )
             self.write_button.setEnabled(bool(plan.has_changes))
-            name(self.write_button, self.tr("Write"), self.tr("Write these fields into the file now"))
+            name(
+                self.write_button, self.tr("Write"), self.tr("Write these fields into the file now")
+            )
             cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
             name(cancel, self.tr("Cancel"), self.tr("Write nothing"))
             self.write_button.setDefault(True)
@@ -130,14 +168,18 @@ class FolderDropDialog(QDialog):
     ONCE = 1
     WATCH = 2
 
-    def __init__(self, folders: list[Path], *, can_watch: bool, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, folders: list[Path], *, can_watch: bool, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("folder_drop")
         self.setWindowTitle(self.tr("Add folder"))
         self.choice = 0
         layout = QVBoxLayout(self)
         names = "\n".join(str(f) for f in folders)
-        text = QLabel(self.tr("What should AltLens do with the images in:\n%1").replace("%1", names))
+        text = QLabel(
+            self.tr("What should AltLens do with the images in:\n%1").replace("%1", names)
+        )
         text.setWordWrap(True)
         layout.addWidget(text)
         self.recursive = QCheckBox(self.tr("Include &subfolders"))
@@ -145,10 +187,22 @@ class FolderDropDialog(QDialog):
         name(self.recursive, self.tr("Include subfolders"))
         layout.addWidget(self.recursive)
         buttons = QDialogButtonBox()
-        self.once = buttons.addButton(self.tr("Caption &Once"), QDialogButtonBox.ButtonRole.AcceptRole)
-        name(self.once, self.tr("Caption once"), self.tr("Caption the images there now, ahead of watched folders"))
-        self.watch = buttons.addButton(self.tr("&Watch Folder"), QDialogButtonBox.ButtonRole.AcceptRole)
-        name(self.watch, self.tr("Watch folder"), self.tr("Caption them, and new images as they arrive"))
+        self.once = buttons.addButton(
+            self.tr("Caption &Once"), QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        name(
+            self.once,
+            self.tr("Caption once"),
+            self.tr("Caption the images there now, ahead of watched folders"),
+        )
+        self.watch = buttons.addButton(
+            self.tr("&Watch Folder"), QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        name(
+            self.watch,
+            self.tr("Watch folder"),
+            self.tr("Caption them, and new images as they arrive"),
+        )
         self.watch.setEnabled(can_watch)
         cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         name(cancel, self.tr("Cancel"))
@@ -172,14 +226,19 @@ class ShortcutsDialog(QDialog):
         self.setWindowTitle(self.tr("Keyboard shortcuts"))
         rows = []
         for action in actions.all.values():
-            keys = ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in action.shortcuts())
+            keys = ", ".join(
+                s.toString(QKeySequence.SequenceFormat.NativeText) for s in action.shortcuts()
+            )
             if keys:
                 rows.append([action.text().replace("&", "").rstrip("…"), keys, action.statusTip()])
         rows.append([self.tr("Open the selected image"), self.tr("Enter (in the image list)"), ""])
         rows.append([self.tr("Go to a field"), self.tr("Alt + the underlined letter"), ""])
         layout = QVBoxLayout(self)
-        self.table = _table([self.tr("Command"), self.tr("Keys"), self.tr("What it does")], rows,
-                            self.tr("Keyboard shortcuts"))
+        self.table = _table(
+            [self.tr("Command"), self.tr("Keys"), self.tr("What it does")],
+            rows,
+            self.tr("Keyboard shortcuts"),
+        )
         self.table.setObjectName("shortcut_table")
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
@@ -197,13 +256,19 @@ class AboutDialog(QDialog):
         self.setObjectName("about")
         self.setWindowTitle(self.tr("About AltLens"))
         layout = QVBoxLayout(self)
-        text = QLabel(self.tr(
-            "AltLens %1\n\nSuggests alt text and captions for your photos, on this computer. "
-            "Nothing is written into a photo until you approve it, and every write can be undone.\n\n"
-            "Licensed under the GNU General Public License, version 3 or later."
-        ).replace("%1", __version__))
+        text = QLabel(
+            self.tr(
+                "AltLens %1\n\nSuggests alt text and captions for your photos, on this computer. "
+                "Nothing is written into a photo until you approve it, and every write can be "
+                "undone.\n\n"
+                "Licensed under the GNU General Public License, version 3 or later."
+            ).replace("%1", __version__)
+        )
         text.setWordWrap(True)
-        text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        text.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
         layout.addWidget(text)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         name(buttons.button(QDialogButtonBox.StandardButton.Close), self.tr("Close"))
@@ -220,10 +285,12 @@ class CrashDialog(QDialog):
         self.setWindowTitle(self.tr("AltLens hit an unexpected error"))
         layout = QVBoxLayout(self)
         where = str(report) if report else self.tr("(the report could not be saved)")
-        text = QLabel(self.tr(
-            "Something went wrong inside AltLens. Your settings, your library and your photos "
-            "are unchanged. A report was saved to:\n%1"
-        ).replace("%1", where))
+        text = QLabel(
+            self.tr(
+                "Something went wrong inside AltLens. Your settings, your library and your photos "
+                "are unchanged. A report was saved to:\n%1"
+            ).replace("%1", where)
+        )
         text.setWordWrap(True)
         layout.addWidget(text)
         details = QPlainTextEdit(summary)

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QPainter
-from PySide6.QtWidgets import QAbstractItemView, QListView, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QListView,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
 
 from desktop.models.images import Role
 
@@ -17,24 +23,39 @@ class ImageDelegate(QStyledItemDelegate):
     """Adds the status words under the name and the status icon over the thumbnail's corner.
     Everything is drawn by the style with the palette, so high-contrast themes apply."""
 
-    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+    def initStyleOption(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
         super().initStyleOption(option, index)
         status = index.data(Role.STATUS_TEXT)
         if status:
-            option.text = f"{option.text}\u2028{status}"  # LINE SEPARATOR: a line break in item text
+            option.text = (
+                f"{option.text}\u2028{status}"  # LINE SEPARATOR: a line break in item text
+            )
         view = self.parent()
         if isinstance(view, QListView):
             # Reserve the thumbnail's room before it is decoded, so rows do not jump.
             option.decorationSize = view.iconSize()
             option.features |= QStyleOptionViewItem.ViewItemFeature.HasDecoration
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
         view = self.parent()
-        if isinstance(view, QListView) and view.viewMode() == QListView.ViewMode.IconMode and view.gridSize().isValid():
+        if (
+            isinstance(view, QListView)
+            and view.viewMode() == QListView.ViewMode.IconMode
+            and view.gridSize().isValid()
+        ):
             return view.gridSize() - QSize(8, 8)
         return super().sizeHint(option, index)
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
         super().paint(painter, option, index)
         icon = index.data(Role.STATUS_ICON)
         if icon is None:
@@ -83,9 +104,9 @@ class ImageListView(QListView):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         # Enter opens the image even when the platform style would not emit `activated`.
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers():
-            if self.currentIndex().isValid():
-                self.opened.emit(self.currentIndex())
-                event.accept()
-                return
+        enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers()
+        if enter and self.currentIndex().isValid():
+            self.opened.emit(self.currentIndex())
+            event.accept()
+            return
         super().keyPressEvent(event)

@@ -44,8 +44,13 @@ class MainWindow(QMainWindow):
     open_requested = Signal(object, bool)  # Path, move focus to the caption field
     close_requested = Signal()
 
-    def __init__(self, settings: Settings, images: ImageListModel, order: ReviewOrderModel,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        images: ImageListModel,
+        order: ReviewOrderModel,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("main_window")
         self.setWindowTitle("AltLens")
@@ -53,7 +58,7 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.images = images
         self.order = order
-        self.actions = Actions(self)
+        self.commands = Actions(self)
         self.setAcceptDrops(True)
         self._allow_close = False
 
@@ -63,30 +68,44 @@ class MainWindow(QMainWindow):
         self.filter.setObjectName("status_filter")
         for key in FILTERS:
             self.filter.addItem(filter_text(key), key)
-        name(self.filter, self.tr("Show images"), self.tr("Which images the list shows, by review status"))
+        name(
+            self.filter,
+            self.tr("Show images"),
+            self.tr("Which images the list shows, by review status"),
+        )
         self.filter_label.setBuddy(self.filter)
         self.sort_check = QCheckBox(self.tr("L&owest confidence first"))
         self.sort_check.setObjectName("sort_confidence")
-        name(self.sort_check, self.tr("Sort by confidence, lowest first"),
-             self.tr("Put the images the model is least sure about first"))
+        name(
+            self.sort_check,
+            self.tr("Sort by confidence, lowest first"),
+            self.tr("Put the images the model is least sure about first"),
+        )
         self.list = ImageListView()
         self.list.setModel(order)
-        name(self.list, self.tr("Images"), self.tr("Press Enter to review the selected image; Delete removes it from the list"))
+        name(
+            self.list,
+            self.tr("Images"),
+            self.tr("Press Enter to review the selected image; Delete removes it from the list"),
+        )
         self.empty = QWidget()
         self.empty.setObjectName("empty_state")
         self.empty_text = QLabel()
         self.empty_text.setWordWrap(True)
         self.empty_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard | Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.empty_text.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByKeyboard
+            | Qt.TextInteractionFlag.TextSelectableByMouse
+        )
         font = self.empty_text.font()
         font.setPointSizeF(font.pointSizeF() * 1.2)
         self.empty_text.setFont(font)
-        self.empty_add = QPushButton(self.actions.add_images.icon(), self.tr("Add Images…"))
-        name(self.empty_add, self.tr("Add images"), self.actions.add_images.statusTip())
-        self.empty_add.clicked.connect(self.actions.add_images.trigger)
-        self.empty_folder = QPushButton(self.actions.add_folder.icon(), self.tr("Add Folder…"))
-        name(self.empty_folder, self.tr("Add folder"), self.actions.add_folder.statusTip())
-        self.empty_folder.clicked.connect(self.actions.add_folder.trigger)
+        self.empty_add = QPushButton(self.commands.add_images.icon(), self.tr("Add Images…"))
+        name(self.empty_add, self.tr("Add images"), self.commands.add_images.statusTip())
+        self.empty_add.clicked.connect(self.commands.add_images.trigger)
+        self.empty_folder = QPushButton(self.commands.add_folder.icon(), self.tr("Add Folder…"))
+        name(self.empty_folder, self.tr("Add folder"), self.commands.add_folder.statusTip())
+        self.empty_folder.clicked.connect(self.commands.add_folder.trigger)
         ev = QVBoxLayout(self.empty)
         ev.addStretch(1)
         ev.addWidget(self.empty_text)
@@ -113,7 +132,7 @@ class MainWindow(QMainWindow):
         lv.addWidget(self.list_stack, 1)
 
         # -- review pane ----------------------------------------------------------------------
-        self.review = ReviewPanel(self.actions)
+        self.review = ReviewPanel(self.commands)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("main_splitter")
         self.splitter.addWidget(left)
@@ -124,11 +143,18 @@ class MainWindow(QMainWindow):
 
         # -- banners --------------------------------------------------------------------------
         self.model_banner = Banner("model_banner")
-        self.manager_button = self.model_banner.add_button(self.tr("Open &Model Manager…"), self.tr("See, download or import captioning models"))
-        self.import_button = self.model_banner.add_button(self.tr("&Import Model Folder…"), self.tr("Use a model folder copied from another computer"))
-        self.retry_model_button = self.model_banner.add_button(self.tr("&Try Again"), self.tr("Load the model again"))
-        self.manager_button.clicked.connect(self.actions.model_manager.trigger)
-        self.import_button.clicked.connect(self.actions.import_model.trigger)
+        self.manager_button = self.model_banner.add_button(
+            self.tr("Open &Model Manager…"), self.tr("See, download or import captioning models")
+        )
+        self.import_button = self.model_banner.add_button(
+            self.tr("&Import Model Folder…"),
+            self.tr("Use a model folder copied from another computer"),
+        )
+        self.retry_model_button = self.model_banner.add_button(
+            self.tr("&Try Again"), self.tr("Load the model again")
+        )
+        self.manager_button.clicked.connect(self.commands.model_manager.trigger)
+        self.import_button.clicked.connect(self.commands.import_model.trigger)
         self.writer_banner = Banner("writer_banner")
 
         central = QWidget()
@@ -145,7 +171,7 @@ class MainWindow(QMainWindow):
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         name(self.status_label, self.tr("Status"), self.tr("The latest message from AltLens"))
         self.announcer = Announcer(self.status_label, self)
-        self.progress = ProgressStrip(self.actions)
+        self.progress = ProgressStrip(self.commands)
         self.statusBar().addWidget(self.status_label, 1)
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().setSizeGripEnabled(True)
@@ -173,22 +199,56 @@ class MainWindow(QMainWindow):
     # -- construction --------------------------------------------------------------------------
 
     def _build_menus(self) -> None:
-        a = self.actions
+        a = self.commands
         bar = self.menuBar()
         file = bar.addMenu(self.tr("&File"))
         file.setObjectName("menu_file")
-        for act in (a.add_images, a.add_folder, a.watch_folder, None, a.model_manager, a.import_model, None,
-                    a.settings, None, a.quit):
+        for act in (
+            a.add_images,
+            a.add_folder,
+            a.watch_folder,
+            None,
+            a.model_manager,
+            a.import_model,
+            None,
+            a.settings,
+            None,
+            a.quit,
+        ):
             file.addSeparator() if act is None else file.addAction(act)
         review = bar.addMenu(self.tr("&Review"))
         review.setObjectName("menu_review")
-        for act in (a.approve, a.preview_write, a.approve_selected, None, a.skip, a.reject, None,
-                    a.regenerate, a.regenerate_sampling, a.retry, None, a.undo_write, None, *a.picks,
-                    None, a.remove):
+        for act in (
+            a.approve,
+            a.preview_write,
+            a.approve_selected,
+            None,
+            a.skip,
+            a.reject,
+            None,
+            a.regenerate,
+            a.regenerate_sampling,
+            a.retry,
+            None,
+            a.undo_write,
+            None,
+            *a.picks,
+            None,
+            a.remove,
+        ):
             review.addSeparator() if act is None else review.addAction(act)
         go = bar.addMenu(self.tr("&Go"))
         go.setObjectName("menu_go")
-        for act in (a.next_review, a.previous_review, None, a.next, a.previous, None, a.next_pane, a.previous_pane):
+        for act in (
+            a.next_review,
+            a.previous_review,
+            None,
+            a.next,
+            a.previous,
+            None,
+            a.next_pane,
+            a.previous_pane,
+        ):
             go.addSeparator() if act is None else go.addAction(act)
         cap = bar.addMenu(self.tr("&Captioning"))
         cap.setObjectName("menu_captioning")
@@ -212,20 +272,34 @@ class MainWindow(QMainWindow):
         help_menu.addAction(a.about)
 
     def _build_toolbar(self) -> None:
-        a = self.actions
+        a = self.commands
         tb = QToolBar(self.tr("Main toolbar"))
         tb.setObjectName("main_toolbar")
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
         tb.setIconSize(QSize(24, 24))
-        for act in (a.add_images, a.add_folder, None, a.approve, a.skip, a.reject, a.regenerate, a.undo_write,
-                    None, a.next_review, None, a.settings):
+        for act in (
+            a.add_images,
+            a.add_folder,
+            None,
+            a.approve,
+            a.skip,
+            a.reject,
+            a.regenerate,
+            a.undo_write,
+            None,
+            a.next_review,
+            None,
+            a.settings,
+        ):
             tb.addSeparator() if act is None else tb.addAction(act)
         self.addToolBar(tb)
         self.toolbar = tb
 
     def _wire(self) -> None:
-        a = self.actions
-        self.filter.currentIndexChanged.connect(lambda _i: self.set_filter(self.filter.currentData()))
+        a = self.commands
+        self.filter.currentIndexChanged.connect(
+            lambda _i: self.set_filter(self.filter.currentData())
+        )
         for key, act in a.filters.items():
             act.triggered.connect(lambda _c=False, k=key: self.set_filter(k))
         self.sort_check.toggled.connect(self._set_sort)
@@ -237,7 +311,9 @@ class MainWindow(QMainWindow):
         a.previous_pane.triggered.connect(lambda: self.cycle_focus(-1))
         a.quit.triggered.connect(self.close)
         self.list.opened.connect(lambda idx: self._open_index(idx, True))
-        self.list.selectionModel().currentChanged.connect(lambda idx, _prev: self._open_index(idx, False))
+        self.list.selectionModel().currentChanged.connect(
+            lambda idx, _prev: self._open_index(idx, False)
+        )
         self.order.rowsInserted.connect(self.update_empty_state)
         self.order.rowsRemoved.connect(self.update_empty_state)
         self.order.modelReset.connect(self.update_empty_state)
@@ -262,7 +338,7 @@ class MainWindow(QMainWindow):
         self.sort_check.setChecked(by_conf)
         self._set_sort(by_conf)
         grid = self.settings.value("view/mode") == "grid"
-        self.actions.grid_view.setChecked(grid)
+        self.commands.grid_view.setChecked(grid)
         self._set_grid(grid)
 
     # -- list state ----------------------------------------------------------------------------
@@ -274,14 +350,14 @@ class MainWindow(QMainWindow):
         i = self.filter.findData(key)
         if self.filter.currentIndex() != i:
             self.filter.setCurrentIndex(i)
-        self.actions.filters[key].setChecked(True)
+        self.commands.filters[key].setChecked(True)
         if self.settings.value("review/filter") != key:
             self.settings.set_value("review/filter", key)
         self.update_empty_state()
 
     def _set_sort(self, on: bool) -> None:
         self.order.set_sort_by_confidence(on)
-        for w in (self.sort_check, self.actions.sort_confidence):
+        for w in (self.sort_check, self.commands.sort_confidence):
             if w.isChecked() != on:
                 w.setChecked(on)
         if self.settings.value("review/sort_by_confidence") != on:
@@ -295,22 +371,32 @@ class MainWindow(QMainWindow):
         counts = self.images.counts()
         for i in range(self.filter.count()):
             key = self.filter.itemData(i)
-            label = self.tr("%1 (%2)").replace("%1", filter_text(key)).replace("%2", str(counts[key]))
+            label = (
+                self.tr("%1 (%2)").replace("%1", filter_text(key)).replace("%2", str(counts[key]))
+            )
             self.filter.setItemText(i, label)
-            self.actions.filters[key].setText(label)
+            self.commands.filters[key].setText(label)
         review = counts["review"]
-        self.setWindowTitle(self.tr("AltLens — %n need(s) review", "", review) if review else "AltLens")
+        self.setWindowTitle(
+            self.tr("AltLens — %n need(s) review", "", review) if review else "AltLens"
+        )
         self.update_empty_state()
 
     def update_empty_state(self, *_args: object) -> None:
         if self.images.rowCount() == 0:
-            self.empty_text.setText(self.tr(
-                "No images yet.\nDrop photos or folders here, or add them with Ctrl+O (images) "
-                "or Ctrl+Shift+O (a folder)."))
+            self.empty_text.setText(
+                self.tr(
+                    "No images yet.\nDrop photos or folders here, or add them with Ctrl+O (images) "
+                    "or Ctrl+Shift+O (a folder)."
+                )
+            )
             self.list_stack.setCurrentWidget(self.empty)
         elif self.order.rowCount() == 0:
-            self.empty_text.setText(self.tr("No images here: %1. Choose another filter with Ctrl+1 (all images).")
-                                    .replace("%1", filter_text(self.order.filter_name)))
+            self.empty_text.setText(
+                self.tr(
+                    "No images here: %1. Choose another filter with Ctrl+1 (all images)."
+                ).replace("%1", filter_text(self.order.filter_name))
+            )
             self.list_stack.setCurrentWidget(self.empty)
         else:
             self.list_stack.setCurrentWidget(self.list)
@@ -344,15 +430,26 @@ class MainWindow(QMainWindow):
 
     def cycle_focus(self, step: int) -> None:
         """F6: move between the parts of the window (list, review panel, docks)."""
-        panes: list[QWidget] = [self.list if self.list_stack.currentWidget() is self.list else self.empty_add]
-        panes.append(self.review.text_edit if self.review.text_edit.isEnabled() else self.review.candidates)
+        panes: list[QWidget] = [
+            self.list if self.list_stack.currentWidget() is self.list else self.empty_add
+        ]
+        panes.append(
+            self.review.text_edit if self.review.text_edit.isEnabled() else self.review.candidates
+        )
         if self.folders_dock.isVisible():
             panes.append(self.folders_panel.view)
         if self.log_dock.isVisible():
             panes.append(self.log_panel.view)
         panes.append(self.progress.pause)
         focus = self.focusWidget()
-        current = next((i for i, p in enumerate(panes) if focus is not None and (p is focus or p.isAncestorOf(focus))), -1)
+        current = next(
+            (
+                i
+                for i, p in enumerate(panes)
+                if focus is not None and (p is focus or p.isAncestorOf(focus))
+            ),
+            -1,
+        )
         if current < 0 and focus is not None and self.review.isAncestorOf(focus):
             current = 1
         target = panes[(current + step) % len(panes)]

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from core.progress import format_bytes
 from core.types import ErrorInfo
-from desktop.models.catalog import RECORD_ROLE, ModelCatalogModel
+from desktop.models.catalog import ModelCatalogModel
 from desktop.views.a11y import Announcer, name
 from desktop.workers.models import DOWNLOAD, IMPORT, REMOVE, VERIFY, ModelWorker
 
@@ -48,10 +48,13 @@ class ModelManagerDialog(QDialog):
         self.catalog.set_in_use(in_use)
         self._busy = ""
 
-        intro = QLabel(self.tr(
-            "AltLens captions with a model stored on this computer. Download one once (the only "
-            "time AltLens uses the internet), or import a model folder copied from another "
-            "computer; then everything works offline."))
+        intro = QLabel(
+            self.tr(
+                "AltLens captions with a model stored on this computer. Download one once "
+                "(the only time AltLens uses the internet), or import a model folder copied "
+                "from another computer; then everything works offline."
+            )
+        )
         intro.setWordWrap(True)
 
         self.table = QTableView()
@@ -66,17 +69,35 @@ class ModelManagerDialog(QDialog):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setAccessibleName(self.tr("Column headers"))
         self.table.verticalHeader().setAccessibleName(self.tr("Row numbers"))
-        name(self.table, self.tr("Models"), self.tr("Captioning models AltLens knows; select one to act on it"))
+        name(
+            self.table,
+            self.tr("Models"),
+            self.tr("Captioning models AltLens knows; select one to act on it"),
+        )
         self.details = QLabel()
         self.details.setObjectName("model_details")
         self.details.setWordWrap(True)
-        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.details.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
 
-        self.use_button = self._button(self.tr("&Use This Model"), self.tr("Caption with the selected model from now on"))
-        self.download_button = self._button(self.tr("&Download"), self.tr("Download the selected model from Hugging Face"))
-        self.verify_button = self._button(self.tr("&Verify"), self.tr("Check the model's files against their recorded hashes"))
-        self.remove_button = self._button(self.tr("&Remove"), self.tr("Delete the selected model's files from this computer"))
-        self.import_button = self._button(self.tr("&Import Folder…"), self.tr("Copy a model folder from another computer into AltLens"))
+        self.use_button = self._button(
+            self.tr("&Use This Model"), self.tr("Caption with the selected model from now on")
+        )
+        self.download_button = self._button(
+            self.tr("&Download"), self.tr("Download the selected model from Hugging Face")
+        )
+        self.verify_button = self._button(
+            self.tr("&Verify"), self.tr("Check the model's files against their recorded hashes")
+        )
+        self.remove_button = self._button(
+            self.tr("&Remove"), self.tr("Delete the selected model's files from this computer")
+        )
+        self.import_button = self._button(
+            self.tr("&Import Folder…"),
+            self.tr("Copy a model folder from another computer into AltLens"),
+        )
         row = QHBoxLayout()
         for b in (self.use_button, self.download_button, self.verify_button, self.remove_button):
             row.addWidget(b)
@@ -87,10 +108,18 @@ class ModelManagerDialog(QDialog):
         self.other = QLineEdit()
         self.other.setObjectName("other_model")
         self.other.setPlaceholderText("owner/model-name")
-        name(self.other, self.tr("Other model, as a Hugging Face id"),
-             self.tr("Any image captioning model of a supported family, for example Salesforce/blip-image-captioning-base"))
+        name(
+            self.other,
+            self.tr("Other model, as a Hugging Face id"),
+            self.tr(
+                "Any image captioning model of a supported family, for example "
+                "Salesforce/blip-image-captioning-base"
+            ),
+        )
         self.other_label.setBuddy(self.other)
-        self.other_button = self._button(self.tr("Download &Other"), self.tr("Download the model named in the field"))
+        self.other_button = self._button(
+            self.tr("Download &Other"), self.tr("Download the model named in the field")
+        )
         other_row = QHBoxLayout()
         other_row.addWidget(self.other_label)
         other_row.addWidget(self.other, 1)
@@ -100,7 +129,9 @@ class ModelManagerDialog(QDialog):
         self.progress.setObjectName("model_progress")
         self.progress.setTextVisible(True)
         name(self.progress, self.tr("Model progress"))
-        self.cancel_button = self._button(self.tr("&Cancel"), self.tr("Stop the download, import or check in progress"))
+        self.cancel_button = self._button(
+            self.tr("&Cancel"), self.tr("Stop the download, import or check in progress")
+        )
         progress_row = QHBoxLayout()
         progress_row.addWidget(self.progress, 1)
         progress_row.addWidget(self.cancel_button)
@@ -110,7 +141,10 @@ class ModelManagerDialog(QDialog):
         self.status = QLabel()
         self.status.setObjectName("model_status")
         self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.status.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
         name(self.status, self.tr("Status"))
         self.announcer = Announcer(self.status, self)
 
@@ -144,11 +178,28 @@ class ModelManagerDialog(QDialog):
         worker.busy.connect(self._on_busy, Q)
         worker.download_progress.connect(self._on_download_progress, Q)
         worker.file_progress.connect(self._on_file_progress, Q)
-        worker.downloaded.connect(lambda r: self._finished(self.tr("Downloaded %1; it works offline now.").replace("%1", r.name), r.name), Q)
-        worker.imported.connect(lambda r: self._finished(self.tr("Imported %1.").replace("%1", r.name), r.name), Q)
+        worker.downloaded.connect(
+            lambda r: self._finished(
+                self.tr("Downloaded %1; it works offline now.").replace("%1", r.name), r.name
+            ),
+            Q,
+        )
+        worker.imported.connect(
+            lambda r: self._finished(self.tr("Imported %1.").replace("%1", r.name), r.name), Q
+        )
         worker.verified.connect(self._on_verified, Q)
-        worker.removed.connect(lambda r: self._finished(self.tr("Removed %1 from this computer.").replace("%1", r.name)), Q)
-        worker.cancelled.connect(lambda op, n: self._finished(self.tr("Stopped. Nothing half-finished was kept in use.")), Q)
+        worker.removed.connect(
+            lambda r: self._finished(
+                self.tr("Removed %1 from this computer.").replace("%1", r.name)
+            ),
+            Q,
+        )
+        worker.cancelled.connect(
+            lambda op, n: self._finished(
+                self.tr("Stopped. Nothing half-finished was kept in use.")
+            ),
+            Q,
+        )
         worker.failed.connect(self._on_failed, Q)
         self._update()
         worker.refresh()
@@ -171,7 +222,9 @@ class ModelManagerDialog(QDialog):
     def _update(self) -> None:
         r = self._selected()
         idle = not self._busy
-        self.use_button.setEnabled(idle and r is not None and r.downloaded and not self.catalog.in_use(r))
+        self.use_button.setEnabled(
+            idle and r is not None and r.downloaded and not self.catalog.in_use(r)
+        )
         self.download_button.setEnabled(idle and r is not None and not r.downloaded)
         self.verify_button.setEnabled(idle and r is not None and r.downloaded)
         self.remove_button.setEnabled(idle and r is not None and r.downloaded)
@@ -192,23 +245,34 @@ class ModelManagerDialog(QDialog):
     def _on_listed(self, records: tuple[Any, ...]) -> None:
         keep = self._selected_name()
         self.catalog.set_records(records)
-        row = self.catalog.row_of(keep) if keep else next((i for i, r in enumerate(records) if self.catalog.in_use(r)), 0)
+        row = (
+            self.catalog.row_of(keep)
+            if keep
+            else next((i for i, r in enumerate(records) if self.catalog.in_use(r)), 0)
+        )
         if self.catalog.rowCount():
             self.table.selectionModel().setCurrentIndex(
                 self.catalog.index(max(row, 0), 0),
-                QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows,
+            )
         self.table.resizeColumnsToContents()
         self._update()
 
     def _start(self, op: str, model: str) -> None:
         if not model:
             return
-        {DOWNLOAD: self.worker.download, VERIFY: self.worker.verify, REMOVE: self.worker.remove}[op](model)
+        {DOWNLOAD: self.worker.download, VERIFY: self.worker.verify, REMOVE: self.worker.remove}[
+            op
+        ](model)
 
     def _download_other(self) -> None:
         text = self.other.text().strip()
         if not text:
-            self.announcer.announce(self.tr("Type a Hugging Face model id first, such as owner/model-name."), assertive=True)
+            self.announcer.announce(
+                self.tr("Type a Hugging Face model id first, such as owner/model-name."),
+                assertive=True,
+            )
             self.other.setFocus()
             return
         self.worker.download(text)
@@ -227,10 +291,17 @@ class ModelManagerDialog(QDialog):
         if r is None:
             return
         answer = QMessageBox.question(
-            self, self.tr("Remove model"),
-            self.tr("Delete the files of %1 (%2) from this computer? You can download or import it again later.")
-            .replace("%1", r.name).replace("%2", format_bytes(r.size_bytes or 0)),
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+            self,
+            self.tr("Remove model"),
+            self.tr(
+                "Delete the files of %1 (%2) from this computer? You can download or import it "
+                "again later."
+            )
+            .replace("%1", r.name)
+            .replace("%2", format_bytes(r.size_bytes or 0)),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
         if answer == QMessageBox.StandardButton.Yes:
             self.worker.remove(r.name)
 
@@ -243,8 +314,12 @@ class ModelManagerDialog(QDialog):
 
     def _on_busy(self, op: str, model: str) -> None:
         self._busy = op
-        what = {DOWNLOAD: self.tr("Downloading %1…"), IMPORT: self.tr("Importing %1…"),
-                VERIFY: self.tr("Checking %1…"), REMOVE: self.tr("Removing %1…")}[op]
+        what = {
+            DOWNLOAD: self.tr("Downloading %1…"),
+            IMPORT: self.tr("Importing %1…"),
+            VERIFY: self.tr("Checking %1…"),
+            REMOVE: self.tr("Removing %1…"),
+        }[op]
         self.announcer.announce(what.replace("%1", model))
         self.progress.setRange(0, 0)
         self.progress.setFormat(what.replace("%1", model))
@@ -256,12 +331,21 @@ class ModelManagerDialog(QDialog):
         if p.bytes_total:
             self.progress.setRange(0, 1000)
             self.progress.setValue(int(1000 * p.fraction))
-        text = self.tr("%1: %2 of %3").replace("%1", p.repo_id).replace("%2", format_bytes(p.bytes_done)).replace("%3", format_bytes(p.bytes_total))
+        text = (
+            self.tr("%1: %2 of %3")
+            .replace("%1", p.repo_id)
+            .replace("%2", format_bytes(p.bytes_done))
+            .replace("%3", format_bytes(p.bytes_total))
+        )
         if p.bytes_per_second:
             text += self.tr(", %1/s").replace("%1", format_bytes(p.bytes_per_second))
         if p.eta_seconds is not None and p.phase == "downloading":
             minutes = round(p.eta_seconds / 60)
-            text += ", " + (self.tr("about %n minute(s) left", "", minutes) if minutes else self.tr("less than a minute left"))
+            text += ", " + (
+                self.tr("about %n minute(s) left", "", minutes)
+                if minutes
+                else self.tr("less than a minute left")
+            )
         if p.phase == "verifying":
             text += self.tr(" — checking the files")
         self.progress.setFormat(text)
@@ -271,7 +355,12 @@ class ModelManagerDialog(QDialog):
         if p.bytes_total:
             self.progress.setRange(0, 1000)
             self.progress.setValue(int(1000 * p.fraction))
-        text = self.tr("%1: %2 of %3").replace("%1", p.name).replace("%2", format_bytes(p.bytes_done)).replace("%3", format_bytes(p.bytes_total))
+        text = (
+            self.tr("%1: %2 of %3")
+            .replace("%1", p.name)
+            .replace("%2", format_bytes(p.bytes_done))
+            .replace("%3", format_bytes(p.bytes_total))
+        )
         self.progress.setFormat(text)
         self.progress.setAccessibleDescription(text)
 
@@ -288,10 +377,16 @@ class ModelManagerDialog(QDialog):
 
     def _on_verified(self, report: Any) -> None:
         if report.ok:
-            msg = self.tr("%1: all %n file(s) match their recorded hashes.", "", report.verified).replace("%1", report.model.name)
+            msg = self.tr(
+                "%1: all %n file(s) match their recorded hashes.", "", report.verified
+            ).replace("%1", report.model.name)
         else:
             bad = ", ".join(f"{f.name} ({f.status})" for f in report.problems)
-            msg = self.tr("%1 is damaged: %2. Download or import it again.").replace("%1", report.model.name).replace("%2", bad)
+            msg = (
+                self.tr("%1 is damaged: %2. Download or import it again.")
+                .replace("%1", report.model.name)
+                .replace("%2", bad)
+            )
         self._finished(msg)
 
     def _on_failed(self, op: str, model: str, error: ErrorInfo) -> None:

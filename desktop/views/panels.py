@@ -46,7 +46,11 @@ class EtaEstimator:
         now = time.monotonic() if now is None else now
         if self._last is not None and done > self._last[1]:
             per = (now - self._last[0]) / (done - self._last[1])
-            self._rate = per if self._rate is None else self.smoothing * per + (1 - self.smoothing) * self._rate
+            self._rate = (
+                per
+                if self._rate is None
+                else self.smoothing * per + (1 - self.smoothing) * self._rate
+            )
         if self._last is None or done != self._last[1]:
             self._last = (now, done)
 
@@ -120,9 +124,6 @@ class ProgressStrip(QWidget):
         self.bar.setAccessibleDescription(self.tr("Captioning idle"))
 
 
-
-
-
 class LogPanel(QWidget):
     """What AltLens did and what went wrong, for people who want to know (View > Show Log)."""
 
@@ -173,13 +174,23 @@ class FoldersPanel(QWidget):
         self.view.setObjectName("folder_list")
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        name(self.view, self.tr("Watched folders"), self.tr("New images in these folders are captioned as they arrive"))
-        self.empty = QLabel(self.tr("No watched folders. Add one to caption new photos as they arrive."))
+        name(
+            self.view,
+            self.tr("Watched folders"),
+            self.tr("New images in these folders are captioned as they arrive"),
+        )
+        self.empty = QLabel(
+            self.tr("No watched folders. Add one to caption new photos as they arrive.")
+        )
         self.empty.setWordWrap(True)
         self.add = QPushButton(self.tr("Add…"))
         name(self.add, self.tr("Add watched folder"))
         self.remove = QPushButton(self.tr("Remove"))
-        name(self.remove, self.tr("Stop watching the selected folder"), self.tr("Its images stay in the list and nothing is deleted"))
+        name(
+            self.remove,
+            self.tr("Stop watching the selected folder"),
+            self.tr("Its images stay in the list and nothing is deleted"),
+        )
         self.recursive = QCheckBox(self.tr("Subfolders"))
         name(self.recursive, self.tr("Include subfolders of the selected folder"))
         self.paused = QCheckBox(self.tr("Paused"))
@@ -197,7 +208,9 @@ class FoldersPanel(QWidget):
         self.add.clicked.connect(self.add_requested)
         self.remove.clicked.connect(lambda: self._emit_for_selected(self.remove_requested))
         # clicked, not toggled: only a person's change is a request (updates set the box too).
-        self.recursive.clicked.connect(lambda on: self._emit_for_selected(self.recursive_changed, on))
+        self.recursive.clicked.connect(
+            lambda on: self._emit_for_selected(self.recursive_changed, on)
+        )
         self.paused.clicked.connect(lambda on: self._emit_for_selected(self.paused_changed, on))
         self.view.selectionModel().currentChanged.connect(lambda *_: self._sync())
         self._sync()

@@ -6,6 +6,7 @@ decides what that means."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -27,7 +28,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.alttext import MAX_LENGTH, TARGET_LENGTH, Hint, Severity, character_count, check_alt_text, clean_text
+from core.alttext import (
+    MAX_LENGTH,
+    TARGET_LENGTH,
+    Hint,
+    Severity,
+    character_count,
+    check_alt_text,
+    clean_text,
+)
 from desktop.models.candidates import CandidateListModel
 from desktop.models.entries import ImageEntry, Status
 from desktop.models.presentation import confidence_text, status_icon, status_text
@@ -50,7 +59,7 @@ class AltTextEdit(QPlainTextEdit):
             return
         super().keyPressEvent(event)
 
-    def insertFromMimeData(self, source) -> None:  # noqa: ANN001 - Qt override
+    def insertFromMimeData(self, source) -> None:
         if source.hasText():
             self.insertPlainText(clean_text(source.text()))
         else:
@@ -97,7 +106,9 @@ class PreviewLabel(QLabel):
         area = self.contentsRect().size() * ratio
         pix = self._pixmap
         if pix.width() > area.width() or pix.height() > area.height():
-            pix = pix.scaled(area, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+            pix = pix.scaled(
+                area, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+            )
         pix.setDevicePixelRatio(ratio)
         self.setPixmap(pix)
 
@@ -114,7 +125,7 @@ class ReviewPanel(QWidget):
     def __init__(self, actions: Actions, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("review_panel")
-        self.actions = actions
+        self.commands = actions
         self._entry: ImageEntry | None = None
         self._updating = False
         self.buttons: dict[str, QToolButton] = {}  # the decision buttons, in tab order
@@ -125,7 +136,10 @@ class ReviewPanel(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.3)  # relative: follows the system font size
         font.setBold(True)
         self.title.setFont(font)
-        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard | Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.title.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByKeyboard
+            | Qt.TextInteractionFlag.TextSelectableByMouse
+        )
         self.title.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
         self.badge_icon = QLabel()
@@ -140,18 +154,23 @@ class ReviewPanel(QWidget):
         self.error_box = QFrame()
         self.error_box.setFrameShape(QFrame.Shape.StyledPanel)
         self.error_icon = QLabel()
-        self.error_icon.setPixmap(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(32, 32))
+        self.error_icon.setPixmap(
+            self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(32, 32)
+        )
         self.error_icon.setAccessibleName(self.tr("Error"))
         self.error_text = QLabel()
         self.error_text.setWordWrap(True)
-        self.error_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.error_text.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
         self.retry_button = self._button("retry", decision=False)
         eb = QHBoxLayout(self.error_box)
         eb.addWidget(self.error_icon, 0, Qt.AlignmentFlag.AlignTop)
         eb.addWidget(self.error_text, 1)
         eb.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignTop)
 
-        self.candidates_label = QLabel(self.tr("&Suggestions (keys 1–5):"))
+        self.candidates_label = QLabel(self.tr("&Suggestions (keys 1 to 5):"))
         self.candidate_model = CandidateListModel(self)
         self.candidates = QListView()
         self.candidates.setObjectName("candidates")
@@ -161,17 +180,29 @@ class ReviewPanel(QWidget):
         self.candidates.setUniformItemSizes(False)
         self.candidates.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.candidates.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        name(self.candidates, self.tr("Suggestions"),
-             self.tr("Captions suggested by the model, best first, with its confidence. Press Enter or a number key to use one."))
+        name(
+            self.candidates,
+            self.tr("Suggestions"),
+            self.tr(
+                "Captions suggested by the model, best first, with its confidence. Press Enter "
+                "or a number key to use one."
+            ),
+        )
         self.candidates_label.setBuddy(self.candidates)
         self.candidates.activated.connect(lambda idx: self.candidate_activated.emit(idx.row()))
 
         self.text_label = QLabel(self.tr("&Alt text:"))
         self.text_edit = AltTextEdit()
         self.text_edit.setObjectName("alt_text")
-        name(self.text_edit, self.tr("Alt text"),
-             self.tr("The text a screen reader reads for this image. Target %1 characters, at most %2.")
-             .replace("%1", str(TARGET_LENGTH)).replace("%2", str(MAX_LENGTH)))
+        name(
+            self.text_edit,
+            self.tr("Alt text"),
+            self.tr(
+                "The text a screen reader reads for this image. Target %1 characters, at most %2."
+            )
+            .replace("%1", str(TARGET_LENGTH))
+            .replace("%2", str(MAX_LENGTH)),
+        )
         self.text_label.setBuddy(self.text_edit)
         self.text_edit.textChanged.connect(self._on_text_changed)
 
@@ -187,24 +218,45 @@ class ReviewPanel(QWidget):
         self.description_edit.setObjectName("description")
         self.description_edit.setTabChangesFocus(True)
         self.description_edit.setMaximumHeight(self.fontMetrics().lineSpacing() * 4 + 12)
-        name(self.description_edit, self.tr("Long description"),
-             self.tr("Optional detail that does not fit in the alt text, for images such as charts or maps."))
+        name(
+            self.description_edit,
+            self.tr("Long description"),
+            self.tr(
+                "Optional detail that does not fit in the alt text, for images such as charts or "
+                "maps."
+            ),
+        )
         self.description_label.setBuddy(self.description_edit)
         self.description_edit.textChanged.connect(self._on_description_changed)
 
-        self.decorative = QCheckBox(self.tr("D&ecorative image (screen readers skip it; no alt text needed)"))
+        self.decorative = QCheckBox(
+            self.tr("D&ecorative image (screen readers skip it; no alt text needed)")
+        )
         self.decorative.setObjectName("decorative")
-        name(self.decorative, self.tr("Decorative image"),
-             self.tr("Mark images that add nothing to the content, such as ornaments or spacers."))
+        name(
+            self.decorative,
+            self.tr("Decorative image"),
+            self.tr("Mark images that add nothing to the content, such as ornaments or spacers."),
+        )
         self.decorative.toggled.connect(self._on_decorative)
 
         self.on_disk = QLabel()
         self.on_disk.setObjectName("on_disk")
         self.on_disk.setWordWrap(True)
-        self.on_disk.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.on_disk.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
 
         buttons = QHBoxLayout()
-        for action_name in ("approve", "preview_write", "skip", "reject", "regenerate", "undo_write"):
+        for action_name in (
+            "approve",
+            "preview_write",
+            "skip",
+            "reject",
+            "regenerate",
+            "undo_write",
+        ):
             b = self._button(action_name)
             buttons.addWidget(b)
         buttons.addStretch(1)
@@ -248,20 +300,26 @@ class ReviewPanel(QWidget):
         outer.addWidget(self.splitter, 1)
 
         # Tab order follows the work: read suggestions, edit the text, add detail, decide.
-        order = [self.candidates, self.text_edit, self.description_edit, self.decorative,
-                 *self.buttons.values(), self.retry_button]
-        for a, b in zip(order, order[1:], strict=False):
-            QWidget.setTabOrder(a, b)
+        order: list[QWidget] = [
+            self.candidates,
+            self.text_edit,
+            self.description_edit,
+            self.decorative,
+            *self.buttons.values(),
+            self.retry_button,
+        ]
+        for first, second in itertools.pairwise(order):
+            QWidget.setTabOrder(first, second)
         self.show_entry(None)
 
     def _button(self, action_name: str, decision: bool = True) -> QToolButton:
         b = QToolButton()
         b.setObjectName(f"button_{action_name}")
-        b.setDefaultAction(self.actions.all[action_name])
+        b.setDefaultAction(self.commands.all[action_name])
         b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         b.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        b.setAccessibleName(self.actions.all[action_name].text().replace("&", ""))
-        b.setAccessibleDescription(self.actions.all[action_name].statusTip())
+        b.setAccessibleName(self.commands.all[action_name].text().replace("&", ""))
+        b.setAccessibleDescription(self.commands.all[action_name].statusTip())
         if decision:
             self.buttons[action_name] = b
         return b
@@ -284,7 +342,12 @@ class ReviewPanel(QWidget):
                 w.setEnabled(enabled)
             if entry is None:
                 self.title.setText(self.tr("No image open"))
-                self.badge.setText(self.tr("Choose an image in the list and press Enter, or press F8 for the next one needing review."))
+                self.badge.setText(
+                    self.tr(
+                        "Choose an image in the list and press Enter, or press F8 for the next one "
+                        "needing review."
+                    )
+                )
                 self.badge_icon.clear()
                 self.preview.set_image(None, self.tr("No image open"))
                 self.preview.setAccessibleName(self.tr("Preview"))
@@ -317,7 +380,9 @@ class ReviewPanel(QWidget):
             self.text_edit.setEnabled(not entry.decorative)
             if entry.status is Status.ERROR and entry.error is not None:
                 self.error_text.setText(entry.error.message)
-                self.error_text.setAccessibleName(self.tr("Error: %1").replace("%1", entry.error.message))
+                self.error_text.setAccessibleName(
+                    self.tr("Error: %1").replace("%1", entry.error.message)
+                )
                 self.error_box.show()
             else:
                 self.error_box.hide()
@@ -329,6 +394,11 @@ class ReviewPanel(QWidget):
             self._update_count_and_hints()
         finally:
             self._updating = False
+
+    def refresh_badge(self, entry: ImageEntry) -> None:
+        """Update the status line while the person types (the rest of the panel stays)."""
+        self._entry = entry
+        self.badge.setText(self._badge_text(entry))
 
     def _badge_text(self, e: ImageEntry) -> str:
         score = confidence_text(e.score)
@@ -349,8 +419,14 @@ class ReviewPanel(QWidget):
         if e.edited:
             return self.tr("Edited by you; not approved yet.")
         if e.chosen is not None and e.chosen > 0:
-            return self.tr("Machine suggestion %1 (%2), chosen by you; not reviewed yet.").replace("%1", str(e.chosen + 1)).replace("%2", score)
-        return self.tr("Machine suggestion (%1), not reviewed yet. Check it before approving.").replace("%1", score)
+            return (
+                self.tr("Machine suggestion %1 (%2), chosen by you; not reviewed yet.")
+                .replace("%1", str(e.chosen + 1))
+                .replace("%2", score)
+            )
+        return self.tr(
+            "Machine suggestion (%1), not reviewed yet. Check it before approving."
+        ).replace("%1", score)
 
     def mark_chosen(self, row: int | None) -> None:
         """Show which suggestion the text is (none once the person has edited it)."""
@@ -362,9 +438,15 @@ class ReviewPanel(QWidget):
 
     def _fit_candidates(self) -> None:
         rows = max(1, min(5, self.candidate_model.rowCount()))
-        row_height = self.candidates.sizeHintForRow(0) if self.candidate_model.rowCount() else self.fontMetrics().lineSpacing()
+        row_height = (
+            self.candidates.sizeHintForRow(0)
+            if self.candidate_model.rowCount()
+            else self.fontMetrics().lineSpacing()
+        )
         frame = self.candidates.frameWidth() * 2 + 4
-        self.candidates.setFixedHeight(max(row_height, self.fontMetrics().lineSpacing()) * rows + frame)
+        self.candidates.setFixedHeight(
+            max(row_height, self.fontMetrics().lineSpacing()) * rows + frame
+        )
 
     def set_preview(self, path: Path, image: QImage | None, error: str = "") -> None:
         if self._entry is not None and self._entry.path == path:
@@ -400,25 +482,42 @@ class ReviewPanel(QWidget):
         n = character_count(self.text_edit.text())
         if n > MAX_LENGTH:
             words = self.tr("%1 characters: %2 over the maximum of %3")
-            words = words.replace("%1", str(n)).replace("%2", str(n - MAX_LENGTH)).replace("%3", str(MAX_LENGTH))
+            words = (
+                words.replace("%1", str(n))
+                .replace("%2", str(n - MAX_LENGTH))
+                .replace("%3", str(MAX_LENGTH))
+            )
         elif n > TARGET_LENGTH:
             words = self.tr("%1 of %2 characters: over the target (maximum %3)")
-            words = words.replace("%1", str(n)).replace("%2", str(TARGET_LENGTH)).replace("%3", str(MAX_LENGTH))
+            words = (
+                words.replace("%1", str(n))
+                .replace("%2", str(TARGET_LENGTH))
+                .replace("%3", str(MAX_LENGTH))
+            )
         else:
             words = self.tr("%1 of %2 characters (maximum %3)")
-            words = words.replace("%1", str(n)).replace("%2", str(TARGET_LENGTH)).replace("%3", str(MAX_LENGTH))
+            words = (
+                words.replace("%1", str(n))
+                .replace("%2", str(TARGET_LENGTH))
+                .replace("%3", str(MAX_LENGTH))
+            )
         self.count.setText(words)
         self.count.setAccessibleName(self.tr("Character count: %1").replace("%1", words))
         hints = self.current_hints()
-        prefix = {Severity.ERROR: self.tr("Problem:"), Severity.WARNING: self.tr("Hint:"), Severity.INFO: self.tr("Note:")}
+        prefix = {
+            Severity.ERROR: self.tr("Problem:"),
+            Severity.WARNING: self.tr("Hint:"),
+            Severity.INFO: self.tr("Note:"),
+        }
         text = "\n".join(f"{prefix[h.severity]} {h.message}" for h in hints)
         self.hints.setText(text)
         self.hints.setVisible(bool(text))
         self.hints.setAccessibleName(text or self.tr("No hints"))
         # Accessible description of the field carries the hints, so they are read with it.
-        base = self.tr("The text a screen reader reads for this image. Target %1 characters, at most %2.")
+        base = self.tr(
+            "The text a screen reader reads for this image. Target %1 characters, at most %2."
+        )
         base = base.replace("%1", str(TARGET_LENGTH)).replace("%2", str(MAX_LENGTH))
         if self._entry is not None and self._entry.machine_made:
             base = self.tr("Machine suggestion, not reviewed yet.") + " " + base
         self.text_edit.setAccessibleDescription(f"{base} {words}. {text}".strip())
-

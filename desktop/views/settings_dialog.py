@@ -30,7 +30,9 @@ from desktop.views.a11y import name
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, settings: Settings, *, models: Sequence[str] = (), parent: QWidget | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, models: Sequence[str] = (), parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("settings_dialog")
         self.setWindowTitle(self.tr("Settings"))
@@ -51,7 +53,11 @@ class SettingsDialog(QDialog):
         if current and self.model.findData(current) < 0:
             self.model.addItem(current, current)
         self.model.setCurrentIndex(max(0, self.model.findData(current)))
-        name(self.model, self.tr("Model"), self.tr("An installed model's name, a Hugging Face id, or a model folder"))
+        name(
+            self.model,
+            self.tr("Model"),
+            self.tr("An installed model's name, a Hugging Face id, or a model folder"),
+        )
         browse = QPushButton(self.tr("&Browse…"))
         name(browse, self.tr("Browse for a model folder"))
         browse.clicked.connect(self._browse)
@@ -59,13 +65,25 @@ class SettingsDialog(QDialog):
         row.addWidget(self.model, 1)
         row.addWidget(browse)
         self._add(form, self.tr("&Model:"), self.model, row)
-        self.device = self._combo("model/device", {
-            "auto": self.tr("Automatic (GPU if available)"), "cpu": self.tr("CPU"),
-            "cuda": self.tr("NVIDIA GPU (CUDA)"), "mps": self.tr("Apple GPU (Metal)")})
+        self.device = self._combo(
+            "model/device",
+            {
+                "auto": self.tr("Automatic (GPU if available)"),
+                "cpu": self.tr("CPU"),
+                "cuda": self.tr("NVIDIA GPU (CUDA)"),
+                "mps": self.tr("Apple GPU (Metal)"),
+            },
+        )
         self._add(form, self.tr("&Device:"), self.device)
-        self.dtype = self._combo("model/dtype", {
-            "auto": self.tr("Automatic"), "float32": self.tr("Full (float32)"),
-            "bfloat16": self.tr("Half (bfloat16)"), "float16": self.tr("Half (float16)")})
+        self.dtype = self._combo(
+            "model/dtype",
+            {
+                "auto": self.tr("Automatic"),
+                "float32": self.tr("Full (float32)"),
+                "bfloat16": self.tr("Half (bfloat16)"),
+                "float16": self.tr("Half (float16)"),
+            },
+        )
         self._add(form, self.tr("&Precision:"), self.dtype)
         self.batch = self._spin("model/batch_size")
         self._add(form, self.tr("Images per ba&tch:"), self.batch)
@@ -75,11 +93,19 @@ class SettingsDialog(QDialog):
         box = QGroupBox(self.tr("Suggestions"))
         form = QFormLayout(box)
         self.beams = self._spin("caption/beams")
-        self._add(form, self.tr("Beam search &width:"), self.beams,
-                  description=self.tr("More beams: better captions, slower. 1 means greedy decoding."))
+        self._add(
+            form,
+            self.tr("Beam search &width:"),
+            self.beams,
+            description=self.tr("More beams: better captions, slower. 1 means greedy decoding."),
+        )
         self.candidates = self._spin("caption/candidates")
-        self._add(form, self.tr("Suggestions per &image:"), self.candidates,
-                  description=self.tr("At most the beam width"))
+        self._add(
+            form,
+            self.tr("Suggestions per &image:"),
+            self.candidates,
+            description=self.tr("At most the beam width"),
+        )
         self.max_length = self._spin("caption/max_length")
         self._add(form, self.tr("Maximum &length (tokens):"), self.max_length)
         layout.addWidget(box)
@@ -87,9 +113,13 @@ class SettingsDialog(QDialog):
         # -- writing --
         box = QGroupBox(self.tr("Writing"))
         form = QFormLayout(box)
-        self.profile = self._combo("write/profile", {
-            "standard": self.tr("Standard (IPTC alt text, XMP, EXIF description)"),
-            "windows": self.tr("Standard plus Windows Explorer's title and comment")})
+        self.profile = self._combo(
+            "write/profile",
+            {
+                "standard": self.tr("Standard (IPTC alt text, XMP, EXIF description)"),
+                "windows": self.tr("Standard plus Windows Explorer's title and comment"),
+            },
+        )
         self._add(form, self.tr("&Fields to write:"), self.profile)
         self.fill_empty = QRadioButton(self.tr("Fill &empty fields only; keep text a person wrote"))
         self.overwrite = QRadioButton(self.tr("&Replace existing text"))
@@ -98,43 +128,76 @@ class SettingsDialog(QDialog):
         (self.overwrite if settings.value("write/overwrite") else self.fill_empty).setChecked(True)
         form.addRow(self.fill_empty)
         form.addRow(self.overwrite)
-        self.keep_mtime = self._check("write/keep_mtime", self.tr("&Keep the files' modification dates"))
+        self.keep_mtime = self._check(
+            "write/keep_mtime", self.tr("&Keep the files' modification dates")
+        )
         form.addRow(self.keep_mtime)
-        self.backup = self._check("write/backup", self.tr("Keep a backup &copy of each file before its first write"))
+        self.backup = self._check(
+            "write/backup", self.tr("Keep a backup &copy of each file before its first write")
+        )
         form.addRow(self.backup)
-        self.sidecar = self._combo("write/sidecar_style", {
-            "append": self.tr("photo.CR2.xmp (darktable, digiKam)"),
-            "replace": self.tr("photo.xmp (Lightroom, Bridge, Capture One)")})
-        self._add(form, self.tr("New &sidecar names:"), self.sidecar,
-                  description=self.tr("Used for RAW, BMP and GIF files, whose metadata goes in an XMP file beside them"))
+        self.sidecar = self._combo(
+            "write/sidecar_style",
+            {
+                "append": self.tr("photo.CR2.xmp (darktable, digiKam)"),
+                "replace": self.tr("photo.xmp (Lightroom, Bridge, Capture One)"),
+            },
+        )
+        self._add(
+            form,
+            self.tr("New &sidecar names:"),
+            self.sidecar,
+            description=self.tr(
+                "Used for RAW, BMP and GIF files, whose metadata goes in an XMP file beside them"
+            ),
+        )
         self.preview_always = QCheckBox(self.tr("Show the fields bef&ore every write"))
         self.preview_always.setChecked(settings.value("write/preview") == "always")
-        name(self.preview_always, self.tr("Show the fields before every write"),
-             self.tr("Otherwise they are shown before the first write of each session"))
+        name(
+            self.preview_always,
+            self.tr("Show the fields before every write"),
+            self.tr("Otherwise they are shown before the first write of each session"),
+        )
         form.addRow(self.preview_always)
         layout.addWidget(box)
 
         # -- review --
         box = QGroupBox(self.tr("Reviewing"))
         form = QFormLayout(box)
-        self.advance = self._check("review/advance", self.tr("After a decision, open the &next image needing review"))
+        self.advance = self._check(
+            "review/advance", self.tr("After a decision, open the &next image needing review")
+        )
         form.addRow(self.advance)
         layout.addWidget(box)
 
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-                                   | QDialogButtonBox.StandardButton.RestoreDefaults)
-        for role, text in ((QDialogButtonBox.StandardButton.Ok, self.tr("OK")),
-                           (QDialogButtonBox.StandardButton.Cancel, self.tr("Cancel")),
-                           (QDialogButtonBox.StandardButton.RestoreDefaults, self.tr("Restore defaults"))):
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok
+            | QDialogButtonBox.StandardButton.Cancel
+            | QDialogButtonBox.StandardButton.RestoreDefaults
+        )
+        for role, text in (
+            (QDialogButtonBox.StandardButton.Ok, self.tr("OK")),
+            (QDialogButtonBox.StandardButton.Cancel, self.tr("Cancel")),
+            (QDialogButtonBox.StandardButton.RestoreDefaults, self.tr("Restore defaults")),
+        ):
             name(buttons.button(role), text)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(self.restore_defaults)
+        buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(
+            self.restore_defaults
+        )
         layout.addWidget(buttons)
 
     # -- building ----------------------------------------------------------------------------
 
-    def _add(self, form: QFormLayout, label: str, widget: QWidget, field: Any = None, description: str = "") -> None:
+    def _add(
+        self,
+        form: QFormLayout,
+        label: str,
+        widget: QWidget,
+        field: Any = None,
+        description: str = "",
+    ) -> None:
         lab = QLabel(label)
         lab.setBuddy(widget)
         if not widget.accessibleName():
@@ -178,7 +241,9 @@ class SettingsDialog(QDialog):
         out: dict[str, Any] = {}
         text = self.model.currentText().strip()
         idx = self.model.findText(text)
-        out["model/name"] = "" if idx == 0 or not text else self.model.itemData(idx) if idx > 0 else text
+        out["model/name"] = (
+            "" if idx == 0 or not text else self.model.itemData(idx) if idx > 0 else text
+        )
         for key, w in self._widgets.items():
             if isinstance(w, QComboBox):
                 out[key] = w.currentData()

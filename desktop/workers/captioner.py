@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, QTimer, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from core.captioning.registry import DEFAULT_MODEL
 from core.captioning.settings import MAX_BEAMS, MAX_CANDIDATES, GenerationSettings
@@ -48,7 +48,9 @@ def settings_for(key: str, base: GenerationSettings) -> GenerationSettings:
     """The decoding settings a job's settings_key asks for, derived from the user's."""
     if key == MORE_BEAMS:
         beams = min(MAX_BEAMS, max(base.num_beams, 1) + 2)
-        return base.with_(strategy="beam", num_beams=beams, num_candidates=min(MAX_CANDIDATES, beams))
+        return base.with_(
+            strategy="beam", num_beams=beams, num_candidates=min(MAX_CANDIDATES, beams)
+        )
     if key == SAMPLING:
         return base.with_(strategy="sample", num_candidates=max(3, base.num_candidates), seed=None)
     return base
@@ -85,8 +87,13 @@ def _default_factory(spec: ModelSpec, settings: GenerationSettings) -> Any:
     from core.captioning.engine import Captioner
 
     _leave_a_core_for_the_window()
-    return Captioner(spec.name, device=spec.device, dtype=spec.dtype, settings=settings,
-                     batch_size=spec.batch_size)
+    return Captioner(
+        spec.name,
+        device=spec.device,
+        dtype=spec.dtype,
+        settings=settings,
+        batch_size=spec.batch_size,
+    )
 
 
 class CaptionWorker(QObject):
@@ -258,7 +265,9 @@ class CaptionWorker(QObject):
                 n = 0
                 error = ErrorInfo.from_exception(exc)
             else:
-                error = ErrorInfo("file-missing", f"{path}: The file does not exist or cannot be read.")
+                error = ErrorInfo(
+                    "file-missing", f"{path}: The file does not exist or cannot be read."
+                )
             if n:
                 queued.append(path)
                 if job.settings_key:
@@ -279,7 +288,9 @@ class CaptionWorker(QObject):
 
     @Slot()
     def _drop_all(self) -> None:
-        queued = [r for r in self.library.images(include_missing=False) if r.queued and not r.in_flight]
+        queued = [
+            r for r in self.library.images(include_missing=False) if r.queued and not r.in_flight
+        ]
         dropped = tuple(r.path for r in queued)
         if dropped:
             self.library.dequeue(dropped)
@@ -360,7 +371,9 @@ class CaptionWorker(QObject):
                     (self.caption_ready if result.ok else self.caption_failed).emit(result)
                 self.progress.emit(self._progress())
         except CancelledError:
-            log.info("captioning cancelled with %d of %d images of the batch done", len(done), len(paths))
+            log.info(
+                "captioning cancelled with %d of %d images of the batch done", len(done), len(paths)
+            )
         except Exception as exc:  # the engine reports per-image errors; this is the model itself
             log.exception("captioning a batch failed")
             error = ErrorInfo.from_exception(exc)
@@ -386,8 +399,12 @@ class CaptionWorker(QObject):
 
     def _progress(self) -> Progress:
         pending = self.library.queue_length()
-        return Progress(self._done, self._done + pending, self._failed,
-                        self._seconds / self._done if self._done else 0.0)
+        return Progress(
+            self._done,
+            self._done + pending,
+            self._failed,
+            self._seconds / self._done if self._done else 0.0,
+        )
 
     def _reset_run(self) -> None:
         self._done = self._failed = 0

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from core.images import load_image
 from core.types import ErrorInfo
@@ -80,7 +80,9 @@ class ImageWorker(QObject):
         (path, size), _ = self._pending.popitem(last=True)
         try:
             decoded = decode(path, size)
-        except Exception as exc:  # load_image raises typed errors; anything else is a bug, still per file
+        except (
+            Exception
+        ) as exc:  # load_image raises typed errors; anything else is a bug, still per file
             self.image_failed.emit(path, size, ErrorInfo.from_exception(exc))
         else:
             self.image_loaded.emit(decoded)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from core.images import collect_images
 from core.jobs import CancelToken
@@ -64,8 +64,14 @@ class LibraryWorker(QObject):
     _batch_arrived = Signal(object)
     _shutdown_requested = Signal()
 
-    def __init__(self, library: Library, *, watch: bool = True, debounce: float = 1.0,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        library: Library,
+        *,
+        watch: bool = True,
+        debounce: float = 1.0,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.library = library
         self._watch = watch
@@ -125,7 +131,7 @@ class LibraryWorker(QObject):
     def _load(self) -> None:
         records = self.library.images(include_missing=False)
         for i in range(0, len(records), LOAD_CHUNK):
-            self.records_loaded.emit(tuple(records[i:i + LOAD_CHUNK]))
+            self.records_loaded.emit(tuple(records[i : i + LOAD_CHUNK]))
         if not records:
             self.records_loaded.emit(())
         folders = self.library.folders()
@@ -149,7 +155,9 @@ class LibraryWorker(QObject):
             files = tuple(norm_path(p) for p in collect_images(roots, recursive=recursive))
         except OSError as exc:
             log.warning("could not list %s: %s", ", ".join(map(str, roots)), exc)
-            self.files_collected.emit(CollectedFiles(tag, roots, (), ErrorInfo("folder-unreadable", f"{exc}")))
+            self.files_collected.emit(
+                CollectedFiles(tag, roots, (), ErrorInfo("folder-unreadable", f"{exc}"))
+            )
             return
         self.files_collected.emit(CollectedFiles(tag, roots, files))
 
@@ -198,12 +206,14 @@ class LibraryWorker(QObject):
                 self.folder_failed.emit(folder, ErrorInfo.from_exception(exc))
                 return
         try:
-            report = self.library.scan_folder(folder, recursive=recursive, enqueue=PRIORITY_WATCH, cancel=self._cancel)
+            report = self.library.scan_folder(
+                folder, recursive=recursive, enqueue=PRIORITY_WATCH, cancel=self._cancel
+            )
         except Exception as exc:
             log.warning("scanning %s failed: %s", folder, exc)
             self.folder_failed.emit(folder, ErrorInfo.from_exception(exc))
             return
-        log.info("scanned %s: %d image(s), %s", folder, report.files, report.changes)
+        log.info("scanned %s: %d image(s), %s", folder, report.seen, report.changes)
         self._send_folder(folder)
         if report.changes:
             self.work_queued.emit()
@@ -213,7 +223,7 @@ class LibraryWorker(QObject):
         here = tuple(r for r in present if not r.missing)
         gone = tuple(r.path for r in present if r.missing)
         for i in range(0, len(here), LOAD_CHUNK):
-            self.records_changed.emit(here[i:i + LOAD_CHUNK])
+            self.records_changed.emit(here[i : i + LOAD_CHUNK])
         if gone:
             self.records_gone.emit(gone)
 
@@ -237,7 +247,9 @@ class LibraryWorker(QObject):
                 by_id.update((r.id, r) for r in self.library.images(under=p))
         present = tuple(r for r in by_id.values() if not r.missing)
         here = {r.path for r in present}
-        gone = {r.path for r in by_id.values() if r.missing} | {p for p in moved_from if p not in here}
+        gone = {r.path for r in by_id.values() if r.missing} | {
+            p for p in moved_from if p not in here
+        }
         if present:
             self.records_changed.emit(present)
         if gone:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from core.errors import CancelledError
 from core.jobs import CancelToken
@@ -70,7 +70,9 @@ class ModelWorker(QObject):
     _requested = Signal(str, object)
     _shutdown_requested = Signal()
 
-    def __init__(self, factory: Callable[[], Any] = _default_store, parent: QObject | None = None) -> None:
+    def __init__(
+        self, factory: Callable[[], Any] = _default_store, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self._factory = factory
         self._store: Any = None
@@ -126,16 +128,27 @@ class ModelWorker(QObject):
                 self.models_listed.emit(tuple(store.list()))
                 return
             if op == DOWNLOAD:
-                record = store.download(name, progress=_throttled(self.download_progress.emit), cancel=self._cancel)
+                record = store.download(
+                    name, progress=_throttled(self.download_progress.emit), cancel=self._cancel
+                )
                 log.info("downloaded model %s to %s", record.name, record.path)
                 self.downloaded.emit(record)
             elif op == IMPORT:
                 folder, as_name = args
-                record = store.import_folder(folder, name=as_name, progress=_throttled(self.file_progress.emit), cancel=self._cancel)
+                record = store.import_folder(
+                    folder,
+                    name=as_name,
+                    progress=_throttled(self.file_progress.emit),
+                    cancel=self._cancel,
+                )
                 log.info("imported model %s from %s", record.name, folder)
                 self.imported.emit(record)
             elif op == VERIFY:
-                self.verified.emit(store.verify(name, progress=_throttled(self.file_progress.emit), cancel=self._cancel))
+                self.verified.emit(
+                    store.verify(
+                        name, progress=_throttled(self.file_progress.emit), cancel=self._cancel
+                    )
+                )
             elif op == REMOVE:
                 self.removed.emit(store.remove(name))
         except CancelledError:

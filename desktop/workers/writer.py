@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from core.library import Library
 from core.types import ErrorInfo
@@ -71,8 +71,12 @@ class WriterWorker(QObject):
     _requested = Signal(str, object)
     _shutdown_requested = Signal()
 
-    def __init__(self, library: Library, factory: Callable[[], Any] = _default_factory,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        library: Library,
+        factory: Callable[[], Any] = _default_factory,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.library = library
         self._factory = factory
@@ -129,7 +133,9 @@ class WriterWorker(QObject):
         try:
             from core.metadata import ExifToolMissingError, exiftool_available
         except ImportError as exc:
-            self.unavailable.emit(ErrorInfo("metadata-unavailable", f"The metadata writer is not installed: {exc}"))
+            self.unavailable.emit(
+                ErrorInfo("metadata-unavailable", f"The metadata writer is not installed: {exc}")
+            )
             return
         if not exiftool_available():
             self.unavailable.emit(ErrorInfo.from_exception(ExifToolMissingError()))
@@ -152,8 +158,12 @@ class WriterWorker(QObject):
 
     def _approve(self, approval: Approval) -> None:
         try:
-            self.library.approve(approval.path, approval.text, long_description=approval.long_description,
-                                 decorative=approval.decorative)
+            self.library.approve(
+                approval.path,
+                approval.text,
+                long_description=approval.long_description,
+                decorative=approval.decorative,
+            )
         except Exception as exc:
             log.warning("recording the approval of %s failed: %s", approval.path, exc)
             self._changed([approval.path])
@@ -178,9 +188,15 @@ class WriterWorker(QObject):
             try:
                 # The file's identity after our write: the watcher's event for it is known as
                 # ours and nothing is queued again.
-                self.library.record_write(request.path, size=identity.size, mtime_ns=identity.mtime_ns,
-                                          sha256=identity.sha256, inode=identity.inode, text=request.alt_text,
-                                          long_description=request.long_description)
+                self.library.record_write(
+                    request.path,
+                    size=identity.size,
+                    mtime_ns=identity.mtime_ns,
+                    sha256=identity.sha256,
+                    inode=identity.inode,
+                    text=request.alt_text,
+                    long_description=request.long_description,
+                )
             except Exception as exc:
                 log.exception("the write to %s succeeded but could not be recorded", request.path)
                 self._changed([request.path])
@@ -215,8 +231,12 @@ class WriterWorker(QObject):
         record = self.library.get(path)
         if record is not None and record.status == "written":
             try:
-                self.library.approve(path, record.alt_text or "", long_description=record.long_description,
-                                     decorative=record.decorative or not (record.alt_text or "").strip())
+                self.library.approve(
+                    path,
+                    record.alt_text or "",
+                    long_description=record.long_description,
+                    decorative=record.decorative or not (record.alt_text or "").strip(),
+                )
             except Exception as exc:
                 log.warning("recording the undo of %s failed: %s", path, exc)
         self._changed([path])

@@ -1283,7 +1283,7 @@ Suggestions still work, and you can approve them; approved text is written with 
       <translation type="unfinished" />
     </message>
     <message>
-      <source>&amp;Suggestions (keys 1–5):</source>
+      <source>&amp;Suggestions (keys 1 to 5):</source>
       <translation type="unfinished" />
     </message>
     <message>

@@ -3,7 +3,16 @@ from __future__ import annotations
 
 import pytest
 
-from core.alttext import MAX_LENGTH, TARGET_LENGTH, Severity, blocking, character_count, check_alt_text, clean_text, repeated_phrase
+from core.alttext import (
+    MAX_LENGTH,
+    TARGET_LENGTH,
+    Severity,
+    blocking,
+    character_count,
+    check_alt_text,
+    clean_text,
+    repeated_phrase,
+)
 
 
 def codes(text: str, **kw: bool) -> list[str]:
@@ -16,9 +25,16 @@ def test_good_text_has_no_hints() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["Image of a dog", "image of a dog", "A picture of two cats", "Photo showing a boat",
-     "An illustration depicting a map", "This is a photo of my garden", "  photograph of a bridge",
-     "A black and white photo of a street"],
+    [
+        "Image of a dog",
+        "image of a dog",
+        "A picture of two cats",
+        "Photo showing a boat",
+        "An illustration depicting a map",
+        "This is a photo of my garden",
+        "  photograph of a bridge",
+        "A black and white photo of a street",
+    ],
 )
 def test_redundant_openings(text: str) -> None:
     hints = check_alt_text(text)
@@ -27,7 +43,15 @@ def test_redundant_openings(text: str) -> None:
     assert "screen readers already say" in hints[0].message
 
 
-@pytest.mark.parametrize("text", ["Imagery of the coast at dawn", "Photographers at a wedding", "A picture frame on a wall", "Pictures on a wall"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Imagery of the coast at dawn",
+        "Photographers at a wedding",
+        "A picture frame on a wall",
+        "Pictures on a wall",
+    ],
+)
 def test_words_that_only_start_like_an_opening_are_fine(text: str) -> None:
     assert "redundant-opening" not in codes(text)
 
@@ -58,15 +82,21 @@ def test_character_count_is_what_a_person_sees() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("A man in a hat with a man in a hat", True), ("The the dog", True), ("A dog next to a dog", False),
-     ("Two red circles on the left of a blue background", False)],
+    [
+        ("A man in a hat with a man in a hat", True),
+        ("The the dog", True),
+        ("A dog next to a dog", False),
+        ("Two red circles on the left of a blue background", False),
+    ],
 )
 def test_repeated_phrases(text: str, expected: bool) -> None:
     assert repeated_phrase(text) is expected
     assert ("repeated-phrase" in codes(text)) is expected
 
 
-@pytest.mark.parametrize("text", ["IMG_1234.JPG", "DSC01234", "holiday.jpeg", "PXL_20240101_123456"])
+@pytest.mark.parametrize(
+    "text", ["IMG_1234.JPG", "DSC01234", "holiday.jpeg", "PXL_20240101_123456"]
+)
 def test_file_names(text: str) -> None:
     assert "file-name" in codes(text)
 

@@ -13,8 +13,8 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, SignalInstance  # noqa: E402
-from pytestqt.exceptions import TimeoutError as pytestqt_timeout  # noqa: E402
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, SignalInstance
+from pytestqt.exceptions import TimeoutError as pytestqt_timeout
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,7 +44,7 @@ def _translations(qapp: QCoreApplication) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _no_leaked_threads(qtbot) -> Iterator[None]:  # noqa: ANN001 - pytest-qt's fixture
+def _no_leaked_threads(qtbot) -> Iterator[None]:
     """Fail a test that leaves a worker QThread or a Python thread running."""
     from desktop.workers import running_threads
 
@@ -57,8 +57,11 @@ def _no_leaked_threads(qtbot) -> Iterator[None]:  # noqa: ANN001 - pytest-qt's f
         pytest.fail(f"worker threads still running after the test: {names}")
 
     def python_leftovers() -> list[str]:
-        return [t.name for t in threading.enumerate()
-                if t.ident not in before and t.is_alive() and not isinstance(t, threading._DummyThread)]
+        return [
+            t.name
+            for t in threading.enumerate()
+            if t.ident not in before and t.is_alive() and not isinstance(t, threading._DummyThread)
+        ]
 
     try:
         qtbot.waitUntil(lambda: not python_leftovers(), timeout=10_000)
@@ -93,7 +96,7 @@ def sample_images(tmp_path: Path) -> Callable[[int], list[Path]]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, toy_model_dir: Path):  # noqa: ANN201
+def settings(tmp_path: Path, toy_model_dir: Path):
     from desktop.settings import Settings
 
     s = Settings(tmp_path / "config" / "altlens.ini")
@@ -106,14 +109,16 @@ def settings(tmp_path: Path, toy_model_dir: Path):  # noqa: ANN201
 
 
 @pytest.fixture
-def make_app(qtbot, settings, record) -> Iterator[Callable[..., object]]:  # noqa: ANN001
+def make_app(qtbot, settings, record) -> Iterator[Callable[..., object]]:
     """Build the whole app (window, workers, controller) on the test model; shut it down at
     the end of the test in the app's own order."""
     from desktop.app import AltLensApp
 
     apps: list[AltLensApp] = []
 
-    def make(paths: list[Path] | None = None, *, wait_model: bool = True, **kw: object) -> AltLensApp:
+    def make(
+        paths: list[Path] | None = None, *, wait_model: bool = True, **kw: object
+    ) -> AltLensApp:
         for earlier in apps:
             earlier.shutdown()  # one app at a time owns the library, as in real use
         app = AltLensApp(settings, **kw)
@@ -168,17 +173,21 @@ def record() -> Callable[[SignalInstance], Recorder]:
     return make
 
 
-def wait_statuses(qtbot, app, paths: list[Path], statuses: set[str], timeout: int = 120_000) -> None:  # noqa: ANN001
+def wait_statuses(
+    qtbot, app, paths: list[Path], statuses: set[str], timeout: int = 120_000
+) -> None:
     """Wait (processing events, never sleeping) until every path has one of `statuses`."""
 
     def done() -> bool:
         entries = [app.images.entry(p) for p in paths]
-        return all(e is not None and e.status.value in statuses and not e.captioning for e in entries)
+        return all(
+            e is not None and e.status.value in statuses and not e.captioning for e in entries
+        )
 
     qtbot.waitUntil(done, timeout=timeout)
 
 
-def drop_on(widget, paths: list[Path]) -> None:  # noqa: ANN001
+def drop_on(widget, paths: list[Path]) -> None:
     """Drop files from another program (a file manager) on `widget`."""
     from PySide6.QtCore import QMimeData, QPointF, QUrl
     from PySide6.QtGui import QDragEnterEvent, QDropEvent
@@ -187,7 +196,12 @@ def drop_on(widget, paths: list[Path]) -> None:  # noqa: ANN001
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     center = widget.rect().center()
-    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    args = (
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     enter = QDragEnterEvent(center, *args)
     QApplication.sendEvent(widget, enter)
     assert enter.isAccepted(), "the window refused the drag"
@@ -196,7 +210,7 @@ def drop_on(widget, paths: list[Path]) -> None:  # noqa: ANN001
     assert drop.isAccepted(), "the window refused the drop"
 
 
-def answer_next_dialog(callback) -> None:  # noqa: ANN001
+def answer_next_dialog(callback) -> None:
     """Run `callback(dialog)` on the next modal dialog once it is open (dialogs run their own
     event loop, so the test arranges the answer before triggering them)."""
     from PySide6.QtCore import QTimer

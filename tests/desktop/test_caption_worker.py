@@ -15,7 +15,14 @@ from core.library import Library
 from core.types import CaptionJob
 from desktop.settings import ModelSpec
 from desktop.workers import start_worker
-from desktop.workers.captioner import MORE_BEAMS, PRIORITY_DROPPED, PRIORITY_WATCHED, SAMPLING, CaptionWorker, settings_for
+from desktop.workers.captioner import (
+    MORE_BEAMS,
+    PRIORITY_DROPPED,
+    PRIORITY_WATCHED,
+    SAMPLING,
+    CaptionWorker,
+    settings_for,
+)
 
 LOAD_TIMEOUT = 120_000
 RUN_TIMEOUT = 60_000
@@ -29,7 +36,7 @@ def library(tmp_path: Path) -> Iterator[Library]:
 
 
 @pytest.fixture
-def worker(qtbot, library: Library) -> Iterator[CaptionWorker]:  # noqa: ANN001
+def worker(qtbot, library: Library) -> Iterator[CaptionWorker]:
     w = CaptionWorker(library, GenerationSettings(num_beams=3, num_candidates=3, max_length=20))
     thread = start_worker(w, "test-captioner")
     yield w
@@ -37,7 +44,7 @@ def worker(qtbot, library: Library) -> Iterator[CaptionWorker]:  # noqa: ANN001
     assert thread.wait(30_000)
 
 
-def load(qtbot, record, worker: CaptionWorker, model: Path, batch_size: int = 4) -> object:  # noqa: ANN001
+def load(qtbot, record, worker: CaptionWorker, model: Path, batch_size: int = 4) -> object:
     ready = record(worker.model_ready)
     with qtbot.waitSignal(ready.fired, timeout=LOAD_TIMEOUT):
         worker.load_model(ModelSpec(str(model), batch_size=batch_size))
@@ -53,31 +60,54 @@ def test_settings_for_regeneration() -> None:
     assert settings_for("", base) == base
 
 
-def test_load_caption_and_report_errors(qtbot, record, worker: CaptionWorker, library: Library, toy_model_dir: Path, sample_images, tmp_path: Path) -> None:  # noqa: ANN001
+def test_load_caption_and_report_errors(
+    qtbot,
+    record,
+    worker: CaptionWorker,
+    library: Library,
+    toy_model_dir: Path,
+    sample_images,
+    tmp_path: Path,
+) -> None:
     info = load(qtbot, record, worker, toy_model_dir, batch_size=2)
     assert info.folder == toy_model_dir
     images = sample_images(3)
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
-    ok, failed, idle = record(worker.caption_ready), record(worker.caption_failed), record(worker.idle)
+    ok, failed, idle = (
+        record(worker.caption_ready),
+        record(worker.caption_failed),
+        record(worker.idle),
+    )
     progress = record(worker.progress)
-    with qtbot.waitSignal(idle.fired, timeout=RUN_TIMEOUT, check_params_cb=lambda _a: len(ok.calls) + len(failed.calls) == 4):
+    with qtbot.waitSignal(
+        idle.fired,
+        timeout=RUN_TIMEOUT,
+        check_params_cb=lambda _a: len(ok.calls) + len(failed.calls) == 4,
+    ):
         worker.enqueue(CaptionJob(p) for p in [images[0], broken, *images[1:]])
     assert sorted(r.path for r in ok.values) == images
     assert all(1 <= len(r.candidates) <= 3 for r in ok.values)
-    assert [r.path for r in failed.values] == [broken] and failed.values[0].error.code == "corrupt-image"
+    assert [r.path for r in failed.values] == [broken] and failed.values[
+        0
+    ].error.code == "corrupt-image"
     last = progress.values[-1]
     assert (last.done, last.total, last.failed) == (4, 4, 1)
     # Every result is in the library as soon as it arrived: a new connection sees them.
     again = Library(library.path)
     try:
-        assert {r.path: r.status for r in again.images()} == {**dict.fromkeys(images, "suggested"), broken: "error"}
+        assert {r.path: r.status for r in again.images()} == {
+            **dict.fromkeys(images, "suggested"),
+            broken: "error",
+        }
         assert all(len(r.candidates) >= 1 for r in again.images(status="suggested"))
     finally:
         again.close()
 
 
-def test_dropped_files_go_before_watched_ones(qtbot, record, worker: CaptionWorker, toy_model_dir: Path, sample_images) -> None:  # noqa: ANN001
+def test_dropped_files_go_before_watched_ones(
+    qtbot, record, worker: CaptionWorker, toy_model_dir: Path, sample_images
+) -> None:
     load(qtbot, record, worker, toy_model_dir, batch_size=1)
     watched = sample_images(4, prefix="watched")
     dropped = sample_images(2, prefix="dropped")
@@ -85,13 +115,17 @@ def test_dropped_files_go_before_watched_ones(qtbot, record, worker: CaptionWork
     worker.pause()
     worker.enqueue(CaptionJob(p, PRIORITY_WATCHED) for p in watched)
     worker.enqueue(CaptionJob(p, PRIORITY_DROPPED) for p in dropped)
-    with qtbot.waitSignal(ok.fired, timeout=RUN_TIMEOUT, check_params_cb=lambda _a: len(ok.calls) == 6):
+    with qtbot.waitSignal(
+        ok.fired, timeout=RUN_TIMEOUT, check_params_cb=lambda _a: len(ok.calls) == 6
+    ):
         worker.resume()
     order = [r.path for r in ok.values]
     assert order[:2] == dropped and sorted(order[2:]) == watched
 
 
-def test_cancel_empties_the_queue_and_the_worker_goes_on(qtbot, record, worker: CaptionWorker, library: Library, toy_model_dir: Path, sample_images) -> None:  # noqa: ANN001
+def test_cancel_empties_the_queue_and_the_worker_goes_on(
+    qtbot, record, worker: CaptionWorker, library: Library, toy_model_dir: Path, sample_images
+) -> None:
     load(qtbot, record, worker, toy_model_dir, batch_size=1)
     images = sample_images(6)
     ok, dropped = record(worker.caption_ready), record(worker.jobs_dropped)
@@ -106,7 +140,9 @@ def test_cancel_empties_the_queue_and_the_worker_goes_on(qtbot, record, worker: 
         worker.enqueue([CaptionJob(images[0])])
 
 
-def test_a_missing_model_is_reported_and_jobs_wait(qtbot, record, worker: CaptionWorker, tmp_path: Path, sample_images) -> None:  # noqa: ANN001
+def test_a_missing_model_is_reported_and_jobs_wait(
+    qtbot, record, worker: CaptionWorker, tmp_path: Path, sample_images
+) -> None:
     failed = record(worker.model_failed)
     with qtbot.waitSignal(failed.fired, timeout=LOAD_TIMEOUT):
         worker.load_model(ModelSpec(None))  # the default model is not in the empty test hub cache
@@ -127,17 +163,28 @@ def test_a_missing_model_is_reported_and_jobs_wait(qtbot, record, worker: Captio
     assert gone.calls[0][1].code == "file-missing"
 
 
-def test_the_model_runs_on_the_worker_thread(qtbot, record, worker: CaptionWorker, toy_model_dir: Path, sample_images, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_the_model_runs_on_the_worker_thread(
+    qtbot,
+    record,
+    worker: CaptionWorker,
+    toy_model_dir: Path,
+    sample_images,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from core.captioning.engine import Captioner
 
     calls: list[tuple[str, bool]] = []
     gui = QThread.currentThread()
 
-    def spy(name: str, real):  # noqa: ANN001, ANN202
-        def wrapper(self, *a, **kw):  # noqa: ANN001, ANN002, ANN003, ANN202
-            on_gui = QThread.currentThread() is gui or threading.current_thread() is threading.main_thread()
+    def spy(name: str, real):
+        def wrapper(self, *a, **kw):
+            on_gui = (
+                QThread.currentThread() is gui
+                or threading.current_thread() is threading.main_thread()
+            )
             calls.append((name, on_gui))
             return real(self, *a, **kw)
+
         return wrapper
 
     monkeypatch.setattr(Captioner, "load", spy("load", Captioner.load))

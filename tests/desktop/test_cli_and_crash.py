@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 def test_altlens_alone_means_gui(monkeypatch: pytest.MonkeyPatch) -> None:
     seen = {}
 
-    def fake_run(args):  # noqa: ANN001, ANN202 - stands in for the window
+    def fake_run(args):
         seen.update(vars(args))
         return 0
 
@@ -39,15 +39,24 @@ def test_bad_options_exit_2_before_any_window(capsys: pytest.CaptureFixture[str]
 
 
 def test_help_runs_without_qt() -> None:
-    out = subprocess.run([sys.executable, "-c", "import sys; from core.cli import main; main(['gui', '--help'])"],
-                         capture_output=True, text=True, cwd=REPO, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", "import sys; from core.cli import main; main(['gui', '--help'])"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
     assert "Open the AltLens window" in out.stdout
     code = "import sys, core.commands.gui; print(any(m.startswith('PySide6') for m in sys.modules))"
-    check = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    check = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60
+    )
     assert check.stdout.strip() == "False"
 
 
-def test_crash_report_is_written_and_settings_are_untouched(tmp_path: Path, _isolated_home: Path) -> None:
+def test_crash_report_is_written_and_settings_are_untouched(
+    tmp_path: Path, _isolated_home: Path
+) -> None:
     from desktop.settings import Settings
 
     s = Settings()
@@ -62,7 +71,7 @@ def test_crash_report_is_written_and_settings_are_untouched(tmp_path: Path, _iso
     try:
         raise ValueError("boom")
     except ValueError:
-        handler._hook(*sys.exc_info())  # noqa: SLF001 - what sys.excepthook would call
+        handler._hook(*sys.exc_info())
     finally:
         logging.getLogger("test").removeHandler(bridge)
     summary, report = reports[0]

@@ -18,7 +18,7 @@ def entry(name: str, status: Status = Status.SUGGESTED, score: float | None = 0.
     return ImageEntry(Path("/photos") / name, status, cands, text=cands[0].text if cands else "")
 
 
-def test_image_list_model_passes_the_model_tester(qtmodeltester) -> None:  # noqa: ANN001
+def test_image_list_model_passes_the_model_tester(qtmodeltester) -> None:
     model = ImageListModel()
     model.add([entry("a.jpg"), entry("b.jpg", Status.QUEUED, None)])
     qtmodeltester.check(model, force_py=True)
@@ -28,11 +28,13 @@ def test_image_list_model_passes_the_model_tester(qtmodeltester) -> None:  # noq
     qtmodeltester.check(model, force_py=True)
 
 
-def test_review_order_passes_the_model_tester_while_it_changes(qtmodeltester) -> None:  # noqa: ANN001
+def test_review_order_passes_the_model_tester_while_it_changes(qtmodeltester) -> None:
     source = ImageListModel()
     order = ReviewOrderModel(source)
     qtmodeltester.check(order, force_py=True)
-    source.add([entry("a.jpg", score=0.9), entry("b.jpg", score=0.2), entry("c.jpg", Status.QUEUED, None)])
+    source.add(
+        [entry("a.jpg", score=0.9), entry("b.jpg", score=0.2), entry("c.jpg", Status.QUEUED, None)]
+    )
     order.set_filter("review")
     order.set_sort_by_confidence(True)
     source.update(entry("c.jpg", score=0.5))
@@ -40,7 +42,7 @@ def test_review_order_passes_the_model_tester_while_it_changes(qtmodeltester) ->
     qtmodeltester.check(order, force_py=True)
 
 
-def test_candidate_model_passes_the_model_tester(qtmodeltester) -> None:  # noqa: ANN001
+def test_candidate_model_passes_the_model_tester(qtmodeltester) -> None:
     model = CandidateListModel()
     model.set_candidates([Candidate("a dog", 0.8), Candidate("a cat", 0.1)], chosen=0)
     qtmodeltester.check(model, force_py=True)
@@ -55,25 +57,58 @@ def test_candidate_model_passes_the_model_tester(qtmodeltester) -> None:  # noqa
 def test_filters_and_confidence_order() -> None:
     source = ImageListModel()
     order = ReviewOrderModel(source)
-    source.add([entry("high.jpg", score=0.9), entry("low.jpg", score=0.1), entry("mid.jpg", score=0.5),
-                entry("wait.jpg", Status.QUEUED, None), entry("done.jpg", Status.WRITTEN, 0.05)])
-    assert [p.name for p in order.paths()] == ["high.jpg", "low.jpg", "mid.jpg", "wait.jpg", "done.jpg"]
+    source.add(
+        [
+            entry("high.jpg", score=0.9),
+            entry("low.jpg", score=0.1),
+            entry("mid.jpg", score=0.5),
+            entry("wait.jpg", Status.QUEUED, None),
+            entry("done.jpg", Status.WRITTEN, 0.05),
+        ]
+    )
+    assert [p.name for p in order.paths()] == [
+        "high.jpg",
+        "low.jpg",
+        "mid.jpg",
+        "wait.jpg",
+        "done.jpg",
+    ]
     order.set_sort_by_confidence(True)
-    assert [p.name for p in order.paths()] == ["done.jpg", "low.jpg", "mid.jpg", "high.jpg", "wait.jpg"]
+    assert [p.name for p in order.paths()] == [
+        "done.jpg",
+        "low.jpg",
+        "mid.jpg",
+        "high.jpg",
+        "wait.jpg",
+    ]
     order.set_filter("review")
     assert [p.name for p in order.paths()] == ["low.jpg", "mid.jpg", "high.jpg"]
     source.update(entry("low.jpg", Status.REJECTED, 0.1))
     assert [p.name for p in order.paths()] == ["mid.jpg", "high.jpg"]
     order.set_filter("queued")
     assert [p.name for p in order.paths()] == ["wait.jpg"]
-    assert source.counts() == {"all": 5, "review": 2, "queued": 1, "approved": 0, "written": 1, "rejected": 1, "error": 0}
+    assert source.counts() == {
+        "all": 5,
+        "review": 2,
+        "queued": 1,
+        "approved": 0,
+        "written": 1,
+        "rejected": 1,
+        "error": 0,
+    }
 
 
 def test_rows_speak_their_status_in_words() -> None:
     model = ImageListModel()
     model.add([entry("a.jpg", score=0.42)])
     e = model.entry(Path("/photos/a.jpg"))
-    model.update(e.with_result(CaptionResult(0, e.path, error=ErrorInfo("corrupt-image", "a.jpg: The file is damaged."))))
+    model.update(
+        e.with_result(
+            CaptionResult(
+                0, e.path, error=ErrorInfo("corrupt-image", "a.jpg: The file is damaged.")
+            )
+        )
+    )
     idx = model.index(0, 0)
     spoken = idx.data(Qt.ItemDataRole.AccessibleTextRole)
     assert spoken.startswith("a.jpg, Error") and "damaged" in spoken
@@ -89,7 +124,7 @@ def test_thumbnails_drag_out_as_files() -> None:
     assert model.flags(model.index(0, 0)) & Qt.ItemFlag.ItemIsDragEnabled
 
 
-def test_thumbnails_are_requested_once(qtbot) -> None:  # noqa: ANN001
+def test_thumbnails_are_requested_once(qtbot) -> None:
     model = ImageListModel()
     model.add([entry("a.jpg")])
     wanted: list[Path] = []

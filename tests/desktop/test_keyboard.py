@@ -18,19 +18,30 @@ from desktop.models.entries import Status
 from tests.desktop.conftest import answer_next_dialog, wait_statuses
 
 pytest.importorskip("core.metadata")
-pytestmark = pytest.mark.skipif(shutil.which("exiftool") is None, reason="ExifTool is not installed")
+pytestmark = pytest.mark.skipif(
+    shutil.which("exiftool") is None, reason="ExifTool is not installed"
+)
 
 K = Qt.Key
-CTRL, SHIFT, ALT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier, Qt.KeyboardModifier.AltModifier
+CTRL, SHIFT, ALT = (
+    Qt.KeyboardModifier.ControlModifier,
+    Qt.KeyboardModifier.ShiftModifier,
+    Qt.KeyboardModifier.AltModifier,
+)
 
 
 def alt_text_in_file(path: Path) -> str | None:
-    out = subprocess.run(["exiftool", "-json", "-XMP-iptcCore:AltTextAccessibility", str(path)],
-                         capture_output=True, text=True, check=True, timeout=60)
+    out = subprocess.run(
+        ["exiftool", "-json", "-XMP-iptcCore:AltTextAccessibility", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     return json.loads(out.stdout)[0].get("AltTextAccessibility")
 
 
-def test_review_with_the_keyboard_only(qtbot, make_app, sample_images, record) -> None:  # noqa: ANN001
+def test_review_with_the_keyboard_only(qtbot, make_app, sample_images, record) -> None:
     images = sample_images(4)
     app = make_app(images)  # as `altlens gui a.jpg b.jpg ...`
     w = app.window
@@ -71,7 +82,11 @@ def test_review_with_the_keyboard_only(qtbot, make_app, sample_images, record) -
     third = app.controller.current
     assert third not in (first, second)
     press(K.Key_L, CTRL)
-    assert app.images.entry(third).status is Status.SUGGESTED and app.controller.current not in (first, second, third)
+    assert app.images.entry(third).status is Status.SUGGESTED and app.controller.current not in (
+        first,
+        second,
+        third,
+    )
     # Ctrl+1 shows all images; F6 moves between the list and the review panel; Enter in the
     # list opens the selected image.
     press(K.Key_1, CTRL)
@@ -85,7 +100,9 @@ def test_review_with_the_keyboard_only(qtbot, make_app, sample_images, record) -
     qtbot.waitUntil(lambda: focused() is w.review.text_edit)
     # Ctrl+Page Up / Page Down walk the list back to the written image.
     order = w.order.paths()
-    key = K.Key_PageUp if order.index(first) < order.index(app.controller.current) else K.Key_PageDown
+    key = (
+        K.Key_PageUp if order.index(first) < order.index(app.controller.current) else K.Key_PageDown
+    )
     for _ in range(len(order)):
         if app.controller.current == first:
             break
@@ -95,9 +112,16 @@ def test_review_with_the_keyboard_only(qtbot, make_app, sample_images, record) -
     with qtbot.waitSignal(finished.fired, timeout=60_000):
         press(K.Key_Backspace, CTRL | SHIFT)
     assert alt_text_in_file(first) is None
-    assert app.images.entry(first).status is Status.APPROVED  # still approved, no longer in the file
+    assert (
+        app.images.entry(first).status is Status.APPROVED
+    )  # still approved, no longer in the file
     # The announcements a screen reader heard along the way.
     heard = "\n".join(w.announcer.history)
-    for words in ("Using suggestion 2", f"Written to {first.name}", f"Rejected {second.name}", f"Skipped {third.name}",
-                  f"Undid the last write to {first.name}"):
+    for words in (
+        "Using suggestion 2",
+        f"Written to {first.name}",
+        f"Rejected {second.name}",
+        f"Skipped {third.name}",
+        f"Undid the last write to {first.name}",
+    ):
         assert words in heard

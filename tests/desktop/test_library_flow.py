@@ -20,19 +20,19 @@ from desktop.models.entries import Status
 from tests.desktop.conftest import REPO_ROOT, answer_next_dialog, drop_on, wait_statuses
 
 
-def test_decisions_survive_closing_the_window(qtbot, make_app, sample_images, record) -> None:  # noqa: ANN001
+def test_decisions_survive_closing_the_window(qtbot, make_app, sample_images, record) -> None:
     images = sample_images(3)
     app = make_app(images)
     c = app.controller
     wait_statuses(qtbot, app, images, {"suggested"})
     c.open(images[0])
     c.set_text("Two shapes, edited by a person")
-    app.window.actions.reject.trigger()  # images[0] rejected; the next opens
+    app.window.commands.reject.trigger()  # images[0] rejected; the next opens
     c.open(images[1])
     c.set_decorative(True)
     changed = record(app.writer_worker.records_changed)
     with qtbot.waitSignal(changed.fired, timeout=30_000):
-        app.window.actions.approve.trigger()  # decorative: recorded, nothing written
+        app.window.commands.approve.trigger()  # decorative: recorded, nothing written
     candidates = app.images.entry(images[2]).candidates
     assert app.shutdown()
 
@@ -45,12 +45,14 @@ def test_decisions_survive_closing_the_window(qtbot, make_app, sample_images, re
     assert "Approved as decorative" in _badge(again, images[1])
 
 
-def _badge(app, path: Path) -> str:  # noqa: ANN001
+def _badge(app, path: Path) -> str:
     app.controller.open(path)
     return app.window.review.badge.text()
 
 
-def test_watched_folder_follows_the_disk(qtbot, make_app, sample_images, tmp_path: Path, record) -> None:  # noqa: ANN001
+def test_watched_folder_follows_the_disk(
+    qtbot, make_app, sample_images, tmp_path: Path, record
+) -> None:
     pytest.importorskip("core.metadata")
     if shutil.which("exiftool") is None:
         pytest.skip("ExifTool is not installed")
@@ -77,10 +79,10 @@ def test_watched_folder_follows_the_disk(qtbot, make_app, sample_images, tmp_pat
     qtbot.waitUntil(lambda: app.images.entry(images[1]) is None, timeout=30_000)
     # Our own write changes the file; the watcher sees it and nothing is captioned again.
     c.open(images[0])
-    c._previewed = True  # noqa: SLF001 - the preview is tested elsewhere
+    c._previewed = True
     finished = record(c.write_finished)
     with qtbot.waitSignal(finished.fired, timeout=60_000):
-        app.window.actions.approve.trigger()
+        app.window.commands.approve.trigger()
     runs = Library(app.library.path)
     try:
         before = runs.get(images[0]).caption_runs
@@ -105,7 +107,7 @@ def test_watched_folder_follows_the_disk(qtbot, make_app, sample_images, tmp_pat
     assert app.images.entry(images[0]) is not None  # its images stay
 
 
-def test_a_dropped_folder_can_be_watched(qtbot, make_app, sample_images, record) -> None:  # noqa: ANN001
+def test_a_dropped_folder_can_be_watched(qtbot, make_app, sample_images, record) -> None:
     images = sample_images(2)
     app = make_app(watch_debounce=0.2)
     folders = record(app.library_worker.folders_changed)
@@ -122,10 +124,26 @@ def test_a_killed_app_loses_no_caption(tmp_path: Path, sample_images, toy_model_
     next start, and nothing is left marked as being captioned."""
     images = sample_images(12)
     home = tmp_path / "home"
-    env = dict(os.environ, ALTLENS_HOME=str(home), QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(REPO_ROOT))
+    env = dict(
+        os.environ, ALTLENS_HOME=str(home), QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(REPO_ROOT)
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "core", "gui", "--model", str(toy_model_dir), "--batch-size", "1", *map(str, images)],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "core",
+            "gui",
+            "--model",
+            str(toy_model_dir),
+            "--batch-size",
+            "1",
+            *map(str, images),
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     db = home / "data" / "library.sqlite3"
     try:
         deadline = time.monotonic() + 180
@@ -136,7 +154,9 @@ def test_a_killed_app_loses_no_caption(tmp_path: Path, sample_images, toy_model_
             if db.exists():
                 try:
                     with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as con:
-                        stored = con.execute("SELECT count(*) FROM images WHERE status = 'suggested'").fetchone()[0]
+                        stored = con.execute(
+                            "SELECT count(*) FROM images WHERE status = 'suggested'"
+                        ).fetchone()[0]
                 except sqlite3.Error:
                     stored = 0
             time.sleep(0.2)  # polling another process's database; nothing to wait on here

@@ -37,23 +37,30 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
 
 
 @pytest.fixture
-def app_with_hub(make_app, hub: FakeHub, toy_model_dir: Path, settings):  # noqa: ANN001, ANN201
+def app_with_hub(make_app, hub: FakeHub, toy_model_dir: Path, settings):
     from core.captioning.store import ModelStore
 
     hub.add_repo(REPO_ID, toy_model_dir)
     settings.set_value("model/name", "")  # the default model: not on this computer
-    return make_app(wait_model=False, store_factory=lambda: ModelStore(endpoint=hub.url, download_retry_wait=0.02, download_timeout=5))
+    return make_app(
+        wait_model=False,
+        store_factory=lambda: ModelStore(
+            endpoint=hub.url, download_retry_wait=0.02, download_timeout=5
+        ),
+    )
 
 
-def rows(dialog) -> dict[str, str]:  # noqa: ANN001
+def rows(dialog) -> dict[str, str]:
     cat = dialog.catalog
     return {cat.index(r, 0).data(): cat.index(r, 1).data() for r in range(cat.rowCount())}
 
 
-def test_download_use_verify_remove(qtbot, app_with_hub, record) -> None:  # noqa: ANN001
+def test_download_use_verify_remove(qtbot, app_with_hub, record) -> None:
     app = app_with_hub
     qtbot.waitUntil(lambda: app.controller.model_error is not None, timeout=60_000)
-    assert app.window.model_banner.isVisibleTo(app.window) and app.window.manager_button.isVisibleTo(app.window)
+    assert app.window.model_banner.isVisibleTo(
+        app.window
+    ) and app.window.manager_button.isVisibleTo(app.window)
     app.window.manager_button.click()
     dialog = app.model_manager
     qtbot.waitUntil(lambda: dialog.catalog.rowCount() > 0, timeout=30_000)
@@ -87,7 +94,9 @@ def test_download_use_verify_remove(qtbot, app_with_hub, record) -> None:  # noq
     qtbot.waitUntil(lambda: REPO_ID not in rows(dialog), timeout=30_000)
 
 
-def test_import_a_folder_and_a_failing_download(qtbot, app_with_hub, toy_model_dir: Path, tmp_path: Path, record) -> None:  # noqa: ANN001
+def test_import_a_folder_and_a_failing_download(
+    qtbot, app_with_hub, toy_model_dir: Path, tmp_path: Path, record
+) -> None:
     app = app_with_hub
     dialog = app.show_model_manager()
     failed = record(app.model_worker.failed)
@@ -111,7 +120,7 @@ def test_import_a_folder_and_a_failing_download(qtbot, app_with_hub, toy_model_d
     assert failed.calls[-1][0] == "import" and failed.calls[-1][2].message
 
 
-def test_catalog_model_passes_the_model_tester(qtmodeltester, toy_model_dir: Path) -> None:  # noqa: ANN001
+def test_catalog_model_passes_the_model_tester(qtmodeltester, toy_model_dir: Path) -> None:
     from core.captioning.store import ModelStore
 
     model = ModelCatalogModel()

@@ -32,8 +32,10 @@ def test_the_file_lives_under_altlens_home(_isolated_home: Path) -> None:
 
 def test_bad_values_fall_back_without_wiping_the_file(tmp_path: Path) -> None:
     path = tmp_path / "altlens.ini"
-    path.write_text(f"[General]\n{SCHEMA_KEY}={SCHEMA_VERSION}\n[caption]\nbeams=99\ncandidates=two\n"
-                    "[write]\nprofile=weird\noverwrite=maybe\n[model]\nbatch_size=8\n")
+    path.write_text(
+        f"[General]\n{SCHEMA_KEY}={SCHEMA_VERSION}\n[caption]\nbeams=99\ncandidates=two\n"
+        "[write]\nprofile=weird\noverwrite=maybe\n[model]\nbatch_size=8\n"
+    )
     s = Settings(path)
     assert s.value("caption/beams") == OPTIONS["caption/beams"].default
     assert s.value("caption/candidates") == OPTIONS["caption/candidates"].default
@@ -57,7 +59,11 @@ def test_schema_version_and_migrations(tmp_path: Path, monkeypatch: pytest.Monke
     old.setValue("caption/beams", 3)  # a file from before schema versions
     old.sync()
     ran: list[int] = []
-    monkeypatch.setattr(settings_module, "MIGRATIONS", {SCHEMA_VERSION: lambda qs: ran.append(int(qs.value("caption/beams")))})
+    monkeypatch.setattr(
+        settings_module,
+        "MIGRATIONS",
+        {SCHEMA_VERSION: lambda qs: ran.append(int(qs.value("caption/beams")))},
+    )
     s = Settings(path)
     assert ran == [3]
     assert int(QSettings(str(path), QSettings.Format.IniFormat).value(SCHEMA_KEY)) == SCHEMA_VERSION
@@ -81,7 +87,7 @@ def test_session_overrides_are_not_saved(tmp_path: Path) -> None:
     assert Settings(tmp_path / "a.ini").value("model/name") == ""
 
 
-def test_changed_signal(tmp_path: Path, qtbot) -> None:  # noqa: ANN001
+def test_changed_signal(tmp_path: Path, qtbot) -> None:
     s = Settings(tmp_path / "a.ini")
     with qtbot.waitSignal(s.changed) as sig:
         s.set_value("caption/max_length", 30)
