@@ -65,8 +65,12 @@ def test_watched_folder_follows_the_disk(
         p.unlink()
     app = make_app(watch_debounce=0.2)
     c = app.controller
+    failures = record(app.library_worker.folder_failed)
+    sent = record(app.library_worker.records_changed)
     c.watch_folders([folder], recursive=True)
     wait_statuses(qtbot, app, images, {"suggested"})
+    qtbot.waitUntil(lambda: any(r.path == images[0] for batch in sent.values for r in batch))
+    assert failures.calls == []  # the first scan went through and sent the folder's images
     qtbot.waitUntil(lambda: app.window.folders_panel.model.rowCount() == 1)
     assert app.window.folders_dock.isVisibleTo(app.window)
     # A new photo copied in is found and captioned.
