@@ -8,7 +8,7 @@ Rows are ImageEntry records keyed by path. The model asks for thumbnails it lack
 from __future__ import annotations
 
 import itertools
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from enum import IntEnum
 from pathlib import Path
@@ -35,6 +35,9 @@ from desktop.models.presentation import confidence_text, spoken_summary, status_
 _Index = QModelIndex | QPersistentModelIndex
 
 
+MAX_THUMBNAILS = 1500  # about 100 MB of 160 px thumbnails
+
+
 class Role(IntEnum):
     ENTRY = Qt.ItemDataRole.UserRole + 1
     PATH = Qt.ItemDataRole.UserRole + 2
@@ -55,7 +58,9 @@ class ImageListModel(QAbstractListModel):
         self._rows: dict[Path, int] = {}
         self._order: dict[Path, int] = {}
         self._seq = itertools.count()
-        self._thumbs: dict[Path, QIcon] = {}
+        # Most recently shown thumbnails; older ones are dropped and decoded again if they
+        # scroll back into view, so a library of 100 000 photos does not fill the memory.
+        self._thumbs: OrderedDict[Path, QIcon] = OrderedDict()
         self._by_status: Counter[Status] = Counter()  # kept up to date: counts() is O(1)
         self._wanted: set[Path] = set()
 
@@ -203,6 +208,7 @@ class ImageListModel(QAbstractListModel):
         # A QIcon, not a QPixmap: views scale icons to their iconSize, pixmaps keep their size.
         icon = self._thumbs.get(path)
         if icon is not None:
+            self._thumbs.move_to_end(path)
             return icon
         if path not in self._wanted:
             self._wanted.add(path)
@@ -214,8 +220,14 @@ class ImageListModel(QAbstractListModel):
         if row is None:
             return
         self._thumbs[path] = QIcon(QPixmap.fromImage(image))
+        self._trim_thumbnails()
         idx = self.index(row, 0)
         self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
+
+    def _trim_thumbnails(self) -> None:
+        while len(self._thumbs) > MAX_THUMBNAILS:
+            old, _ = self._thumbs.popitem(last=False)
+            self._wanted.discard(old)  # asked for again when it is shown again
 
     def thumbnail_failed(self, path: Path) -> None:
         """Show a warning sign instead of the picture; do not ask again for this path."""

@@ -41,6 +41,7 @@ PRIORITY_NOW = PRIORITY_USER  # regenerate, retry, dropped files, a folder capti
 PRIORITY_DROPPED = PRIORITY_USER
 PRIORITY_WATCHED = PRIORITY_WATCH  # found in watched folders
 
+ADD_CHUNK = 32
 IDLE_POLL_MS = 3000  # the watcher and other processes queue work without telling this thread
 
 
@@ -255,6 +256,11 @@ class CaptionWorker(QObject):
 
     @Slot(object)
     def _add_jobs(self, jobs: tuple[CaptionJob, ...]) -> None:
+        # Queuing hashes each new file: take a handful at a time and let a batch run in
+        # between, so captioning starts at once after a drop of thousands of files.
+        if len(jobs) > ADD_CHUNK:
+            jobs, rest = jobs[:ADD_CHUNK], jobs[ADD_CHUNK:]
+            self._jobs_added.emit(rest)
         queued: list[Path] = []
         for job in jobs:
             path = Path(job.path)

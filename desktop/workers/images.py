@@ -21,7 +21,7 @@ from core.types import ErrorInfo
 
 log = logging.getLogger(__name__)
 
-THUMBNAIL_SIZE = 192
+THUMBNAIL_SIZE = 160  # decoded once at this size; the grid shows 128 px icons
 PREVIEW_SIZE = 1024
 
 

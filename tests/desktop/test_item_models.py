@@ -141,3 +141,22 @@ def test_a_new_caption_keeps_text_a_person_typed() -> None:
     assert after.text == "My own words" and after.status is Status.SUGGESTED and after.candidates
     fresh = ImageEntry(Path("/p/b.jpg"), Status.QUEUED).with_result(r)
     assert fresh.text == "A model caption" and fresh.machine_made and fresh.chosen == 0
+
+
+def test_thumbnail_memory_is_bounded(monkeypatch) -> None:  # noqa: ANN001
+    import desktop.models.images as images_module
+    from PySide6.QtGui import QImage
+
+    monkeypatch.setattr(images_module, "MAX_THUMBNAILS", 3)
+    model = ImageListModel()
+    model.add([entry(f"{i}.jpg") for i in range(5)])
+    wanted: list[Path] = []
+    model.thumbnail_wanted.connect(wanted.append)
+    pixels = QImage(8, 8, QImage.Format.Format_RGB888)
+    for i in range(5):
+        model.index(i, 0).data(Qt.ItemDataRole.DecorationRole)
+        model.set_thumbnail(Path(f"/photos/{i}.jpg"), pixels)
+    assert len(wanted) == 5
+    assert not model.index(4, 0).data(Qt.ItemDataRole.DecorationRole).isNull()  # recent: kept
+    model.index(0, 0).data(Qt.ItemDataRole.DecorationRole)  # dropped: asked for again
+    assert wanted[-1] == Path("/photos/0.jpg") and len(wanted) == 6
