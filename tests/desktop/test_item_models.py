@@ -143,9 +143,10 @@ def test_a_new_caption_keeps_text_a_person_typed() -> None:
     assert fresh.text == "A model caption" and fresh.machine_made and fresh.chosen == 0
 
 
-def test_thumbnail_memory_is_bounded(monkeypatch) -> None:  # noqa: ANN001
-    import desktop.models.images as images_module
+def test_thumbnail_memory_is_bounded(monkeypatch) -> None:
     from PySide6.QtGui import QImage
+
+    import desktop.models.images as images_module
 
     monkeypatch.setattr(images_module, "MAX_THUMBNAILS", 3)
     model = ImageListModel()
