@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "core.commands.caption",
     "core.commands.models",
     "core.commands.library",
+    "core.commands.metadata",
 ]
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,131 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Which container a file is, from its first bytes (never from its name alone), and how AltLens
+stores text for it:
+
+- embedded (ExifTool rewrites a copy, then it replaces the file): JPEG (and MPO), PNG, TIFF,
+  DNG, WebP, HEIC/HEIF, AVIF;
+- XMP sidecar (the file itself is never opened for writing): proprietary RAW (CR2, CR3, NEF,
+  ARW, RAF, ORF, RW2, PEF, ...), and BMP and GIF. BMP has no metadata container at all; GIF
+  could carry XMP in an application extension, but almost no viewer reads it there and the
+  ones that do (digiKam, ExifTool) read a sidecar as well, so the image stays untouched;
+- anything else is refused as unsupported.
+
+TIFF-structured files are told apart with ExifTool's answer (DNGVersion, FileType), because
+many RAW formats are TIFF inside; an unknown TIFF-like file gets a sidecar, never a rewrite.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.metadata.errors import EmptyFileError, FileMissingError, UnsupportedFormatError
+from core.metadata.types import FormatInfo
+
+EMBEDDED = "embedded"
+SIDECAR = "sidecar"
+
+# Extensions of proprietary RAW formats: written through sidecars only.
+RAW_EXTENSIONS = frozenset(
+    {
+        ".3fr", ".ari", ".arw", ".bay", ".cap", ".cr2", ".cr3", ".crw", ".dcr", ".dcs", ".erf",
+        ".fff", ".iiq", ".k25", ".kdc", ".mef", ".mos", ".mrw", ".nef", ".nrw", ".orf", ".ori",
+        ".pef", ".raf", ".raw", ".rw2", ".rwl", ".sr2", ".srf", ".srw", ".x3f",
+    }
+)
+TIFF_EXTENSIONS = frozenset({".tif", ".tiff"})
+
+# ExifTool FileType values of TIFF-structured files that we may rewrite.
+WRITABLE_TIFF_TYPES = frozenset({"TIFF", "BTF", "DNG"})
+
+_EXT_KIND = {
+    ".jpg": "jpeg", ".jpeg": "jpeg", ".jpe": "jpeg", ".jfif": "jpeg", ".mpo": "jpeg",
+    ".png": "png", ".tif": "tiff", ".tiff": "tiff", ".dng": "dng", ".webp": "webp",
+    ".heic": "heif", ".heif": "heif", ".hif": "heif", ".avif": "avif", ".gif": "gif",
+    ".bmp": "bmp", ".dib": "bmp",
+}
+
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs",
+                b"mif1", b"msf1", b"mif2"}
+_AVIF_BRANDS = {b"avif", b"avis"}
+
+
+def sniff(path: Path) -> tuple[str, str]:
+    """(kind, label) from the file's first bytes. Raises FileMissingError, EmptyFileError or
+    UnsupportedFormatError."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+    except FileNotFoundError as exc:
+        raise FileMissingError("The file does not exist.", path=path) from exc
+    except IsADirectoryError as exc:
+        raise UnsupportedFormatError("This is a folder, not a photo.", path=path) from exc
+    if not head:
+        raise EmptyFileError("The file is empty (0 bytes); nothing was written.", path=path)
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg", "JPEG"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png", "PNG"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif", "GIF"
+    if head.startswith(b"BM") and len(head) >= 18:
+        return "bmp", "BMP"
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "webp", "WEBP"
+    if head[4:8] == b"ftyp":
+        brands = {head[8:12]} | {head[i:i + 4] for i in range(16, min(len(head), 64) - 3, 4)}
+        if b"crx " in brands:
+            return "raw", "CR3"
+        if brands & _AVIF_BRANDS:
+            return "avif", "AVIF"
+        if brands & _HEIF_BRANDS:
+            return "heif", "HEIC"
+        raise UnsupportedFormatError(
+            "This ISO media file is not a HEIC/HEIF or AVIF image.", path=path
+        )
+    if head.startswith((b"IIRO", b"IIRS", b"MMOR")):
+        return "raw", "ORF"
+    if head.startswith(b"IIU\0"):
+        return "raw", "RW2"
+    if head.startswith(b"FUJIFILMCCD-RAW"):
+        return "raw", "RAF"
+    if head.startswith(b"II\x1a\0\0\0HEAPCCDR"):
+        return "raw", "CRW"
+    if head.startswith(b"\0MRM"):
+        return "raw", "MRW"
+    if head.startswith(b"FOVb"):
+        return "raw", "X3F"
+    if head.startswith((b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")):
+        if head[8:10] == b"CR":
+            return "raw", "CR2"
+        return "tiff", "TIFF"  # settled with ExifTool's FileType in classify()
+    if head.lstrip().startswith((b"<?xpacket", b"<x:xmpmeta", b"<?xml")):
+        raise UnsupportedFormatError(
+            "This is an XMP sidecar, not a photo; choose the photo it belongs to.", path=path
+        )
+    raise UnsupportedFormatError(
+        "AltLens cannot store text in this kind of file. Supported: JPEG, PNG, TIFF, DNG, "
+        "WebP, HEIC/HEIF, AVIF, camera RAW (through XMP sidecars), BMP and GIF (sidecars).",
+        path=path,
+    )
+
+
+def classify(path: Path, kind: str, label: str, exiftool_type: str | None,
+             is_dng: bool) -> FormatInfo:
+    """Final decision, once ExifTool has read the file (its FileType and DNGVersion)."""
+    ext = path.suffix.lower()
+    if kind == "tiff":
+        if is_dng:
+            kind, label = "dng", "DNG"
+        elif ext in RAW_EXTENSIONS or (exiftool_type and exiftool_type not in WRITABLE_TIFF_TYPES):
+            kind, label = "raw", exiftool_type or ext.lstrip(".").upper() or "RAW"
+    if kind == "jpeg" and exiftool_type == "MPO":
+        label = "MPO"
+    strategy = SIDECAR if kind in ("raw", "bmp", "gif") else EMBEDDED
+    ext_kind = _EXT_KIND.get(ext)
+    if kind == "raw":
+        matches = ext in RAW_EXTENSIONS or ext == ".dng"
+    elif kind == "dng":
+        matches = ext in (".dng", ".tif", ".tiff")
+    else:
+        matches = ext_kind == kind
+    return FormatInfo(kind=kind, label=label, strategy=strategy, extension_matches=matches)
