@@ -16,6 +16,7 @@ import io
 import math
 import random
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
 
@@ -39,6 +40,7 @@ SHAPES: tuple[str, ...] = ("circle", "square", "triangle")
 SIDES: tuple[str, ...] = ("left", "right", "top", "bottom")
 
 COLOUR_JITTER = 10  # per channel, +-; small so colours stay separable under the right normalisation
+OBJECT_SIZE = 0.24  # object box side as a fraction of sqrt(width * height)
 MAX_SUPERSAMPLE = 4  # anti-aliasing factor for small shapes
 MAX_MASK_SIDE = 1024  # big shapes need no supersampling; keeps 4000 px scenes fast
 
@@ -68,14 +70,17 @@ def _place(rng: random.Random, w: int, h: int, count: int, side: str) -> list[tu
 
     The first box straddles the other axis' midline, so "left" can never also read as "top".
     """
-    base = min(w, h)
-    margin = 0.04 * base
-    gap = 0.05 * base
-    frac = rng.uniform(0.16, 0.25)
+    # Sizes follow sqrt(w*h), so after the square resize an object covers the same area at any
+    # aspect ratio; with only small size jitter, area alone already separates the three shapes
+    # (triangle ~0.47, circle ~0.71, square 1.0 of s*s) and makes counting robust.
+    g = math.sqrt(w * h)
+    margin = 0.04 * min(w, h)
+    gap = 0.08 * g  # wide enough that two objects never blur into one at 96 px
+    frac = OBJECT_SIZE * rng.uniform(0.95, 1.05)
     for _attempt in range(50):
         boxes: list[tuple[float, float, float]] = []
         for i in range(count):
-            s = base * frac * rng.uniform(0.88, 1.12)
+            s = g * frac * rng.uniform(0.96, 1.04)
             # Half-region, leaving a band around the midline so the side is never ambiguous.
             if side == "left":
                 xr, yr = (margin, 0.45 * w - s), (margin, h - margin - s)
@@ -110,38 +115,56 @@ def _place(rng: random.Random, w: int, h: int, count: int, side: str) -> list[tu
 
 def _shape_points(shape: str, cx: float, cy: float, s: float, angle: float) -> list[tuple[float, float]]:
     if shape == "square":
-        r = 0.42 * s * math.sqrt(2)  # side 0.84 s: about the same area as the circle
+        r = 0.5 * s * math.sqrt(2)  # fills its box: corners are what tell it from a circle at 96 px
         return [(cx + r * math.cos(angle + k * math.pi / 2 + math.pi / 4), cy + r * math.sin(angle + k * math.pi / 2 + math.pi / 4)) for k in range(4)]
-    # Equilateral triangle pointing up; its centroid sits a little low so it fills the box.
-    r = 0.55 * s
-    cy += 0.08 * s
+    # Equilateral triangle pointing up, apex at the top of the box (base 1.04 s wide).
+    r = 0.6 * s
+    cy += 0.1 * s
     return [(cx + r * math.cos(angle - math.pi / 2 + k * 2 * math.pi / 3), cy + r * math.sin(angle - math.pi / 2 + k * 2 * math.pi / 3)) for k in range(3)]
 
 
 def _draw_shape(img: Image.Image, rng: random.Random, shape: str, box: tuple[float, float, float], rgb: tuple[int, int, int]) -> None:
     """Draw one anti-aliased shape: render a supersampled mask around it, shrink it, paste the colour."""
     x0, y0, s = box
-    left, top = int(math.floor(x0)) - 1, int(math.floor(y0)) - 1
-    mw, mh = int(math.ceil(x0 + s)) + 2 - left, int(math.ceil(y0 + s)) + 2 - top
+    pad = 0.05 * s + 2  # the triangle's base pokes out of its box a little
+    left, top = int(math.floor(x0 - pad)), int(math.floor(y0 - pad))
+    mw, mh = int(math.ceil(x0 + s + pad)) - left, int(math.ceil(y0 + s + pad)) - top
     f = max(1, min(MAX_SUPERSAMPLE, MAX_MASK_SIDE // max(mw, mh)))
     mask = Image.new("L", (mw * f, mh * f), 0)
     draw = ImageDraw.Draw(mask)
     cx, cy = (x0 + s / 2 - left) * f, (y0 + s / 2 - top) * f
     ss = s * f
     if shape == "circle":
-        ry = ss / 2
-        rx = ry * rng.uniform(0.95, 1.05)
+        ry = 0.475 * ss
+        rx = ry * rng.uniform(0.97, 1.03)
         draw.ellipse((cx - rx, cy - ry, cx + rx, cy + ry), fill=255)
     else:
-        angle = math.radians(rng.uniform(-8.0, 8.0))
+        # Squares stay axis-aligned (a tilted square drifts towards a circle at low resolution).
+        angle = math.radians(rng.uniform(-8.0, 8.0)) if shape == "triangle" else 0.0
         draw.polygon(_shape_points(shape, cx, cy, ss, angle), fill=255)
     if f > 1:
         mask = mask.resize((mw, mh), Image.Resampling.BOX)
     img.paste(rgb, (left, top, left + mw, top + mh), mask)
 
 
+@dataclass(frozen=True)
+class Layout:
+    """Where a scene's objects are, in pixels: training uses it for per-patch targets."""
+
+    width: int
+    height: int
+    shape: str
+    boxes: tuple[tuple[float, float, float], ...]  # (x0, y0, side) of each object's square box
+
+
 def draw_scene(rng: random.Random, size: tuple[int, int]) -> tuple[Image.Image, str]:
     """Draw one random scene at `size` (width, height); return the RGB image and its exact caption."""
+    img, caption, _layout = draw_scene_with_layout(rng, size)
+    return img, caption
+
+
+def draw_scene_with_layout(rng: random.Random, size: tuple[int, int]) -> tuple[Image.Image, str, Layout]:
+    """draw_scene, plus the object layout (same random stream, so the same scene)."""
     w, h = size
     count = rng.randint(1, len(COUNTS))
     colour = rng.choice(sorted(OBJECT_COLOURS))
@@ -150,9 +173,48 @@ def draw_scene(rng: random.Random, size: tuple[int, int]) -> tuple[Image.Image, 
     background = rng.choice([b for b in sorted(BACKGROUND_COLOURS) if b != colour])
     img = Image.new("RGB", (w, h), _jitter(rng, BACKGROUND_COLOURS[background]))
     scene_rgb = _jitter(rng, OBJECT_COLOURS[colour])
-    for box in _place(rng, w, h, count, side):
+    boxes = _place(rng, w, h, count, side)
+    for box in boxes:
         _draw_shape(img, rng, shape, box, _jitter(rng, scene_rgb, 3))
-    return img, caption_for(count, colour, shape, side, background)
+    return img, caption_for(count, colour, shape, side, background), Layout(w, h, shape, tuple(boxes))
+
+
+def patch_targets(layout: Layout, grid: int, sub: int = 4) -> tuple[list[int], list[int]]:
+    """Per-patch labels on the square-resized image's grid x grid patches, row-major.
+
+    Returns (kind, centre): kind is 0 for background or 1 + SHAPES.index(shape) where at least a
+    quarter of the patch is covered; centre is 1 for the patch holding an object's centre.
+    """
+    w, h = layout.width, layout.height
+    kind_id = 1 + SHAPES.index(layout.shape)
+    kinds, centres = [0] * (grid * grid), [0] * (grid * grid)
+    for x0, y0, s in layout.boxes:
+        cx, cy = x0 + s / 2, y0 + s / 2
+        centres[min(grid - 1, int(cy / h * grid)) * grid + min(grid - 1, int(cx / w * grid))] = 1
+        # Only patches that can touch the box (the triangle's base pokes out a little).
+        rows = range(max(0, int((y0 - 0.05 * s) / h * grid)), min(grid, int((y0 + 1.05 * s) / h * grid) + 1))
+        cols = range(max(0, int((x0 - 0.05 * s) / w * grid)), min(grid, int((x0 + 1.05 * s) / w * grid) + 1))
+        for row in rows:
+            for col in cols:
+                inside = 0
+                for i in range(sub):
+                    for j in range(sub):
+                        x = (col + (j + 0.5) / sub) / grid * w
+                        y = (row + (i + 0.5) / sub) / grid * h
+                        inside += _inside(layout.shape, x - cx, y - cy, s)
+                if inside * 4 >= sub * sub:
+                    kinds[row * grid + col] = kind_id
+    return kinds, centres
+
+
+def _inside(shape: str, dx: float, dy: float, s: float) -> bool:
+    """Whether offset (dx, dy) from a box centre falls in the drawn shape (tilt ignored)."""
+    if shape == "circle":
+        return dx * dx + dy * dy <= (0.475 * s) ** 2
+    if shape == "square":
+        return abs(dx) <= s / 2 and abs(dy) <= s / 2
+    # triangle: apex at dy = -0.5 s, base at dy = +0.4 s, half-width 0.52 s at the base
+    return -0.5 * s <= dy <= 0.4 * s and abs(dx) <= 0.52 * s * (dy + 0.5 * s) / (0.9 * s)
 
 
 # Aspect ratios of real photos, both ways round; training also draws ratios in between.
@@ -187,9 +249,17 @@ def make_scenes(
     seed: int, n: int, long_side: tuple[int, int] = (128, 320), lossy: float = 0.5
 ) -> Iterator[tuple[Image.Image, str]]:
     """`n` deterministic scenes from `seed`; a `lossy` fraction goes through JPEG/WebP."""
+    for img, caption, _layout in make_scenes_with_layout(seed, n, long_side, lossy):
+        yield img, caption
+
+
+def make_scenes_with_layout(
+    seed: int, n: int, long_side: tuple[int, int] = (128, 320), lossy: float = 0.5
+) -> Iterator[tuple[Image.Image, str, Layout]]:
+    """make_scenes with each scene's layout."""
     rng = random.Random(seed)
     for _ in range(n):
-        img, caption = draw_scene(rng, random_size(rng, long_side))
+        img, caption, layout = draw_scene_with_layout(rng, random_size(rng, long_side))
         if rng.random() < lossy:
             img = recompress(rng, img)
-        yield img, caption
+        yield img, caption, layout
