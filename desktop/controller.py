@@ -118,6 +118,7 @@ class ReviewController(QObject):
         lw = self.library_worker
         lw.records_loaded.connect(self._apply_records, QC)
         lw.records_changed.connect(self._apply_records, QC)
+        lw.library_loaded.connect(self._on_library_loaded, QC)
         lw.records_gone.connect(self._remove_gone, QC)
         lw.files_collected.connect(self._on_files_collected, QC)
         lw.paths_classified.connect(self._on_paths_classified, QC)
@@ -292,6 +293,16 @@ class ReviewController(QObject):
         if touched_current:
             self._show_current()
         self.update_actions()
+
+    def _on_library_loaded(self, total: int) -> None:
+        if not total:
+            return
+        review = self.images.counts()["review"]
+        if review:
+            msg = self.tr("%n image(s) from earlier need(s) review. Press F8 to start.", "", review)
+        else:
+            msg = self.tr("Library loaded: %n image(s), none waiting for review.", "", total)
+        self.announcer.announce(msg)
 
     def _remove_gone(self, paths: tuple[Path, ...]) -> None:
         """Images deleted or moved away on disk leave the list (the library keeps their rows)."""

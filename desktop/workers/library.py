@@ -43,6 +43,7 @@ class LibraryWorker(QObject):
     """Signals (queued to the GUI thread):
 
     records_loaded(tuple[ImageRecord])      rows of the library, at start (in chunks)
+    library_loaded(int)                     all of them sent
     records_changed(tuple[ImageRecord])     rows that a scan or a watcher batch changed
     records_gone(tuple[Path])               images deleted (or moved away) on disk
     folders_changed(tuple[WatchedFolder])   the watched folders, after any change
@@ -52,6 +53,7 @@ class LibraryWorker(QObject):
     """
 
     records_loaded = Signal(object)
+    library_loaded = Signal(int)  # after the last chunk: how many images the library holds
     records_changed = Signal(object)
     records_gone = Signal(object)
     folders_changed = Signal(object)
@@ -132,8 +134,7 @@ class LibraryWorker(QObject):
         records = self.library.images(include_missing=False)
         for i in range(0, len(records), LOAD_CHUNK):
             self.records_loaded.emit(tuple(records[i : i + LOAD_CHUNK]))
-        if not records:
-            self.records_loaded.emit(())
+        self.library_loaded.emit(len(records))
         folders = self.library.folders()
         self.folders_changed.emit(tuple(folders))
         for f in folders:

@@ -967,6 +967,20 @@ Drop photos or folders here, or add them with Ctrl+O (images) or Ctrl+Shift+O (a
       <translation type="unfinished" />
     </message>
     <message numerus="yes">
+      <source>%n image(s) from earlier need(s) review. Press F8 to start.</source>
+      <translation>
+        <numerusform>%n image from earlier needs review. Press F8 to start.</numerusform>
+        <numerusform>%n images from earlier need review. Press F8 to start.</numerusform>
+      </translation>
+    </message>
+    <message numerus="yes">
+      <source>Library loaded: %n image(s), none waiting for review.</source>
+      <translation>
+        <numerusform>Library loaded: %n image, none waiting for review.</numerusform>
+        <numerusform>Library loaded: %n images, none waiting for review.</numerusform>
+      </translation>
+    </message>
+    <message numerus="yes">
       <source>%n image(s) left the list: deleted or moved on disk.</source>
       <translation>
         <numerusform>%n image left the list: deleted or moved on disk.</numerusform>

@@ -38,6 +38,12 @@ def test_decisions_survive_closing_the_window(qtbot, make_app, sample_images, re
 
     again = make_app()
     qtbot.waitUntil(lambda: len(again.images.entries()) == 3, timeout=30_000)
+    qtbot.waitUntil(
+        lambda: (
+            "1 image from earlier needs review. Press F8 to start."
+            in again.window.announcer.history
+        )
+    )
     got = {p: again.images.entry(p) for p in images}
     assert got[images[0]].status is Status.REJECTED
     assert got[images[1]].status is Status.APPROVED and got[images[1]].decorative
