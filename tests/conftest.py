@@ -27,7 +27,8 @@ if str(SCRIPTS) not in sys.path:
     sys.path.insert(0, str(SCRIPTS))  # scripts/toy_scenes.py draws the test images
 
 CORPUS = Path(os.environ.get("ALTLENS_CORPUS", REPO.parent / "shared" / "corpus"))
-TOY_MODEL = REPO / "tests" / "models" / "toy-captioner"
+# ALTLENS_TOY_MODEL lets a retrained candidate model be checked against the whole suite.
+TOY_MODEL = Path(os.environ.get("ALTLENS_TOY_MODEL", REPO / "tests" / "models" / "toy-captioner"))
 
 
 @pytest.fixture(autouse=True)
