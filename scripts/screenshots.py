@@ -14,6 +14,7 @@ written) on toy scenes drawn by scripts/toy_scenes.py, plus one broken file, and
   05-settings.png        the settings dialog
   06-error.png           an image that could not be captioned, with its error and Retry
   07-shortcuts.png       the keyboard shortcut overview (F1)
+  08-models.png          the model manager: models on this computer and those it can download
 """
 
 from __future__ import annotations
@@ -166,6 +167,11 @@ def shoot(args: argparse.Namespace, home: Path) -> int:
     shortcuts.show()
     save(shortcuts, "07-shortcuts.png")
     shortcuts.close()
+
+    manager = altlens.show_model_manager()
+    pump(lambda: manager.catalog.rowCount() > 0, timeout=60)
+    save(manager, "08-models.png")
+    manager.close()
 
     altlens.shutdown()
     altlens.window.close_for_real()

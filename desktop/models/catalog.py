@@ -57,16 +57,17 @@ class ModelCatalogModel(QAbstractTableModel):
     def state_text(self, r: Any) -> str:
         parts = []
         if self.in_use(r):
-            parts.append(QCoreApplication.translate("ModelCatalog", "In use"))
+            parts.append(QCoreApplication.translate("ModelCatalog", "in use"))
         if r.default:
-            parts.append(QCoreApplication.translate("ModelCatalog", "Default"))
+            parts.append(QCoreApplication.translate("ModelCatalog", "default"))
         if r.source == "imported":
-            parts.append(QCoreApplication.translate("ModelCatalog", "Imported"))
+            parts.append(QCoreApplication.translate("ModelCatalog", "imported"))
         elif r.source == "hub-cache":
-            parts.append(QCoreApplication.translate("ModelCatalog", "On this computer"))
+            parts.append(QCoreApplication.translate("ModelCatalog", "on this computer"))
         else:
-            parts.append(QCoreApplication.translate("ModelCatalog", "Not downloaded"))
-        return ", ".join(parts)
+            parts.append(QCoreApplication.translate("ModelCatalog", "not downloaded"))
+        text = ", ".join(parts)
+        return text[:1].upper() + text[1:]
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._records)

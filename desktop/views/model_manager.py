@@ -257,6 +257,8 @@ class ModelManagerDialog(QDialog):
                 | QItemSelectionModel.SelectionFlag.Rows,
             )
         self.table.resizeColumnsToContents()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(self.catalog.columnCount() - 1, QHeaderView.ResizeMode.Stretch)
         self._update()
 
     def _start(self, op: str, model: str) -> None:

@@ -630,23 +630,23 @@ Drop photos or folders here, or add them with Ctrl+O (images) or Ctrl+Shift+O (a
   <context>
     <name>ModelCatalog</name>
     <message>
-      <source>In use</source>
+      <source>in use</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <source>Default</source>
+      <source>default</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <source>Imported</source>
+      <source>imported</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <source>On this computer</source>
+      <source>on this computer</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <source>Not downloaded</source>
+      <source>not downloaded</source>
       <translation type="unfinished" />
     </message>
     <message>

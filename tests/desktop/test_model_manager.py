@@ -65,7 +65,7 @@ def test_download_use_verify_remove(qtbot, app_with_hub, record) -> None:
     dialog = app.model_manager
     qtbot.waitUntil(lambda: dialog.catalog.rowCount() > 0, timeout=30_000)
     listed = rows(dialog)
-    assert "Not downloaded" in listed["vit-gpt2"] and "Default" in listed["vit-gpt2"]
+    assert listed["vit-gpt2"] == "Default, not downloaded"
     assert unnamed_controls(dialog) == []
     # Download another model by id: progress, then it is used at once (no model worked before).
     progress = record(app.model_worker.download_progress)
@@ -75,8 +75,8 @@ def test_download_use_verify_remove(qtbot, app_with_hub, record) -> None:
         dialog.other_button.click()
     assert progress.values and progress.values[-1].bytes_done == progress.values[-1].bytes_total
     assert app.settings.value("model/name") == REPO_ID
-    qtbot.waitUntil(lambda: "On this computer" in rows(dialog).get(REPO_ID, ""), timeout=30_000)
-    assert "In use" in rows(dialog)[REPO_ID]
+    qtbot.waitUntil(lambda: "on this computer" in rows(dialog).get(REPO_ID, ""), timeout=30_000)
+    assert rows(dialog)[REPO_ID] == "In use, on this computer"
     assert not app.window.model_banner.isVisibleTo(app.window)
     assert any(m.startswith(f"Downloaded {REPO_ID}") for m in dialog.announcer.history)
     # Verify.
