@@ -46,6 +46,9 @@ class ModelCatalogModel(QAbstractTableModel):
         return next((i for i, r in enumerate(self._records) if name in (r.name, r.repo_id)), -1)
 
     def in_use(self, record: Any) -> bool:
+        """The model AltLens captions with (a model that is not here is not in use)."""
+        if not record.downloaded:
+            return False
         if self._in_use:
             return self._in_use in (
                 record.name,

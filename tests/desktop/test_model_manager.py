@@ -111,7 +111,7 @@ def test_import_a_folder_and_a_failing_download(
     with qtbot.waitSignal(imported.fired, timeout=60_000):
         app.model_worker.import_folder(toy_model_dir, "my-toy")
     assert imported.values[0].name == "my-toy"
-    qtbot.waitUntil(lambda: "Imported" in rows(dialog).get("my-toy", ""), timeout=30_000)
+    qtbot.waitUntil(lambda: "imported" in rows(dialog).get("my-toy", "").lower(), timeout=30_000)
     # An incomplete folder is explained, not imported.
     (tmp_path / "half").mkdir()
     (tmp_path / "half" / "config.json").write_text("{}")
