@@ -15,12 +15,15 @@ still guards it, so a mistake costs waiting, not crossed output).
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import hashlib
 import json
 import logging
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -34,6 +37,22 @@ from typing import IO, Any
 from core.metadata.errors import ExifToolError, ExifToolMissingError, UnsupportedPathError
 
 log = logging.getLogger(__name__)
+
+# ExifTool in -stay_open mode keeps polling stdin after EOF, so if AltLens is killed its
+# ExifTool would live on (and use CPU) forever. On Linux the kernel can signal it when its
+# parent dies. The function runs between fork and exec, so it only calls the preloaded prctl.
+_PR_SET_PDEATHSIG = 1
+try:
+    _PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
+except (OSError, AttributeError):  # pragma: no cover - a libc without prctl
+    _PRCTL = None
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent_pid:  # the parent died before the signal was armed
+        os._exit(1)
 
 ENV_EXECUTABLE = "ALTLENS_EXIFTOOL"
 MIN_VERSION = 12.0
@@ -339,6 +358,8 @@ class ExifTool:
         kwargs: dict[str, Any] = {}
         if sys.platform == "win32":
             kwargs["creationflags"] = getattr(subprocess, "CREATE_NO_WINDOW", 0)
+        elif _PRCTL is not None:
+            kwargs["preexec_fn"] = functools.partial(_die_with_parent, os.getpid())
         try:
             self._proc = subprocess.Popen(
                 cmd,

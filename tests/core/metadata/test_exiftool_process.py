@@ -99,3 +99,35 @@ def test_argument_encoding() -> None:
     assert encode_arg(Path("/tmp/caf\u00e9.jpg")) == "/tmp/caf\u00e9.jpg".encode()
     with pytest.raises(UnsupportedPathError):
         encode_arg(Path("/tmp/bad\nname.jpg"))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux-only")
+def test_exiftool_does_not_outlive_a_killed_app(tmp_path: Path) -> None:
+    """ExifTool in -stay_open mode keeps polling stdin after EOF; if the app is killed it must
+    not linger (an earlier build left one process per crash, each using CPU forever)."""
+    import signal
+    import time
+
+    code = (
+        "import sys, time\n"
+        "from core.metadata.exiftool import ExifTool\n"
+        "et = ExifTool(); et.start(); print(et._proc.pid, flush=True); time.sleep(600)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env, cwd=REPO)
+    try:
+        assert child.stdout is not None
+        exiftool_pid = int(child.stdout.readline())
+        os.kill(exiftool_pid, 0)  # running
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(exiftool_pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(exiftool_pid, signal.SIGKILL)
+    pytest.fail("ExifTool kept running after the app that started it was killed")
