@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -253,6 +254,7 @@ def run(args: argparse.Namespace) -> int:
     # Queued: an error on a worker thread is reported there, the dialog opens on this one.
     crash.crashed.connect(altlens.show_crash, Qt.ConnectionType.QueuedConnection)
     log.info("AltLens window opening (log file %s)", log_file)
+    _quit_on_signals(altlens)
     altlens.start([Path(p) for p in getattr(args, "paths", []) or []])
     try:
         status = app.exec()
@@ -260,6 +262,22 @@ def run(args: argparse.Namespace) -> int:
         altlens.shutdown()
         crash.uninstall()
     return int(status)
+
+
+def _quit_on_signals(altlens: AltLensApp) -> None:
+    """SIGTERM (logout, `kill`) and Ctrl+C close the window the normal way: captioning stops,
+    approved writes finish, ExifTool is closed. Python only runs signal handlers when it gets
+    control, so a timer hands it control twice a second while Qt waits for events."""
+
+    def handler(signum: int, _frame: object) -> None:
+        log.info("signal %d: closing", signum)
+        QTimer.singleShot(0, altlens.quit)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, handler)
+    tick = QTimer(altlens)
+    tick.timeout.connect(lambda: None)
+    tick.start(500)
 
 
 def check_overrides(args: argparse.Namespace) -> dict[str, Any]:

@@ -80,3 +80,50 @@ def test_crash_report_is_written_and_settings_are_untouched(
     text = report.read_text()
     assert "ValueError: boom" in text and "something happened before" in text
     assert s.path.read_bytes() == before
+
+
+def test_sigterm_closes_the_app_cleanly(tmp_path: Path, toy_model_dir: Path, sample_images) -> None:
+    """`kill` (SIGTERM) closes the window the normal way: exit status 0, the library closed
+    and no ExifTool left behind."""
+    import os
+    import signal
+    import sqlite3
+    import time
+
+    images = sample_images(2)
+    home = tmp_path / "home"
+    env = dict(
+        os.environ, ALTLENS_HOME=str(home), QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(REPO)
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "core", "gui", "--model", str(toy_model_dir), *map(str, images)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    db = home / "data" / "library.sqlite3"
+    try:
+        deadline = time.monotonic() + 180
+        done = 0
+        while time.monotonic() < deadline and done < 2 and proc.poll() is None:
+            if db.exists():
+                try:
+                    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as con:
+                        done = con.execute(
+                            "SELECT count(*) FROM images WHERE status = 'suggested'"
+                        ).fetchone()[0]
+                except sqlite3.Error:
+                    done = 0
+            time.sleep(0.2)  # polling another process; nothing here to wait on
+        assert done == 2, "the app did not caption in time"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(30)
+    assert proc.returncode == 0, err[-2000:]
+    left = subprocess.run(["pgrep", "-f", f"exiftool.*{home}"], capture_output=True, text=True)
+    assert left.stdout.strip() == "", "an ExifTool process outlived the app"
