@@ -174,6 +174,11 @@ def test_a_killed_app_loses_no_caption(tmp_path: Path, sample_images, toy_model_
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
+    # Its ExifTool goes with it (the kernel signals it when its parent dies).
+    deadline = time.monotonic() + 20
+    while subprocess.run(["pgrep", "-f", f"exiftool.*{home}"], capture_output=True).returncode == 0:
+        assert time.monotonic() < deadline, "an ExifTool process outlived the killed app"
+        time.sleep(0.2)
     library = Library(db)  # a new start: in-flight work is handed back to the queue
     try:
         rows = library.images()
