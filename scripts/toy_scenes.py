@@ -7,7 +7,9 @@ Each element guards part of the image pipeline in the tests:
 - the colours are close enough (red/orange/yellow, grey/white) that the wrong normalisation
   (ImageNet mean/std instead of 0.5) reads as another colour;
 - shapes and counts need the pixels themselves, not just the colour statistics.
-Scenes come at any size and aspect ratio, so the squashing of a square resize is part of the task.
+Scenes come at any size and aspect ratio, so the squashing of a square resize is part of the task;
+object sizes follow sqrt(width * height), so each shape covers the same share of the picture at
+any aspect ratio.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageDraw
 
 COUNTS: tuple[str, ...] = ("one", "two", "three")
-# Base RGB values; each scene jitters them a little so the model learns a colour region, not a value.
+# Base RGB values; each scene jitters them a little, so the model learns a region, not a value.
 OBJECT_COLOURS: dict[str, tuple[int, int, int]] = {
     "red": (205, 35, 40),
     "orange": (240, 135, 25),
@@ -50,7 +52,8 @@ def plural(shape: str, count: int) -> str:
 
 
 def caption_for(count: int, colour: str, shape: str, side: str, background: str) -> str:
-    return f"{COUNTS[count - 1]} {colour} {plural(shape, count)} on the {side} of a {background} background"
+    objects = f"{COUNTS[count - 1]} {colour} {plural(shape, count)}"
+    return f"{objects} on the {side} of a {background} background"
 
 
 def vocabulary() -> list[str]:
@@ -61,11 +64,15 @@ def vocabulary() -> list[str]:
     return sorted(words)
 
 
-def _jitter(rng: random.Random, rgb: tuple[int, int, int], amount: int = COLOUR_JITTER) -> tuple[int, int, int]:
+def _jitter(
+    rng: random.Random, rgb: tuple[int, int, int], amount: int = COLOUR_JITTER
+) -> tuple[int, int, int]:
     return tuple(max(0, min(255, c + rng.randint(-amount, amount))) for c in rgb)  # type: ignore[return-value]
 
 
-def _place(rng: random.Random, w: int, h: int, count: int, side: str) -> list[tuple[float, float, float]]:
+def _place(
+    rng: random.Random, w: int, h: int, count: int, side: str
+) -> list[tuple[float, float, float]]:
     """Non-overlapping square boxes (x0, y0, s) all inside the named half.
 
     The first box straddles the other axis' midline, so "left" can never also read as "top".
@@ -100,7 +107,10 @@ def _place(rng: random.Random, w: int, h: int, count: int, side: str) -> list[tu
             for _try in range(60):
                 x0, y0 = rng.uniform(*xr), rng.uniform(*yr)
                 if all(
-                    x0 + s + gap <= bx or bx + bs + gap <= x0 or y0 + s + gap <= by or by + bs + gap <= y0
+                    x0 + s + gap <= bx
+                    or bx + bs + gap <= x0
+                    or y0 + s + gap <= by
+                    or by + bs + gap <= y0
                     for bx, by, bs in boxes
                 ):
                     boxes.append((x0, y0, s))
@@ -113,22 +123,42 @@ def _place(rng: random.Random, w: int, h: int, count: int, side: str) -> list[tu
     raise RuntimeError(f"cannot place {count} objects on the {side} of {w}x{h}")
 
 
-def _shape_points(shape: str, cx: float, cy: float, s: float, angle: float) -> list[tuple[float, float]]:
+def _shape_points(
+    shape: str, cx: float, cy: float, s: float, angle: float
+) -> list[tuple[float, float]]:
     if shape == "square":
         r = 0.5 * s * math.sqrt(2)  # fills its box: corners are what tell it from a circle at 96 px
-        return [(cx + r * math.cos(angle + k * math.pi / 2 + math.pi / 4), cy + r * math.sin(angle + k * math.pi / 2 + math.pi / 4)) for k in range(4)]
+        return [
+            (
+                cx + r * math.cos(angle + k * math.pi / 2 + math.pi / 4),
+                cy + r * math.sin(angle + k * math.pi / 2 + math.pi / 4),
+            )
+            for k in range(4)
+        ]
     # Equilateral triangle pointing up, apex at the top of the box (base 1.04 s wide).
     r = 0.6 * s
     cy += 0.1 * s
-    return [(cx + r * math.cos(angle - math.pi / 2 + k * 2 * math.pi / 3), cy + r * math.sin(angle - math.pi / 2 + k * 2 * math.pi / 3)) for k in range(3)]
+    return [
+        (
+            cx + r * math.cos(angle - math.pi / 2 + k * 2 * math.pi / 3),
+            cy + r * math.sin(angle - math.pi / 2 + k * 2 * math.pi / 3),
+        )
+        for k in range(3)
+    ]
 
 
-def _draw_shape(img: Image.Image, rng: random.Random, shape: str, box: tuple[float, float, float], rgb: tuple[int, int, int]) -> None:
-    """Draw one anti-aliased shape: render a supersampled mask around it, shrink it, paste the colour."""
+def _draw_shape(
+    img: Image.Image,
+    rng: random.Random,
+    shape: str,
+    box: tuple[float, float, float],
+    rgb: tuple[int, int, int],
+) -> None:
+    """Draw one anti-aliased shape: supersampled mask around it, shrunk, pasted in its colour."""
     x0, y0, s = box
     pad = 0.05 * s + 2  # the triangle's base pokes out of its box a little
-    left, top = int(math.floor(x0 - pad)), int(math.floor(y0 - pad))
-    mw, mh = int(math.ceil(x0 + s + pad)) - left, int(math.ceil(y0 + s + pad)) - top
+    left, top = math.floor(x0 - pad), math.floor(y0 - pad)
+    mw, mh = math.ceil(x0 + s + pad) - left, math.ceil(y0 + s + pad) - top
     f = max(1, min(MAX_SUPERSAMPLE, MAX_MASK_SIDE // max(mw, mh)))
     mask = Image.new("L", (mw * f, mh * f), 0)
     draw = ImageDraw.Draw(mask)
@@ -158,12 +188,14 @@ class Layout:
 
 
 def draw_scene(rng: random.Random, size: tuple[int, int]) -> tuple[Image.Image, str]:
-    """Draw one random scene at `size` (width, height); return the RGB image and its exact caption."""
+    """Draw one random scene at `size` (width, height); return the RGB image and exact caption."""
     img, caption, _layout = draw_scene_with_layout(rng, size)
     return img, caption
 
 
-def draw_scene_with_layout(rng: random.Random, size: tuple[int, int]) -> tuple[Image.Image, str, Layout]:
+def draw_scene_with_layout(
+    rng: random.Random, size: tuple[int, int]
+) -> tuple[Image.Image, str, Layout]:
     """draw_scene, plus the object layout (same random stream, so the same scene)."""
     w, h = size
     count = rng.randint(1, len(COUNTS))
@@ -176,7 +208,11 @@ def draw_scene_with_layout(rng: random.Random, size: tuple[int, int]) -> tuple[I
     boxes = _place(rng, w, h, count, side)
     for box in boxes:
         _draw_shape(img, rng, shape, box, _jitter(rng, scene_rgb, 3))
-    return img, caption_for(count, colour, shape, side, background), Layout(w, h, shape, tuple(boxes))
+    return (
+        img,
+        caption_for(count, colour, shape, side, background),
+        Layout(w, h, shape, tuple(boxes)),
+    )
 
 
 def patch_targets(layout: Layout, grid: int, sub: int = 4) -> tuple[list[int], list[int]]:
@@ -192,8 +228,12 @@ def patch_targets(layout: Layout, grid: int, sub: int = 4) -> tuple[list[int], l
         cx, cy = x0 + s / 2, y0 + s / 2
         centres[min(grid - 1, int(cy / h * grid)) * grid + min(grid - 1, int(cx / w * grid))] = 1
         # Only patches that can touch the box (the triangle's base pokes out a little).
-        rows = range(max(0, int((y0 - 0.05 * s) / h * grid)), min(grid, int((y0 + 1.05 * s) / h * grid) + 1))
-        cols = range(max(0, int((x0 - 0.05 * s) / w * grid)), min(grid, int((x0 + 1.05 * s) / w * grid) + 1))
+        rows = range(
+            max(0, int((y0 - 0.05 * s) / h * grid)), min(grid, int((y0 + 1.05 * s) / h * grid) + 1)
+        )
+        cols = range(
+            max(0, int((x0 - 0.05 * s) / w * grid)), min(grid, int((x0 + 1.05 * s) / w * grid) + 1)
+        )
         for row in rows:
             for col in cols:
                 inside = 0
@@ -218,12 +258,12 @@ def _inside(shape: str, dx: float, dy: float, s: float) -> bool:
 
 
 # Aspect ratios of real photos, both ways round; training also draws ratios in between.
-PHOTO_ASPECTS: tuple[float, ...] = (1.0, 4 / 3, 3 / 4, 3 / 2, 2 / 3, 16 / 9, 9 / 16)
+PHOTO_ASPECTS: tuple[float, ...] = (4 / 3, 3 / 4, 3 / 2, 2 / 3, 16 / 9, 9 / 16)
 
 
 def random_size(rng: random.Random, long_side: tuple[int, int]) -> tuple[int, int]:
     """A random (width, height) with its long side in `long_side` and a photo-like aspect ratio."""
-    if rng.random() < 0.6:
+    if rng.random() < 0.75:  # most capacity where photos are
         aspect = rng.choice(PHOTO_ASPECTS)
     else:
         aspect = math.exp(rng.uniform(math.log(0.5), math.log(2.0)))
@@ -246,7 +286,7 @@ def recompress(rng: random.Random, img: Image.Image) -> Image.Image:
 
 
 def make_scenes(
-    seed: int, n: int, long_side: tuple[int, int] = (128, 320), lossy: float = 0.5
+    seed: int, n: int, long_side: tuple[int, int] = (144, 384), lossy: float = 0.5
 ) -> Iterator[tuple[Image.Image, str]]:
     """`n` deterministic scenes from `seed`; a `lossy` fraction goes through JPEG/WebP."""
     for img, caption, _layout in make_scenes_with_layout(seed, n, long_side, lossy):
@@ -254,7 +294,7 @@ def make_scenes(
 
 
 def make_scenes_with_layout(
-    seed: int, n: int, long_side: tuple[int, int] = (128, 320), lossy: float = 0.5
+    seed: int, n: int, long_side: tuple[int, int] = (144, 384), lossy: float = 0.5
 ) -> Iterator[tuple[Image.Image, str, Layout]]:
     """make_scenes with each scene's layout."""
     rng = random.Random(seed)

@@ -10,7 +10,8 @@ almost perfectly, which lets tests assert exact captions and catch pipeline mist
     .venv/bin/python scripts/train_test_model.py --out tests/models/toy-captioner
     .venv/bin/python scripts/train_test_model.py --eval-only --eval-scenes 50   # full photo check
 
-Deterministic for a given --seed on a given machine; finishes in a few minutes on 2 CPU cores.
+Deterministic for a given --seed on a given machine (same seed, same weights); about 7-10
+minutes on 2 shared CPU cores. Fewer --steps train faster but less accurately.
 """
 
 from __future__ import annotations
@@ -23,18 +24,19 @@ import os
 import random
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 # On a shared CPU, OpenMP threads that spin while waiting for each other make every step
 # ~10x slower; passive waiting keeps 2 threads useful. Must be set before torch loads.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import torch  # noqa: E402
-from PIL import Image, ImageOps  # noqa: E402
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers  # noqa: E402
-from transformers import (  # noqa: E402
+import torch
+from PIL import Image, ImageOps
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers
+from transformers import (
     AutoImageProcessor,
     AutoModelForImageTextToText,
     AutoTokenizer,
@@ -47,7 +49,7 @@ from transformers import (  # noqa: E402
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import toy_scenes  # noqa: E402
+import toy_scenes
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "tests" / "models" / "toy-captioner"
@@ -59,7 +61,7 @@ VAL_SEED_OFFSET, PHOTO_SEED_OFFSET = 1_000_003, 2_000_003
 
 
 def build_tokenizer() -> PreTrainedTokenizerFast:
-    """Word-level tokenizer over the scene vocabulary, with GPT-2's single special token last (like id 50256)."""
+    """Word-level tokenizer over the scene words; GPT-2's one special token comes last."""
     words = toy_scenes.vocabulary()
     vocab = {w: i for i, w in enumerate(words)}
     vocab[EOS] = len(words)
@@ -88,7 +90,7 @@ def save_tokenizer(tokenizer: PreTrainedTokenizerFast, out: Path) -> None:
 
 
 def build_processor(image_size: int) -> ViTImageProcessor:
-    # Same settings as nlpconnect: bilinear resize to a square, rescale to [0,1], normalise with 0.5.
+    # As nlpconnect: bilinear resize to a square, rescale to [0, 1], normalise with 0.5 / 0.5.
     return ViTImageProcessor(
         do_resize=True,
         size={"height": image_size, "width": image_size},
@@ -101,7 +103,14 @@ def build_processor(image_size: int) -> ViTImageProcessor:
     )
 
 
-def build_model(vocab_size: int, eos_id: int, image_size: int, patch_size: int, hidden: int) -> VisionEncoderDecoderModel:
+def build_model(
+    vocab_size: int,
+    eos_id: int,
+    image_size: int,
+    patch_size: int,
+    hidden: int,
+    decoder_layers: int = 2,
+) -> VisionEncoderDecoderModel:
     encoder = ViTConfig(
         image_size=image_size,
         patch_size=patch_size,
@@ -117,7 +126,7 @@ def build_model(vocab_size: int, eos_id: int, image_size: int, patch_size: int, 
         vocab_size=vocab_size,
         n_positions=32,
         n_embd=hidden,
-        n_layer=2,
+        n_layer=decoder_layers,
         n_head=4,
         n_inner=2 * hidden,
         add_cross_attention=True,
@@ -133,7 +142,7 @@ def build_model(vocab_size: int, eos_id: int, image_size: int, patch_size: int, 
         setattr(config, key, eos_id)
     config.vocab_size = vocab_size
     model = VisionEncoderDecoderModel(config=config)
-    init_position_embeddings(model, image_size // encoder.patch_size)
+    init_position_embeddings(model, image_size // patch_size)
     gen = model.generation_config
     gen.bos_token_id = gen.eos_token_id = gen.pad_token_id = gen.decoder_start_token_id = eos_id
     gen.max_length = MAX_LENGTH
@@ -141,25 +150,34 @@ def build_model(vocab_size: int, eos_id: int, image_size: int, patch_size: int, 
 
 
 @torch.no_grad()
-def init_position_embeddings(model: VisionEncoderDecoderModel, grid: int, scale: float = 0.5) -> None:
+def init_position_embeddings(
+    model: VisionEncoderDecoderModel, grid: int, scale: float = 0.5
+) -> None:
     """Start the ViT position embeddings as a 2-D sine/cosine grid instead of tiny noise.
 
-    The side of the picture is half of the task; with random 0.02-sized embeddings a small
-    model takes far longer to discover where a patch is. Training still adjusts them.
+    Where the objects are is a core part of the task; with random 0.02-sized embeddings a
+    small model takes far longer to discover where a patch is. Training still adjusts them.
     """
-    pos = model.encoder.embeddings.position_embeddings  # (1, 1 + grid*grid, hidden); slot 0 is [CLS]
-    dim = pos.shape[-1]
+    # (1, 1 + grid * grid, hidden); slot 0 is [CLS]
+    pos: torch.Tensor = model.encoder.embeddings.position_embeddings  # type: ignore[union-attr,assignment]
+    dim = int(pos.shape[-1])
     quarter = dim // 4
     freqs = 1.0 / (100.0 ** (torch.arange(quarter, dtype=torch.float32) / quarter))
-    ys, xs = torch.meshgrid(torch.arange(grid, dtype=torch.float32), torch.arange(grid, dtype=torch.float32), indexing="ij")
+    ys, xs = torch.meshgrid(
+        torch.arange(grid, dtype=torch.float32),
+        torch.arange(grid, dtype=torch.float32),
+        indexing="ij",
+    )
     ay, ax = ys.reshape(-1, 1) * freqs, xs.reshape(-1, 1) * freqs
     table = torch.cat([ax.sin(), ax.cos(), ay.sin(), ay.cos()], dim=1)
     pos[0, 1:, : 4 * quarter] = scale * table
     pos[0, 0].zero_()
 
 
-def encode_captions(tokenizer: PreTrainedTokenizerFast, captions: Sequence[str], eos_id: int) -> torch.Tensor:
-    """Labels: caption ids, one eos, then -100 (the model shifts them right behind decoder_start)."""
+def encode_captions(
+    tokenizer: PreTrainedTokenizerFast, captions: Sequence[str], eos_id: int
+) -> torch.Tensor:
+    """Labels: caption ids, one eos, then -100 (the model shifts them behind decoder_start)."""
     ids = [tokenizer(c, add_special_tokens=False)["input_ids"] + [eos_id] for c in captions]
     width = max(len(x) for x in ids)
     labels = torch.full((len(ids), width), -100, dtype=torch.long)
@@ -170,14 +188,16 @@ def encode_captions(tokenizer: PreTrainedTokenizerFast, captions: Sequence[str],
 
 @dataclass
 class Dataset:
-    pixels: torch.Tensor  # (N, 3, S, S) float16, exactly the processor's output
+    pixels: torch.Tensor  # (N, 3, S, S) the processor's output, stored as float16 (error < 1e-3)
     captions: list[str]
     kinds: torch.Tensor  # (N, G*G) per-patch 0 background / 1+shape index (auxiliary target)
     centres: torch.Tensor  # (N, G*G) 1 where an object's centre lies (auxiliary target)
 
 
-def make_dataset(processor: ViTImageProcessor, seed: int, n: int, grid: int, chunk: int = 500) -> Dataset:
-    """Draw n scenes and run them through the saved processor; pixels kept as float16 to save memory."""
+def make_dataset(
+    processor: ViTImageProcessor, seed: int, n: int, grid: int, chunk: int = 500
+) -> Dataset:
+    """Draw n scenes and run them through the saved processor (pixels kept as float16)."""
     pixels: list[torch.Tensor] = []
     captions: list[str] = []
     kinds: list[list[int]] = []
@@ -192,7 +212,9 @@ def make_dataset(processor: ViTImageProcessor, seed: int, n: int, grid: int, chu
         if len(batch) == chunk or len(captions) == n:
             pixels.append(processor(images=batch, return_tensors="pt")["pixel_values"].half())
             batch = []
-    return Dataset(torch.cat(pixels), captions, torch.tensor(kinds), torch.tensor(centres, dtype=torch.float32))
+    return Dataset(
+        torch.cat(pixels), captions, torch.tensor(kinds), torch.tensor(centres, dtype=torch.float32)
+    )
 
 
 # Caption word positions that the auxiliary [CLS] heads predict, with their choices.
@@ -205,12 +227,20 @@ AUX_SLOTS: dict[int, tuple[str, ...]] = {
 }
 
 
+def mirror_caption(caption: str) -> str:
+    words = caption.split()
+    words[5] = {"left": "right", "right": "left"}.get(words[5], words[5])
+    return " ".join(words)
+
+
 def slot_labels(captions: Sequence[str]) -> dict[int, torch.Tensor]:
     words = [c.split() for c in captions]
     out = {}
     for slot, choices in AUX_SLOTS.items():
         # shapes appear in the plural too
-        out[slot] = torch.tensor([choices.index(w[slot][:-1] if w[slot] not in choices else w[slot]) for w in words])
+        out[slot] = torch.tensor(
+            [choices.index(w[slot][:-1] if w[slot] not in choices else w[slot]) for w in words]
+        )
     return out
 
 
@@ -227,24 +257,53 @@ class AuxHeads(torch.nn.Module):
         super().__init__()
         self.kind = torch.nn.Linear(hidden, 1 + len(toy_scenes.SHAPES))
         self.centre = torch.nn.Linear(hidden, 1)
-        self.slots = torch.nn.ModuleDict({str(k): torch.nn.Linear(hidden, len(v)) for k, v in AUX_SLOTS.items()})
+        self.slots = torch.nn.ModuleDict(
+            {str(k): torch.nn.Linear(hidden, len(v)) for k, v in AUX_SLOTS.items()}
+        )
 
-    def loss(self, enc: torch.Tensor, kinds: torch.Tensor, centres: torch.Tensor, slots: dict[int, torch.Tensor]) -> torch.Tensor:
+    def loss(
+        self,
+        enc: torch.Tensor,
+        kinds: torch.Tensor,
+        centres: torch.Tensor,
+        slots: dict[int, torch.Tensor],
+    ) -> torch.Tensor:
         cls, patches = enc[:, 0], enc[:, 1:]
         f = torch.nn.functional
         total = f.cross_entropy(self.kind(patches).flatten(0, 1), kinds.flatten())
-        total = total + f.binary_cross_entropy_with_logits(self.centre(patches).squeeze(-1), centres)
+        total = total + f.binary_cross_entropy_with_logits(
+            self.centre(patches).squeeze(-1), centres
+        )
         for k, head in self.slots.items():
             total = total + f.cross_entropy(head(cls), slots[int(k)]) / len(self.slots)
         return total
 
+    @torch.no_grad()
+    def accuracies(self, model: VisionEncoderDecoderModel, data: Dataset) -> dict[str, str]:
+        """How well the heads read the encoder: tells an encoder problem from a decoder one."""
+        model.eval()
+        enc = model.encoder(pixel_values=data.pixels.float()).last_hidden_state
+        slots = slot_labels(data.captions)
+        out = {"patch kind": (self.kind(enc[:, 1:]).argmax(-1) == data.kinds).float().mean()}
+        for k, head in self.slots.items():
+            out[SLOTS[int(k)]] = (head(enc[:, 0]).argmax(-1) == slots[int(k)]).float().mean()
+        return {k: f"{v.item():.1%}" for k, v in out.items()}
+
 
 @torch.no_grad()
-def caption_pixels(model: VisionEncoderDecoderModel, tokenizer: PreTrainedTokenizerFast, pixels: torch.Tensor, num_beams: int, batch: int = 100) -> list[str]:
+def caption_pixels(
+    model: Any,  # a VisionEncoderDecoderModel, as trained or as loaded by the Auto classes
+    tokenizer: Any,
+    pixels: torch.Tensor,
+    num_beams: int,
+    batch: int = 100,
+) -> list[str]:
     model.eval()
     out: list[str] = []
     for i in range(0, len(pixels), batch):
-        ids = model.generate(pixels[i : i + batch].float(), num_beams=num_beams, max_length=MAX_LENGTH)
+        ids = model.generate(
+            pixels[i : i + batch].float(), num_beams=num_beams, max_length=MAX_LENGTH
+        )
         out += [t.strip() for t in tokenizer.batch_decode(ids, skip_special_tokens=True)]
     return out
 
@@ -257,7 +316,7 @@ def slot_errors(predicted: Sequence[str], truth: Sequence[str]) -> dict[str, int
     errors: dict[str, int] = {}
     for p, t in zip(predicted, truth, strict=True):
         pw, tw = p.split(), t.split()
-        for slot, a, b in zip(SLOTS, pw, tw):
+        for slot, a, b in zip(SLOTS, pw, tw, strict=False):  # lengths may differ
             if a != b:
                 errors[slot] = errors.get(slot, 0) + 1
         if len(pw) != len(tw):
@@ -275,13 +334,12 @@ def train(args: argparse.Namespace) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    tokenizer = build_tokenizer()
-    eos_id = tokenizer.convert_tokens_to_ids(EOS)
     # Save the tokenizer and processor first and train through the reloaded ones, so what is
     # saved is exactly what the model learned with.
-    save_tokenizer(tokenizer, out)
+    save_tokenizer(build_tokenizer(), out)
     build_processor(args.image_size).save_pretrained(out)
-    tokenizer = AutoTokenizer.from_pretrained(out)
+    tokenizer: Any = AutoTokenizer.from_pretrained(out)
+    eos_id: int = tokenizer.convert_tokens_to_ids(EOS)
     processor = AutoImageProcessor.from_pretrained(out)
 
     t0 = time.time()
@@ -289,10 +347,20 @@ def train(args: argparse.Namespace) -> None:
     data = make_dataset(processor, args.seed, args.train_scenes, grid)
     labels = encode_captions(tokenizer, data.captions, eos_id)
     slots = slot_labels(data.captions)
+    # Mirror images: a free second view of every scene (left and right swap in the caption).
+    mirrored = [mirror_caption(c) for c in data.captions]
+    labels_m = encode_captions(tokenizer, mirrored, eos_id)
+    slots_m = slot_labels(mirrored)
+    assert labels_m.shape == labels.shape
     val = make_dataset(processor, args.seed + VAL_SEED_OFFSET, args.val_scenes, grid)
-    print(f"data: {len(labels)} train + {len(val.captions)} val scenes in {time.time() - t0:.0f}s", flush=True)
+    print(
+        f"data: {len(labels)} train + {len(val.captions)} val scenes in {time.time() - t0:.0f}s",
+        flush=True,
+    )
 
-    model = build_model(len(tokenizer), eos_id, args.image_size, args.patch_size, args.hidden)
+    model = build_model(
+        len(tokenizer), eos_id, args.image_size, args.patch_size, args.hidden, args.decoder_layers
+    )
     aux = AuxHeads(args.hidden)
     print(f"model: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters", flush=True)
     params = list(model.parameters()) + list(aux.parameters())
@@ -316,8 +384,24 @@ def train(args: argparse.Namespace) -> None:
             order, pos = torch.randperm(len(labels), generator=gen), 0
         idx = order[pos : pos + args.batch]
         pos += args.batch
-        outputs = model(pixel_values=data.pixels[idx].float(), labels=labels[idx])
-        aux_loss = aux.loss(outputs.encoder_last_hidden_state, data.kinds[idx], data.centres[idx], {k: v[idx] for k, v in slots.items()})
+        flip = torch.rand(len(idx), generator=gen) < 0.5
+        px = torch.where(
+            flip[:, None, None, None], data.pixels[idx].flip(-1), data.pixels[idx]
+        ).float()
+        kinds = torch.where(
+            flip[:, None],
+            data.kinds[idx].view(-1, grid, grid).flip(-1).reshape(len(idx), -1),
+            data.kinds[idx],
+        )
+        centres = torch.where(
+            flip[:, None],
+            data.centres[idx].view(-1, grid, grid).flip(-1).reshape(len(idx), -1),
+            data.centres[idx],
+        )
+        lab = torch.where(flip[:, None], labels_m[idx], labels[idx])
+        slot_batch = {k: torch.where(flip, slots_m[k][idx], v[idx]) for k, v in slots.items()}
+        outputs = model(pixel_values=px, labels=lab)
+        aux_loss = aux.loss(outputs.encoder_last_hidden_state, kinds, centres, slot_batch)
         loss = outputs.loss + args.aux_weight * aux_loss
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -331,8 +415,12 @@ def train(args: argparse.Namespace) -> None:
                 flush=True,
             )
 
+    print(f"  encoder probes on validation: {aux.accuracies(model, val)}", flush=True)
     predicted = caption_pixels(model, tokenizer, val.pixels, 1)
-    print(f"validation (small scenes) exact match, greedy: {accuracy(predicted, val.captions):.1%}", flush=True)
+    print(
+        f"validation (small scenes) exact match, greedy: {accuracy(predicted, val.captions):.1%}",
+        flush=True,
+    )
     print(f"  wrong words by slot: {slot_errors(predicted, val.captions)}", flush=True)
     model.save_pretrained(out)
     print(f"saved to {out}", flush=True)
@@ -341,18 +429,17 @@ def train(args: argparse.Namespace) -> None:
 
 # --- Held-out check: exactly the tests' procedure on photo-sized files ------------------------
 
-PHOTO_SIZES = ((1600, 1200), (2048, 1536), (3000, 2000), (4000, 3000), (3840, 2160), (2000, 2000))
+
+def photo_size(rng: random.Random, fmt: str) -> tuple[int, int]:
+    """Camera-like sizes, as the tests draw them: 16:9, 3:2 or 4:3, mostly landscape."""
+    long_side = rng.randint(2400, 4000) if fmt == "JPEG" else rng.randint(1200, 2000)
+    short = int(long_side * rng.choice([0.56, 0.66, 0.75]))
+    return (long_side, short) if rng.random() < 0.7 else (short, long_side)
 
 
-def photo_scenes(seed: int, n: int) -> list[tuple[Image.Image, str]]:
+def photo_scenes(seed: int, n: int, fmt: str) -> list[tuple[Image.Image, str]]:
     rng = random.Random(seed)
-    scenes = []
-    for _ in range(n):
-        w, h = rng.choice(PHOTO_SIZES)
-        if rng.random() < 0.4:
-            w, h = h, w  # portrait
-        scenes.append(toy_scenes.draw_scene(rng, (w, h)))
-    return scenes
+    return [toy_scenes.draw_scene(rng, photo_size(rng, fmt)) for _ in range(n)]
 
 
 def encode_file(img: Image.Image, fmt: str) -> bytes:
@@ -368,7 +455,7 @@ def encode_file(img: Image.Image, fmt: str) -> bytes:
 
 def load_like_app(data: bytes, draft_size: int | None) -> Image.Image:
     """Open -> (JPEG draft) -> exif_transpose -> RGB, as the app loads photos."""
-    img = Image.open(io.BytesIO(data))
+    img: Image.Image = Image.open(io.BytesIO(data))
     if draft_size and img.format == "JPEG":
         img.draft("RGB", (draft_size, draft_size))  # decodes at 1/2..1/8 scale, still >= draft_size
     img = ImageOps.exif_transpose(img)
@@ -376,52 +463,71 @@ def load_like_app(data: bytes, draft_size: int | None) -> Image.Image:
 
 
 def evaluate(model_dir: Path, seed: int, n: int, controls: bool) -> dict[str, float]:
-    """Caption photo-sized JPEG/PNG/WebP files with beam 4 and greedy; optionally the negative controls."""
+    """Caption photo-sized JPEG/PNG/WebP files, beam 4 and greedy; optionally negative controls."""
     model = AutoModelForImageTextToText.from_pretrained(model_dir)
     processor = AutoImageProcessor.from_pretrained(model_dir)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     size = processor.size["height"]
-    scenes = photo_scenes(seed, n)
-    truth = [c for _, c in scenes]
     results: dict[str, float] = {}
 
-    def run(name: str, images: list[Image.Image], proc: Callable[..., dict[str, torch.Tensor]] = processor) -> None:
+    def run(
+        name: str,
+        images: list[Image.Image],
+        truth: list[str],
+        proc: Any = processor,
+    ) -> None:
         pixels = proc(images=images, return_tensors="pt")["pixel_values"]
         for beams in (4, 1):
             acc = accuracy(caption_pixels(model, tokenizer, pixels, beams), truth)
             results[f"{name} beam{beams}"] = acc
             print(f"  {name:28s} beam {beams}: {acc:6.1%}", flush=True)
 
-    print(f"photo-size check: {n} scenes, {model_dir}", flush=True)
-    files = {fmt: [encode_file(img, fmt) for img, _ in scenes] for fmt in ("JPEG", "PNG", "WEBP")}
-    for fmt, blobs in files.items():
+    print(f"photo-size check: {n} scenes per format, {model_dir}", flush=True)
+    for k, fmt in enumerate(("JPEG", "PNG", "WEBP")):
+        scenes = photo_scenes(seed + k, n, fmt)
+        truth = [c for _, c in scenes]
+        blobs = [encode_file(img, fmt) for img, _ in scenes]
         for draft in (None, size) if fmt == "JPEG" else (None,):
-            label = f"{fmt}{' draft' if draft else ''}"
-            run(label, [load_like_app(b, draft) for b in blobs])
-    if controls:
-        images = [load_like_app(b, None) for b in files["JPEG"]]
-        wrong_norm = build_processor(size)
-        wrong_norm.image_mean, wrong_norm.image_std = IMAGENET_MEAN, IMAGENET_STD
-        run("control: ImageNet mean/std", images, wrong_norm)
-        run("control: rotated 90, no fix", [im.rotate(90, expand=True) for im in images])
+            run(
+                f"{fmt}{' draft' if draft else ''}", [load_like_app(b, draft) for b in blobs], truth
+            )
+        if controls and fmt == "JPEG":
+            images = [load_like_app(b, size) for b in blobs]
+            wrong_norm = build_processor(size)
+            wrong_norm.image_mean, wrong_norm.image_std = IMAGENET_MEAN, IMAGENET_STD
+            run("control: ImageNet mean/std", images, truth, wrong_norm)
+            run("control: rotated 90, no fix", [im.rotate(90, expand=True) for im in images], truth)
     return results
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default=str(DEFAULT_OUT), help="model directory to write (or read with --eval-only)")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--out",
+        default=str(DEFAULT_OUT),
+        help="model directory to write (or read with --eval-only)",
+    )
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--steps", type=int, default=1200)
+    ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1.5e-3)
     ap.add_argument("--image-size", type=int, default=96)
-    ap.add_argument("--patch-size", type=int, default=12)
-    ap.add_argument("--hidden", type=int, default=96, help="width of encoder and decoder")
-    ap.add_argument("--aux-weight", type=float, default=0.5, help="weight of the training-only encoder targets")
+    ap.add_argument("--patch-size", type=int, default=16)
+    ap.add_argument("--hidden", type=int, default=128, help="width of encoder and decoder")
+    ap.add_argument("--decoder-layers", type=int, default=2)
+    ap.add_argument(
+        "--aux-weight", type=float, default=0.5, help="weight of the training-only encoder targets"
+    )
     ap.add_argument("--train-scenes", type=int, default=16000)
-    ap.add_argument("--val-scenes", type=int, default=500)
-    ap.add_argument("--eval-scenes", type=int, default=20, help="photo-sized scenes for the final check")
-    ap.add_argument("--eval-only", action="store_true", help="skip training; run the photo check and controls")
+    ap.add_argument("--val-scenes", type=int, default=400)
+    ap.add_argument(
+        "--eval-scenes", type=int, default=20, help="photo-sized scenes for the final check"
+    )
+    ap.add_argument(
+        "--eval-only", action="store_true", help="skip training; run the photo check and controls"
+    )
     args = ap.parse_args(argv)
     torch.set_num_threads(2)  # the build machine has 2 shared cores
     t0 = time.time()
