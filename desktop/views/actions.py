@@ -166,7 +166,7 @@ def _specs() -> list[_Spec]:
             QCoreApplication.translate("Actions", "Remove from &List"),
             ("Delete",),
             QCoreApplication.translate(
-                "Actions", "Take the selected images off the list; files are not touched"
+                "Actions", "Take the selected images off the list and out of the library; files are not touched"
             ),
         ),
         *[

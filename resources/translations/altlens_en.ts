@@ -154,7 +154,7 @@ Licensed under the GNU General Public License, version 3 or later.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <source>Take the selected images off the list; files are not touched</source>
+      <source>Take the selected images off the list and out of the library; files are not touched</source>
       <translation type="unfinished" />
     </message>
     <message>
