@@ -19,6 +19,7 @@ from core.errors import AltLensError, UsageError
 
 # Order is the order in `altlens --help`.
 COMMAND_MODULES = [
+    "core.commands.gui",
     "core.commands.caption",
     "core.commands.models",
     "core.commands.library",

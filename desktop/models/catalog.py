@@ -1,0 +1,138 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The captioning models AltLens knows, as a table for the model manager dialog."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QCoreApplication,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+)
+
+from core.progress import format_bytes
+
+RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class ModelCatalogModel(QAbstractTableModel):
+    COLUMNS = ("name", "state", "size", "family", "license")
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._records: list[Any] = []
+        self._in_use: str = ""
+
+    def set_records(self, records: Sequence[Any]) -> None:
+        self.beginResetModel()
+        self._records = list(records)
+        self.endResetModel()
+
+    def set_in_use(self, name: str) -> None:
+        self._in_use = name
+        if self._records:
+            self.dataChanged.emit(self.index(0, 1), self.index(len(self._records) - 1, 1))
+
+    def record(self, row: int) -> Any:
+        return self._records[row] if 0 <= row < len(self._records) else None
+
+    def row_of(self, name: str) -> int:
+        return next((i for i, r in enumerate(self._records) if name in (r.name, r.repo_id)), -1)
+
+    def in_use(self, record: Any) -> bool:
+        """The model AltLens captions with (a model that is not here is not in use)."""
+        if not record.downloaded:
+            return False
+        if self._in_use:
+            return self._in_use in (
+                record.name,
+                record.repo_id,
+                str(record.path) if record.path else None,
+            )
+        return bool(record.default)
+
+    def state_text(self, r: Any) -> str:
+        parts = []
+        if self.in_use(r):
+            parts.append(QCoreApplication.translate("ModelCatalog", "in use"))
+        if r.default:
+            parts.append(QCoreApplication.translate("ModelCatalog", "default"))
+        if r.source == "imported":
+            parts.append(QCoreApplication.translate("ModelCatalog", "imported"))
+        elif r.source == "hub-cache":
+            parts.append(QCoreApplication.translate("ModelCatalog", "on this computer"))
+        else:
+            parts.append(QCoreApplication.translate("ModelCatalog", "not downloaded"))
+        text = ", ".join(parts)
+        return text[:1].upper() + text[1:]
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._records)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation != Qt.Orientation.Horizontal
+            or role != Qt.ItemDataRole.DisplayRole
+            or not 0 <= section < len(self.COLUMNS)
+        ):
+            return None
+        return (
+            QCoreApplication.translate("ModelCatalog", "Model"),
+            QCoreApplication.translate("ModelCatalog", "State"),
+            QCoreApplication.translate("ModelCatalog", "Size"),
+            QCoreApplication.translate("ModelCatalog", "Family"),
+            QCoreApplication.translate("ModelCatalog", "Licence"),
+        )[section]
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (
+            not index.isValid()
+            or not 0 <= index.row() < len(self._records)
+            or not 0 <= index.column() < len(self.COLUMNS)
+        ):
+            return None
+        r = self._records[index.row()]
+        col = self.COLUMNS[index.column()]
+        if role == RECORD_ROLE:
+            return r
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            if col == "name":
+                return r.name
+            if col == "state":
+                return self.state_text(r)
+            if col == "size":
+                if r.size_bytes is None:
+                    return ""
+                size = format_bytes(r.size_bytes)
+                return (
+                    size
+                    if r.downloaded
+                    else QCoreApplication.translate("ModelCatalog", "about %1").replace("%1", size)
+                )
+            if col == "family":
+                return r.family or ""
+            return r.license or ""
+        if role == Qt.ItemDataRole.ToolTipRole:
+            lines = [r.name]
+            if r.description:
+                lines.append(r.description)
+            if r.path is not None:
+                lines.append(str(r.path))
+            return "\n".join(lines)
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable

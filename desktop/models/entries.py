@@ -1,0 +1,141 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What the window knows about one image: a frozen record, replaced (never mutated) on every
+change, so a copy can be handed to another thread or compared with the last one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from core.types import Candidate, CaptionResult, ErrorInfo
+
+
+class Status(StrEnum):
+    """Review state of an image (the library's states)."""
+
+    NEW = "new"  # known, not queued yet
+    QUEUED = "queued"  # waiting for (or in) the model
+    SUGGESTED = "suggested"  # has machine suggestions; needs a person's review
+    APPROVED = "approved"  # a person approved the text; not in the file (yet)
+    WRITTEN = "written"  # the approved text is in the file
+    REJECTED = "rejected"  # a person decided no suggestion is usable
+    ERROR = "error"  # could not be captioned (or written); `error` says why
+
+
+# Filter groups shown in the window: name -> statuses.
+FILTERS: dict[str, frozenset[Status]] = {
+    "all": frozenset(Status),
+    "review": frozenset({Status.SUGGESTED}),
+    "queued": frozenset({Status.NEW, Status.QUEUED}),
+    "approved": frozenset({Status.APPROVED}),
+    "written": frozenset({Status.WRITTEN}),
+    "rejected": frozenset({Status.REJECTED}),
+    "error": frozenset({Status.ERROR}),
+}
+
+
+@dataclass(frozen=True)
+class ImageEntry:
+    path: Path
+    status: Status = Status.NEW
+    candidates: tuple[Candidate, ...] = ()
+    text: str = ""  # the alt text as it stands (a suggestion until `edited` or `reviewed`)
+    description: str = ""  # optional long description
+    decorative: bool = False
+    edited: bool = False  # a person changed the text
+    chosen: int | None = None  # which candidate the text came from (0-based), None if typed
+    error: ErrorInfo | None = None
+    model: str = ""
+    captioning: bool = False  # in the model right now
+    writing: bool = False  # a write or undo is in flight
+    skipped: int = 0  # when a person last skipped it (a counter, for "next needing review")
+    journal_id: int | None = None  # the last write of this image in this session
+    on_disk: str | None = None  # alt text found in the file, when it was read
+    record_id: int | None = None  # the library's row
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def score(self) -> float | None:
+        """The model's confidence in the first candidate."""
+        return self.candidates[0].score if self.candidates else None
+
+    @property
+    def machine_made(self) -> bool:
+        """True while the text is exactly a model suggestion no person has approved or edited."""
+        return (
+            bool(self.candidates)
+            and not self.edited
+            and self.status in (Status.SUGGESTED, Status.QUEUED)
+        )
+
+    def with_(self, **changes: Any) -> ImageEntry:
+        return replace(self, **changes)
+
+    @classmethod
+    def from_record(cls, record: Any, old: ImageEntry | None = None) -> ImageEntry:
+        """The entry for a library ImageRecord. What exists only in this session (text being
+        edited and not yet approved, a skip, a write in flight) is carried over from `old`."""
+        status = Status(record.status)
+        reviewed = status in (Status.APPROVED, Status.WRITTEN)
+        candidates = tuple(record.candidates)
+        chosen: int | None = None
+        edited = False
+        if old is not None and old.edited and not reviewed:
+            text, edited = old.text, True
+        elif reviewed and record.alt_text is not None:
+            text = record.alt_text
+            chosen = next((i for i, c in enumerate(candidates) if c.text == text), None)
+            edited = chosen is None and bool(text)
+        elif (
+            old is not None
+            and old.chosen is not None
+            and old.chosen < len(candidates)
+            and candidates[old.chosen].text == old.text
+        ):
+            text, chosen = old.text, old.chosen
+        elif candidates:
+            text, chosen = candidates[0].text, 0
+        else:
+            text = record.alt_text or ""  # a draft kept from before the pixels changed
+        if old is not None and old.description and not record.long_description and not reviewed:
+            description = old.description
+        else:
+            description = record.long_description or ""
+        return cls(
+            path=Path(record.path),
+            status=status,
+            candidates=candidates,
+            text=text,
+            description=description,
+            decorative=bool(record.decorative) if reviewed or old is None else old.decorative,
+            edited=edited,
+            chosen=chosen,
+            error=record.error,
+            model=record.model or "",
+            captioning=bool(record.in_flight),
+            writing=old.writing if old is not None else False,
+            skipped=old.skipped if old is not None else 0,
+            journal_id=old.journal_id if old is not None else None,
+            on_disk=record.disk_caption,
+            record_id=record.id,
+        )
+
+    def with_result(self, result: CaptionResult) -> ImageEntry:
+        """This entry after a caption result arrived. Text a person typed is kept."""
+        if not result.ok:
+            return self.with_(status=Status.ERROR, error=result.error, captioning=False)
+        keep_text = self.edited and self.text.strip()
+        return self.with_(
+            status=Status.SUGGESTED,
+            candidates=result.candidates,
+            text=self.text if keep_text else result.candidates[0].text,
+            chosen=self.chosen if keep_text else 0,
+            error=None,
+            model=result.model,
+            captioning=False,
+        )

@@ -1,0 +1,300 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Qt item models of the images: the list itself, and the filtered, sorted review order.
+
+Rows are ImageEntry records keyed by path. The model asks for thumbnails it lacks through
+`thumbnail_wanted` (the image worker decodes them) and never reads a file itself.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter, OrderedDict
+from collections.abc import Iterable
+from enum import IntEnum
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QByteArray,
+    QMimeData,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtWidgets import QApplication, QStyle
+
+from desktop.models.entries import FILTERS, ImageEntry, Status
+from desktop.models.presentation import confidence_text, spoken_summary, status_icon, status_text
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+MAX_THUMBNAILS = 1500  # about 100 MB of 160 px thumbnails
+
+
+class Role(IntEnum):
+    ENTRY = Qt.ItemDataRole.UserRole + 1
+    PATH = Qt.ItemDataRole.UserRole + 2
+    STATUS = Qt.ItemDataRole.UserRole + 3
+    SCORE = Qt.ItemDataRole.UserRole + 4
+    STATUS_TEXT = Qt.ItemDataRole.UserRole + 5
+    STATUS_ICON = Qt.ItemDataRole.UserRole + 6
+    ORDER = Qt.ItemDataRole.UserRole + 7
+
+
+class ImageListModel(QAbstractListModel):
+    thumbnail_wanted = Signal(object)  # Path
+    counts_changed = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._entries: list[ImageEntry] = []
+        self._rows: dict[Path, int] = {}
+        self._order: dict[Path, int] = {}
+        self._seq = itertools.count()
+        # Most recently shown thumbnails; older ones are dropped and decoded again if they
+        # scroll back into view, so a library of 100 000 photos does not fill the memory.
+        self._thumbs: OrderedDict[Path, QIcon] = OrderedDict()
+        self._by_status: Counter[Status] = Counter()  # kept up to date: counts() is O(1)
+        self._wanted: set[Path] = set()
+
+    # -- Qt model interface ------------------------------------------------------------------
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._entries)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._entries) or index.column() != 0:
+            return None
+        entry = self._entries[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return entry.name
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._thumbnail(entry.path)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            lines = [str(entry.path), status_text(entry)]
+            if entry.score is not None:
+                lines.append(confidence_text(entry.score))
+            if entry.error is not None:
+                lines.append(entry.error.message)
+            elif entry.text:
+                lines.append(entry.text)
+            return "\n".join(lines)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return spoken_summary(entry)
+        if role == Qt.ItemDataRole.AccessibleDescriptionRole:
+            return str(entry.path.parent)
+        if role == Role.ENTRY:
+            return entry
+        if role == Role.PATH:
+            return str(entry.path)
+        if role == Role.STATUS:
+            return entry.status.value
+        if role == Role.SCORE:
+            return entry.score
+        if role == Role.STATUS_TEXT:
+            return status_text(entry)
+        if role == Role.STATUS_ICON:
+            return status_icon(entry)
+        if role == Role.ORDER:
+            return self._order[entry.path]
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (
+            Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
+        )
+
+    def roleNames(self) -> dict[int, QByteArray]:
+        names = super().roleNames()
+        names.update({int(r): QByteArray(r.name.lower().encode()) for r in Role})
+        return names
+
+    # Thumbnails can be dragged out to other programs as files.
+    def mimeTypes(self) -> list[str]:
+        return ["text/uri-list"]
+
+    def mimeData(self, indexes: Iterable[QModelIndex]) -> QMimeData:
+        mime = QMimeData()
+        paths = sorted({self._entries[i.row()].path for i in indexes if i.isValid()})
+        mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+        return mime
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.CopyAction
+
+    # -- entries -----------------------------------------------------------------------------
+
+    def add(self, entries: Iterable[ImageEntry]) -> list[ImageEntry]:
+        """Append entries for paths not in the model; returns the ones added."""
+        new = []
+        seen: set[Path] = set()
+        for e in entries:
+            if e.path not in self._rows and e.path not in seen:
+                seen.add(e.path)
+                new.append(e)
+        if not new:
+            return []
+        first = len(self._entries)
+        self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
+        for e in new:
+            self._rows[e.path] = len(self._entries)
+            self._order[e.path] = next(self._seq)
+            self._entries.append(e)
+            self._by_status[e.status] += 1
+        self.endInsertRows()
+        self.counts_changed.emit()
+        return new
+
+    def update(self, entry: ImageEntry) -> bool:
+        """Replace the entry with the same path; False when the path is not in the model."""
+        row = self._rows.get(entry.path)
+        if row is None:
+            return False
+        old = self._entries[row]
+        if old == entry:
+            return True
+        self._entries[row] = entry
+        self._by_status[old.status] -= 1
+        self._by_status[entry.status] += 1
+        idx = self.index(row, 0)
+        self.dataChanged.emit(idx, idx)
+        if old.status != entry.status:
+            self.counts_changed.emit()
+        return True
+
+    def remove(self, paths: Iterable[Path]) -> None:
+        rows = sorted({self._rows[p] for p in paths if p in self._rows}, reverse=True)
+        for row in rows:
+            self.beginRemoveRows(QModelIndex(), row, row)
+            entry = self._entries.pop(row)
+            self._by_status[entry.status] -= 1
+            self._order.pop(entry.path, None)
+            self._thumbs.pop(entry.path, None)
+            self._wanted.discard(entry.path)
+            self.endRemoveRows()
+        if rows:
+            self._rows = {e.path: i for i, e in enumerate(self._entries)}
+            self.counts_changed.emit()
+
+    def entry(self, path: Path) -> ImageEntry | None:
+        row = self._rows.get(Path(path))
+        return self._entries[row] if row is not None else None
+
+    def entries(self) -> list[ImageEntry]:
+        return list(self._entries)
+
+    def index_of(self, path: Path) -> QModelIndex:
+        row = self._rows.get(Path(path))
+        return self.index(row, 0) if row is not None else QModelIndex()
+
+    def counts(self) -> dict[str, int]:
+        """Images per filter group (see entries.FILTERS)."""
+        return {
+            name: sum(self._by_status[s] for s in statuses) for name, statuses in FILTERS.items()
+        }
+
+    # -- thumbnails --------------------------------------------------------------------------
+
+    def _thumbnail(self, path: Path) -> QIcon:
+        # A QIcon, not a QPixmap: views scale icons to their iconSize, pixmaps keep their size.
+        icon = self._thumbs.get(path)
+        if icon is not None:
+            self._thumbs.move_to_end(path)
+            return icon
+        if path not in self._wanted:
+            self._wanted.add(path)
+            self.thumbnail_wanted.emit(path)
+        return QIcon()
+
+    def set_thumbnail(self, path: Path, image: QImage) -> None:
+        row = self._rows.get(path)
+        if row is None:
+            return
+        self._thumbs[path] = QIcon(QPixmap.fromImage(image))
+        self._trim_thumbnails()
+        idx = self.index(row, 0)
+        self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
+
+    def _trim_thumbnails(self) -> None:
+        while len(self._thumbs) > MAX_THUMBNAILS:
+            old, _ = self._thumbs.popitem(last=False)
+            self._wanted.discard(old)  # asked for again when it is shown again
+
+    def thumbnail_failed(self, path: Path) -> None:
+        """Show a warning sign instead of the picture; do not ask again for this path."""
+        self._wanted.add(path)
+        row = self._rows.get(path)
+        if row is None:
+            return
+        self._thumbs[path] = QApplication.style().standardIcon(
+            QStyle.StandardPixmap.SP_MessageBoxWarning
+        )
+        idx = self.index(row, 0)
+        self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
+
+
+class ReviewOrderModel(QSortFilterProxyModel):
+    """The images of one filter group, in the order a person reviews them: by the model's
+    confidence, lowest first (so time goes where the model is unsure), or in the order the
+    images arrived."""
+
+    def __init__(self, source: ImageListModel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._filter = "all"
+        self._by_confidence = False
+        self.setSourceModel(source)
+        self.setDynamicSortFilter(True)
+        self.sort(0)
+
+    @property
+    def filter_name(self) -> str:
+        return self._filter
+
+    def set_filter(self, name: str) -> None:
+        if name not in FILTERS:
+            raise ValueError(f"unknown filter {name!r}")
+        if name != self._filter:
+            self.beginFilterChange()
+            self._filter = name
+            self.endFilterChange()
+
+    def set_sort_by_confidence(self, on: bool) -> None:
+        if on != self._by_confidence:
+            self._by_confidence = on
+            self.invalidate()
+            self.sort(0)
+
+    @property
+    def sort_by_confidence(self) -> bool:
+        return self._by_confidence
+
+    def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
+        entry = self.sourceModel().index(source_row, 0, source_parent).data(Role.ENTRY)
+        return entry is not None and entry.status in FILTERS[self._filter]
+
+    def lessThan(self, left: _Index, right: _Index) -> bool:
+        lo, ro = left.data(Role.ORDER), right.data(Role.ORDER)
+        if self._by_confidence:
+            ls, rs = left.data(Role.SCORE), right.data(Role.SCORE)
+            # Images without a score (waiting, errors) go after the scored ones.
+            lk = (ls is None, ls if ls is not None else 0.0, lo)
+            rk = (rs is None, rs if rs is not None else 0.0, ro)
+            return lk < rk
+        return lo < ro
+
+    def paths(self) -> list[Path]:
+        """Paths in the current (filtered, sorted) order."""
+        return [Path(self.index(r, 0).data(Role.PATH)) for r in range(self.rowCount())]
+
+
+def statuses_for(name: str) -> frozenset[Status]:
+    return FILTERS[name]

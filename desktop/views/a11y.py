@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Accessibility helpers: naming widgets, and telling screen readers what just happened.
+
+Announcements use QAccessibleAnnouncementEvent (Qt 6.8+), which the platform bridges pass
+on as a real announcement (AT-SPI `Object:announcement`, UIA notification, NSAccessibility
+announcement). The same text also goes into a visible status label whose accessible name
+changes with a NameChanged event, so a screen reader that ignores announcements still finds
+the latest message in one known place, and sighted users see it too.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QAccessibleEvent
+from PySide6.QtWidgets import QComboBox, QLabel, QWidget
+
+log = logging.getLogger(__name__)
+
+
+def name(widget: QWidget, accessible_name: str, description: str = "") -> QWidget:
+    """Set a widget's accessible name (and description, where its purpose is not obvious)."""
+    widget.setAccessibleName(accessible_name)
+    if isinstance(widget, QComboBox):
+        widget.view().setAccessibleName(accessible_name)  # the pop-up list is read on its own
+        line = widget.lineEdit()
+        if line is not None:
+            line.setAccessibleName(accessible_name)
+    if description:
+        widget.setAccessibleDescription(description)
+        if not widget.toolTip():
+            widget.setToolTip(description)
+    return widget
+
+
+class Announcer(QObject):
+    """Speaks short messages through the screen reader and shows them in `label`."""
+
+    announced = Signal(str, bool)  # message, assertive (tests and the log panel listen)
+
+    def __init__(self, label: QLabel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.label = label
+        self.history: list[str] = []
+
+    def announce(self, message: str, *, assertive: bool = False) -> None:
+        """Polite messages wait for the screen reader to finish; assertive ones (errors, a
+        write that failed) interrupt it."""
+        self.history.append(message)
+        del self.history[:-200]
+        self.label.setText(message)
+        self.label.setAccessibleName(message)
+        QAccessible.updateAccessibility(QAccessibleEvent(self.label, QAccessible.Event.NameChanged))
+        event = QAccessibleAnnouncementEvent(self.label, message)
+        event.setPoliteness(
+            QAccessible.AnnouncementPoliteness.Assertive
+            if assertive
+            else QAccessible.AnnouncementPoliteness.Polite
+        )
+        QAccessible.updateAccessibility(event)
+        log.info("announced: %s", message)
+        self.announced.emit(message, assertive)

@@ -1,0 +1,523 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The review panel: the open image large, its suggestions, the alt-text field with live
+character count and hints, the optional long description, the decorative flag and the
+decision buttons. It shows an ImageEntry and reports what the person did; the controller
+decides what that means."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QFont, QImage, QKeyEvent, QPixmap, QResizeEvent, QTextCursor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QPlainTextEdit,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QStyle,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.alttext import (
+    MAX_LENGTH,
+    TARGET_LENGTH,
+    Hint,
+    Severity,
+    character_count,
+    check_alt_text,
+    clean_text,
+)
+from desktop.models.candidates import CandidateListModel
+from desktop.models.entries import ImageEntry, Status
+from desktop.models.presentation import confidence_text, status_icon, status_text
+from desktop.views.a11y import name
+from desktop.views.actions import Actions
+
+
+class AltTextEdit(QPlainTextEdit):
+    """One paragraph of alt text: Return does not add a line break (alt text is read as one
+    line), Tab moves the focus on, pasted line breaks become spaces."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTabChangesFocus(True)
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers():
+            event.ignore()
+            return
+        super().keyPressEvent(event)
+
+    def insertFromMimeData(self, source) -> None:
+        if source.hasText():
+            self.insertPlainText(clean_text(source.text()))
+        else:
+            super().insertFromMimeData(source)
+
+    def text(self) -> str:
+        return " ".join(self.toPlainText().split("\n"))
+
+    def set_text(self, text: str) -> None:
+        if self.text() != text:
+            self.setPlainText(text)
+            self.moveCursor(QTextCursor.MoveOperation.End)
+
+    def sizeHint(self) -> QSize:
+        fm = self.fontMetrics()
+        return QSize(super().sizeHint().width(), fm.lineSpacing() * 3 + 12)
+
+
+class PreviewLabel(QLabel):
+    """The open image, scaled to the space available, never up-scaled."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._pixmap: QPixmap | None = None
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setMinimumSize(160, 120)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+
+    def set_image(self, image: QImage | None, placeholder: str = "") -> None:
+        self._pixmap = QPixmap.fromImage(image) if image is not None else None
+        if image is None:
+            self.setText(placeholder)  # replaces any pixmap shown
+        self._rescale()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._rescale()
+
+    def _rescale(self) -> None:
+        if self._pixmap is None or self._pixmap.isNull():
+            return  # the placeholder text stays (setPixmap would clear it)
+        ratio = self.devicePixelRatioF()
+        area = self.contentsRect().size() * ratio
+        pix = self._pixmap
+        if pix.width() > area.width() or pix.height() > area.height():
+            pix = pix.scaled(
+                area, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+            )
+        pix.setDevicePixelRatio(ratio)
+        self.setPixmap(pix)
+
+    def sizeHint(self) -> QSize:
+        return QSize(400, 260)
+
+
+class ReviewPanel(QWidget):
+    text_edited = Signal(str)
+    description_edited = Signal(str)
+    decorative_toggled = Signal(bool)
+    candidate_activated = Signal(int)  # 0-based row
+
+    def __init__(self, actions: Actions, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("review_panel")
+        self.commands = actions
+        self._entry: ImageEntry | None = None
+        self._updating = False
+        self.buttons: dict[str, QToolButton] = {}  # the decision buttons, in tab order
+
+        self.title = QLabel()
+        self.title.setObjectName("review_title")
+        font = QFont(self.title.font())
+        font.setPointSizeF(font.pointSizeF() * 1.3)  # relative: follows the system font size
+        font.setBold(True)
+        self.title.setFont(font)
+        self.title.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByKeyboard
+            | Qt.TextInteractionFlag.TextSelectableByMouse
+        )
+        self.title.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
+        self.badge_icon = QLabel()
+        self.badge_icon.setAccessibleName(self.tr("Status icon"))
+        self.badge = QLabel()
+        self.badge.setObjectName("review_badge")
+        self.badge.setWordWrap(True)
+
+        self.preview = PreviewLabel()
+        self.preview.setObjectName("review_preview")
+
+        self.error_box = QFrame()
+        self.error_box.setFrameShape(QFrame.Shape.StyledPanel)
+        self.error_icon = QLabel()
+        self.error_icon.setPixmap(
+            self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(32, 32)
+        )
+        self.error_icon.setAccessibleName(self.tr("Error"))
+        self.error_text = QLabel()
+        self.error_text.setWordWrap(True)
+        self.error_text.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
+        self.retry_button = self._button("retry", decision=False)
+        eb = QHBoxLayout(self.error_box)
+        eb.addWidget(self.error_icon, 0, Qt.AlignmentFlag.AlignTop)
+        eb.addWidget(self.error_text, 1)
+        eb.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignTop)
+
+        self.candidates_label = QLabel(self.tr("&Suggestions (keys 1 to 5):"))
+        self.candidate_model = CandidateListModel(self)
+        self.candidates = QListView()
+        self.candidates.setObjectName("candidates")
+        self.candidates.setModel(self.candidate_model)
+        self.candidates.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.candidates.setWordWrap(True)
+        self.candidates.setUniformItemSizes(False)
+        self.candidates.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.candidates.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        name(
+            self.candidates,
+            self.tr("Suggestions"),
+            self.tr(
+                "Captions suggested by the model, best first, with its confidence. Press Enter "
+                "or a number key to use one."
+            ),
+        )
+        self.candidates_label.setBuddy(self.candidates)
+        self.candidates.activated.connect(lambda idx: self.candidate_activated.emit(idx.row()))
+
+        self.text_label = QLabel(self.tr("&Alt text:"))
+        self.text_edit = AltTextEdit()
+        self.text_edit.setObjectName("alt_text")
+        name(
+            self.text_edit,
+            self.tr("Alt text"),
+            self.tr(
+                "The text a screen reader reads for this image. Target %1 characters, at most %2."
+            )
+            .replace("%1", str(TARGET_LENGTH))
+            .replace("%2", str(MAX_LENGTH)),
+        )
+        self.text_label.setBuddy(self.text_edit)
+        self.text_edit.textChanged.connect(self._on_text_changed)
+
+        self.count = QLabel()
+        self.count.setObjectName("character_count")
+        self.hints = QLabel()
+        self.hints.setObjectName("hints")
+        self.hints.setWordWrap(True)
+        self.hints.setTextFormat(Qt.TextFormat.PlainText)
+
+        self.description_label = QLabel(self.tr("Long &description (optional):"))
+        self.description_edit = QPlainTextEdit()
+        self.description_edit.setObjectName("description")
+        self.description_edit.setTabChangesFocus(True)
+        self.description_edit.setMaximumHeight(self.fontMetrics().lineSpacing() * 4 + 12)
+        name(
+            self.description_edit,
+            self.tr("Long description"),
+            self.tr(
+                "Optional detail that does not fit in the alt text, for images such as charts or "
+                "maps."
+            ),
+        )
+        self.description_label.setBuddy(self.description_edit)
+        self.description_edit.textChanged.connect(self._on_description_changed)
+
+        self.decorative = QCheckBox(
+            self.tr("D&ecorative image (screen readers skip it; no alt text needed)")
+        )
+        self.decorative.setObjectName("decorative")
+        name(
+            self.decorative,
+            self.tr("Decorative image"),
+            self.tr("Mark images that add nothing to the content, such as ornaments or spacers."),
+        )
+        self.decorative.toggled.connect(self._on_decorative)
+
+        self.on_disk = QLabel()
+        self.on_disk.setObjectName("on_disk")
+        self.on_disk.setWordWrap(True)
+        self.on_disk.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
+
+        buttons = QHBoxLayout()
+        for action_name in (
+            "approve",
+            "preview_write",
+            "skip",
+            "reject",
+            "regenerate",
+            "undo_write",
+        ):
+            b = self._button(action_name)
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+
+        content = QWidget()
+        form = QVBoxLayout(content)
+        head = QHBoxLayout()
+        head.addWidget(self.badge_icon, 0, Qt.AlignmentFlag.AlignTop)
+        head.addWidget(self.badge, 1)
+        form.addWidget(self.error_box)
+        form.addWidget(self.candidates_label)
+        form.addWidget(self.candidates)
+        form.addWidget(self.text_label)
+        form.addWidget(self.text_edit)
+        form.addWidget(self.count)
+        form.addWidget(self.hints)
+        form.addWidget(self.description_label)
+        form.addWidget(self.description_edit)
+        form.addWidget(self.decorative)
+        form.addWidget(self.on_disk)
+        form.addLayout(buttons)
+
+        scroll = QScrollArea()
+        scroll.setWidget(content)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        # The preview above, the form below; the person can move the divider. The form gets
+        # the room it needs first, so the text and buttons are visible without scrolling.
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("review_splitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.preview)
+        self.splitter.addWidget(scroll)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.title)
+        outer.addLayout(head)
+        outer.addWidget(self.splitter, 1)
+
+        # Tab order follows the work: read suggestions, edit the text, add detail, decide.
+        order: list[QWidget] = [
+            self.candidates,
+            self.text_edit,
+            self.description_edit,
+            self.decorative,
+            *self.buttons.values(),
+            self.retry_button,
+        ]
+        for first, second in itertools.pairwise(order):
+            QWidget.setTabOrder(first, second)
+        self.show_entry(None)
+
+    def _button(self, action_name: str, decision: bool = True) -> QToolButton:
+        b = QToolButton()
+        b.setObjectName(f"button_{action_name}")
+        b.setDefaultAction(self.commands.all[action_name])
+        b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        b.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        b.setAccessibleName(self.commands.all[action_name].text().replace("&", ""))
+        b.setAccessibleDescription(self.commands.all[action_name].statusTip())
+        if decision:
+            self.buttons[action_name] = b
+        return b
+
+    # -- showing -----------------------------------------------------------------------------
+
+    @property
+    def entry(self) -> ImageEntry | None:
+        return self._entry
+
+    def show_entry(self, entry: ImageEntry | None) -> None:
+        """Show `entry` (None: nothing open). Text the person is typing is not replaced when
+        the same image is shown again with the same text."""
+        same = entry is not None and self._entry is not None and entry.path == self._entry.path
+        self._entry = entry
+        self._updating = True
+        try:
+            enabled = entry is not None
+            for w in (self.candidates, self.text_edit, self.description_edit, self.decorative):
+                w.setEnabled(enabled)
+            if entry is None:
+                self.title.setText(self.tr("No image open"))
+                self.badge.setText(
+                    self.tr(
+                        "Choose an image in the list and press Enter, or press F8 for the next one "
+                        "needing review."
+                    )
+                )
+                self.badge_icon.clear()
+                self.preview.set_image(None, self.tr("No image open"))
+                self.preview.setAccessibleName(self.tr("Preview"))
+                self.candidate_model.set_candidates(())
+                self.text_edit.set_text("")
+                self.description_edit.setPlainText("")
+                self.decorative.setChecked(False)
+                self.error_box.hide()
+                self.on_disk.setText("")
+                self.on_disk.hide()
+                self._update_count_and_hints()
+                return
+            self.title.setText(entry.name)
+            self.title.setAccessibleName(self.tr("Open image: %1").replace("%1", entry.name))
+            self.badge.setText(self._badge_text(entry))
+            self.badge_icon.setPixmap(status_icon(entry).pixmap(24, 24))
+            self.badge_icon.setAccessibleName(status_text(entry))
+            self.preview.setAccessibleName(self.tr("Preview of %1").replace("%1", entry.name))
+            self.preview.setAccessibleDescription(entry.text)
+            if not same:
+                self.preview.set_image(None, self.tr("Loading preview…"))
+            self.candidate_model.set_candidates(entry.candidates, entry.chosen)
+            self.candidates.setEnabled(bool(entry.candidates))
+            self.mark_chosen(entry.chosen)
+            self._fit_candidates()
+            self.text_edit.set_text(entry.text)
+            if self.description_edit.toPlainText() != entry.description:
+                self.description_edit.setPlainText(entry.description)
+            self.decorative.setChecked(entry.decorative)
+            self.text_edit.setEnabled(not entry.decorative)
+            if entry.status is Status.ERROR and entry.error is not None:
+                self.error_text.setText(entry.error.message)
+                self.error_text.setAccessibleName(
+                    self.tr("Error: %1").replace("%1", entry.error.message)
+                )
+                self.error_box.show()
+            else:
+                self.error_box.hide()
+            if entry.on_disk:
+                self.on_disk.setText(self.tr("In the file now: “%1”").replace("%1", entry.on_disk))
+            else:
+                self.on_disk.setText("")
+            self.on_disk.setVisible(bool(entry.on_disk))
+            self._update_count_and_hints()
+        finally:
+            self._updating = False
+
+    def refresh_badge(self, entry: ImageEntry) -> None:
+        """Update the status line while the person types (the rest of the panel stays)."""
+        self._entry = entry
+        self.badge.setText(self._badge_text(entry))
+
+    def _badge_text(self, e: ImageEntry) -> str:
+        score = confidence_text(e.score)
+        if e.writing:
+            return self.tr("Writing to the file…")
+        if e.captioning or e.status in (Status.QUEUED, Status.NEW):
+            return self.tr("Waiting for a suggestion from the model…")
+        if e.status is Status.ERROR:
+            return self.tr("This image could not be captioned.")
+        if e.status is Status.WRITTEN:
+            return self.tr("Written to the file. Undo with Ctrl+Shift+Backspace.")
+        if e.status is Status.APPROVED:
+            if e.decorative:
+                return self.tr("Approved as decorative; nothing needs writing.")
+            return self.tr("Approved by you; not written to the file yet.")
+        if e.status is Status.REJECTED:
+            return self.tr("Rejected: nothing will be written.")
+        if e.edited:
+            return self.tr("Edited by you; not approved yet.")
+        if e.chosen is not None and e.chosen > 0:
+            return (
+                self.tr("Machine suggestion %1 (%2), chosen by you; not reviewed yet.")
+                .replace("%1", str(e.chosen + 1))
+                .replace("%2", score)
+            )
+        return self.tr(
+            "Machine suggestion (%1), not reviewed yet. Check it before approving."
+        ).replace("%1", score)
+
+    def mark_chosen(self, row: int | None) -> None:
+        """Show which suggestion the text is (none once the person has edited it)."""
+        self.candidate_model.set_chosen(row)
+        if row is None:
+            self.candidates.selectionModel().clearSelection()
+        else:
+            self.candidates.setCurrentIndex(self.candidate_model.index(row, 0))
+
+    def _fit_candidates(self) -> None:
+        rows = max(1, min(5, self.candidate_model.rowCount()))
+        row_height = (
+            self.candidates.sizeHintForRow(0)
+            if self.candidate_model.rowCount()
+            else self.fontMetrics().lineSpacing()
+        )
+        frame = self.candidates.frameWidth() * 2 + 4
+        self.candidates.setFixedHeight(
+            max(row_height, self.fontMetrics().lineSpacing()) * rows + frame
+        )
+
+    def set_preview(self, path: Path, image: QImage | None, error: str = "") -> None:
+        if self._entry is not None and self._entry.path == path:
+            self.preview.set_image(image, error or self.tr("No preview"))
+
+    def focus_text(self) -> None:
+        target = self.text_edit if self.text_edit.isEnabled() else self.decorative
+        target.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    # -- reporting ---------------------------------------------------------------------------
+
+    def _on_text_changed(self) -> None:
+        self._update_count_and_hints()
+        if not self._updating:
+            self.text_edited.emit(self.text_edit.text())
+
+    def _on_description_changed(self) -> None:
+        if not self._updating:
+            self.description_edited.emit(self.description_edit.toPlainText())
+
+    def _on_decorative(self, on: bool) -> None:
+        self.text_edit.setEnabled(not on)
+        self._update_count_and_hints()
+        if not self._updating:
+            self.decorative_toggled.emit(on)
+
+    def current_hints(self) -> tuple[Hint, ...]:
+        if self._entry is None:
+            return ()
+        return check_alt_text(self.text_edit.text(), decorative=self.decorative.isChecked())
+
+    def _update_count_and_hints(self) -> None:
+        n = character_count(self.text_edit.text())
+        if n > MAX_LENGTH:
+            words = self.tr("%1 characters: %2 over the maximum of %3")
+            words = (
+                words.replace("%1", str(n))
+                .replace("%2", str(n - MAX_LENGTH))
+                .replace("%3", str(MAX_LENGTH))
+            )
+        elif n > TARGET_LENGTH:
+            words = self.tr("%1 of %2 characters: over the target (maximum %3)")
+            words = (
+                words.replace("%1", str(n))
+                .replace("%2", str(TARGET_LENGTH))
+                .replace("%3", str(MAX_LENGTH))
+            )
+        else:
+            words = self.tr("%1 of %2 characters (maximum %3)")
+            words = (
+                words.replace("%1", str(n))
+                .replace("%2", str(TARGET_LENGTH))
+                .replace("%3", str(MAX_LENGTH))
+            )
+        self.count.setText(words)
+        self.count.setAccessibleName(self.tr("Character count: %1").replace("%1", words))
+        hints = self.current_hints()
+        prefix = {
+            Severity.ERROR: self.tr("Problem:"),
+            Severity.WARNING: self.tr("Hint:"),
+            Severity.INFO: self.tr("Note:"),
+        }
+        text = "\n".join(f"{prefix[h.severity]} {h.message}" for h in hints)
+        self.hints.setText(text)
+        self.hints.setVisible(bool(text))
+        self.hints.setAccessibleName(text or self.tr("No hints"))
+        # Accessible description of the field carries the hints, so they are read with it.
+        base = self.tr(
+            "The text a screen reader reads for this image. Target %1 characters, at most %2."
+        )
+        base = base.replace("%1", str(TARGET_LENGTH)).replace("%2", str(MAX_LENGTH))
+        if self._entry is not None and self._entry.machine_made:
+            base = self.tr("Machine suggestion, not reviewed yet.") + " " + base
+        self.text_edit.setAccessibleDescription(f"{base} {words}. {text}".strip())

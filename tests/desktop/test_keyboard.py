@@ -1,0 +1,127 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The whole review flow with key presses alone, as someone using a screen reader works:
+no mouse, no calls into the app, every key goes to whatever widget has the focus."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from desktop.models.entries import Status
+from tests.desktop.conftest import answer_next_dialog, wait_statuses
+
+pytest.importorskip("core.metadata")
+pytestmark = pytest.mark.skipif(
+    shutil.which("exiftool") is None, reason="ExifTool is not installed"
+)
+
+K = Qt.Key
+CTRL, SHIFT, ALT = (
+    Qt.KeyboardModifier.ControlModifier,
+    Qt.KeyboardModifier.ShiftModifier,
+    Qt.KeyboardModifier.AltModifier,
+)
+
+
+def alt_text_in_file(path: Path) -> str | None:
+    out = subprocess.run(
+        ["exiftool", "-json", "-XMP-iptcCore:AltTextAccessibility", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return json.loads(out.stdout)[0].get("AltTextAccessibility")
+
+
+def test_review_with_the_keyboard_only(qtbot, make_app, sample_images, record) -> None:
+    images = sample_images(4)
+    app = make_app(images)  # as `altlens gui a.jpg b.jpg ...`
+    w = app.window
+    wait_statuses(qtbot, app, images, {"suggested"})
+    w.activateWindow()
+    qtbot.waitActive(w)
+
+    def press(key: Qt.Key, mods: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
+        target = QApplication.focusWidget() or w
+        QTest.keyClick(target, key, mods)
+
+    def focused() -> object:
+        return QApplication.focusWidget()
+
+    # F8: the next image needing review opens, the cursor in its alt text.
+    press(K.Key_F8)
+    qtbot.waitUntil(lambda: focused() is w.review.text_edit)
+    first = app.controller.current
+    entry = app.images.entry(first)
+    # Alt+2 puts the second suggestion in the field; typing adds to it.
+    press(K.Key_2, ALT)
+    assert w.review.text_edit.text() == entry.candidates[1].text
+    press(K.Key_End)
+    QTest.keyClicks(focused(), " outdoors")
+    assert app.images.entry(first).text == entry.candidates[1].text + " outdoors"
+    # Ctrl+Enter approves and writes; the preview comes first and Enter confirms it.
+    answer_next_dialog(lambda d: QTest.keyClick(d, K.Key_Return))
+    finished = record(app.controller.write_finished)
+    with qtbot.waitSignal(finished.fired, timeout=60_000):
+        press(K.Key_Return, CTRL)
+    assert app.images.entry(first).status is Status.WRITTEN
+    assert alt_text_in_file(first) == entry.candidates[1].text + " outdoors"
+    qtbot.waitUntil(lambda: focused() is w.review.text_edit and app.controller.current != first)
+    # Ctrl+J rejects the next one and moves on; Ctrl+L skips one.
+    second = app.controller.current
+    press(K.Key_J, CTRL)
+    assert app.images.entry(second).status is Status.REJECTED
+    third = app.controller.current
+    assert third not in (first, second)
+    press(K.Key_L, CTRL)
+    assert app.images.entry(third).status is Status.SUGGESTED and app.controller.current not in (
+        first,
+        second,
+        third,
+    )
+    # Ctrl+1 shows all images; F6 moves between the list and the review panel; Enter in the
+    # list opens the selected image.
+    press(K.Key_1, CTRL)
+    assert w.order.filter_name == "all"
+    for _ in range(5):
+        if focused() is w.list:
+            break
+        press(K.Key_F6)
+    assert focused() is w.list
+    press(K.Key_Return)
+    qtbot.waitUntil(lambda: focused() is w.review.text_edit)
+    # Ctrl+Page Up / Page Down walk the list back to the written image.
+    order = w.order.paths()
+    key = (
+        K.Key_PageUp if order.index(first) < order.index(app.controller.current) else K.Key_PageDown
+    )
+    for _ in range(len(order)):
+        if app.controller.current == first:
+            break
+        press(key, CTRL)
+    assert app.controller.current == first and focused() is w.review.text_edit
+    # Ctrl+Shift+Backspace undoes the write: the file holds nothing again.
+    with qtbot.waitSignal(finished.fired, timeout=60_000):
+        press(K.Key_Backspace, CTRL | SHIFT)
+    assert alt_text_in_file(first) is None
+    assert (
+        app.images.entry(first).status is Status.APPROVED
+    )  # still approved, no longer in the file
+    # The announcements a screen reader heard along the way.
+    heard = "\n".join(w.announcer.history)
+    for words in (
+        "Using suggestion 2",
+        f"Written to {first.name}",
+        f"Rejected {second.name}",
+        f"Skipped {third.name}",
+        f"Undid the last write to {first.name}",
+    ):
+        assert words in heard

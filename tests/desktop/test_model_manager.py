@@ -1,0 +1,130 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The model manager dialog against the local fake hub (127.0.0.1) and a real model store:
+list, download with progress, use, verify, import, remove, and a failing download."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from desktop.models.catalog import ModelCatalogModel
+from tests.core.modelstore.fake_hub import FakeHub
+from tests.desktop.conftest import answer_next_dialog
+from tests.desktop.test_accessibility import unnamed_controls
+
+REPO_ID = "altlens-test/toy-captioner"
+
+
+@pytest.fixture
+def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
+    import huggingface_hub.constants as c
+
+    monkeypatch.setattr(c, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    monkeypatch.setattr(c, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(c, "HF_HUB_DISABLE_XET", True)
+    monkeypatch.setenv("HF_HUB_DISABLE_XET", "1")
+    fake = FakeHub().start()
+    try:
+        yield fake
+    finally:
+        from huggingface_hub.utils import close_session
+
+        close_session()  # the client's kept-alive connections hold the server's threads
+        fake.stop()
+
+
+@pytest.fixture
+def app_with_hub(make_app, hub: FakeHub, toy_model_dir: Path, settings):
+    from core.captioning.store import ModelStore
+
+    hub.add_repo(REPO_ID, toy_model_dir)
+    settings.set_value("model/name", "")  # the default model: not on this computer
+    return make_app(
+        wait_model=False,
+        store_factory=lambda: ModelStore(
+            endpoint=hub.url, download_retry_wait=0.02, download_timeout=5
+        ),
+    )
+
+
+def rows(dialog) -> dict[str, str]:
+    cat = dialog.catalog
+    return {cat.index(r, 0).data(): cat.index(r, 1).data() for r in range(cat.rowCount())}
+
+
+def test_download_use_verify_remove(qtbot, app_with_hub, record) -> None:
+    app = app_with_hub
+    qtbot.waitUntil(lambda: app.controller.model_error is not None, timeout=60_000)
+    assert app.window.model_banner.isVisibleTo(
+        app.window
+    ) and app.window.manager_button.isVisibleTo(app.window)
+    app.window.manager_button.click()
+    dialog = app.model_manager
+    qtbot.waitUntil(lambda: dialog.catalog.rowCount() > 0, timeout=30_000)
+    listed = rows(dialog)
+    assert listed["vit-gpt2"] == "Default, not downloaded"
+    assert unnamed_controls(dialog) == []
+    # Download another model by id: progress, then it is used at once (no model worked before).
+    progress = record(app.model_worker.download_progress)
+    ready = record(app.caption_worker.model_ready)
+    dialog.other.setText(REPO_ID)
+    with qtbot.waitSignal(ready.fired, timeout=120_000):
+        dialog.other_button.click()
+    assert progress.values and progress.values[-1].bytes_done == progress.values[-1].bytes_total
+    assert app.settings.value("model/name") == REPO_ID
+    qtbot.waitUntil(lambda: "on this computer" in rows(dialog).get(REPO_ID, ""), timeout=30_000)
+    assert rows(dialog)[REPO_ID] == "In use, on this computer"
+    assert not app.window.model_banner.isVisibleTo(app.window)
+    assert any(m.startswith(f"Downloaded {REPO_ID}") for m in dialog.announcer.history)
+    # Verify.
+    dialog.table.selectRow(dialog.catalog.row_of(REPO_ID))
+    verified = record(app.model_worker.verified)
+    with qtbot.waitSignal(verified.fired, timeout=60_000):
+        dialog.verify_button.click()
+    assert verified.values[0].ok
+    qtbot.waitUntil(lambda: "match their recorded hashes" in dialog.status.text())
+    # Remove, after confirming.
+    removed = record(app.model_worker.removed)
+    answer_next_dialog(lambda box: box.button(box.StandardButton.Yes).click())
+    with qtbot.waitSignal(removed.fired, timeout=30_000):
+        dialog.remove_button.click()
+    qtbot.waitUntil(lambda: REPO_ID not in rows(dialog), timeout=30_000)
+
+
+def test_import_a_folder_and_a_failing_download(
+    qtbot, app_with_hub, toy_model_dir: Path, tmp_path: Path, record
+) -> None:
+    app = app_with_hub
+    dialog = app.show_model_manager()
+    failed = record(app.model_worker.failed)
+    dialog.other.setText("altlens-test/does-not-exist")
+    with qtbot.waitSignal(failed.fired, timeout=60_000):
+        dialog.other_button.click()
+    op, _name, error = failed.calls[0]
+    assert op == "download" and error.message
+    qtbot.waitUntil(lambda: dialog.status.text() == error.message)
+    assert dialog.other_button.isEnabled()  # ready for the next try
+    imported = record(app.model_worker.imported)
+    with qtbot.waitSignal(imported.fired, timeout=60_000):
+        app.model_worker.import_folder(toy_model_dir, "my-toy")
+    assert imported.values[0].name == "my-toy"
+    qtbot.waitUntil(lambda: "imported" in rows(dialog).get("my-toy", "").lower(), timeout=30_000)
+    # An incomplete folder is explained, not imported.
+    (tmp_path / "half").mkdir()
+    (tmp_path / "half" / "config.json").write_text("{}")
+    with qtbot.waitSignal(failed.fired, timeout=30_000):
+        app.model_worker.import_folder(tmp_path / "half")
+    assert failed.calls[-1][0] == "import" and failed.calls[-1][2].message
+
+
+def test_catalog_model_passes_the_model_tester(qtmodeltester, toy_model_dir: Path) -> None:
+    from core.captioning.store import ModelStore
+
+    model = ModelCatalogModel()
+    model.set_records(ModelStore().list())
+    assert model.rowCount() >= 4
+    qtmodeltester.check(model, force_py=True)
+    assert model.headerData(0, Qt.Orientation.Horizontal) == "Model"

@@ -1,0 +1,146 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The review flow in the real window with the real captioner on the trained test model:
+dropping, suggestions, editing, picking, rejecting, skipping, errors, folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from desktop.models.entries import Status
+from tests.desktop.conftest import answer_next_dialog, drop_on, wait_statuses
+
+
+def test_drop_edit_pick_reject_skip(qtbot, make_app, sample_images) -> None:
+    app = make_app()
+    w, c = app.window, app.controller
+    images = sample_images(3)
+    drop_on(w, images)
+    wait_statuses(qtbot, app, images, {"suggested"})
+    # The first suggestion is shown at once, marked as machine-made.
+    assert c.current in images
+    entry = c.entry()
+    assert entry.machine_made and len(entry.candidates) >= 2
+    assert w.review.text_edit.text() == entry.candidates[0].text
+    assert "Machine suggestion" in w.review.badge.text()
+    # Editing makes it the person's text.
+    w.activateWindow()
+    qtbot.waitActive(w)
+    c.open(c.current, focus=True)
+    qtbot.waitUntil(w.review.text_edit.hasFocus)
+    QTest.keyClicks(w.review.text_edit, " at noon")
+    assert c.entry().text == entry.candidates[0].text + " at noon"
+    assert c.entry().edited and not c.entry().machine_made
+    assert "Edited by you" in w.review.badge.text()
+    # Alt+2 picks the second candidate, even with the cursor in the text.
+    QTest.keyClick(w.review.text_edit, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
+    assert (
+        c.entry().text == entry.candidates[1].text
+        and c.entry().chosen == 1
+        and not c.entry().edited
+    )
+    assert w.review.text_edit.text() == entry.candidates[1].text
+    # Reject: nothing will be written; the next image needing review opens.
+    first = c.current
+    w.commands.reject.trigger()
+    assert app.images.entry(first).status is Status.REJECTED
+    assert c.current != first and c.entry().status is Status.SUGGESTED
+    # Skip: the image stays undecided and comes back after the others.
+    skipped = c.current
+    w.commands.skip.trigger()
+    assert app.images.entry(skipped).status is Status.SUGGESTED
+    third = c.current
+    assert third not in (first, skipped)
+    w.commands.next_review.trigger()
+    assert c.current == skipped  # the only one left besides the open one
+    assert app.images.counts()["rejected"] == 1
+
+
+def test_a_broken_image_shows_its_error_and_the_queue_goes_on(
+    qtbot, make_app, sample_images, tmp_path: Path
+) -> None:
+    app = make_app()
+    good = sample_images(2)
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    missing = tmp_path / "gone.png"
+    drop_on(app.window, [good[0], broken, missing, good[1]])
+    wait_statuses(qtbot, app, [*good, broken, missing], {"suggested", "error"})
+    assert [app.images.entry(p).status for p in good] == [Status.SUGGESTED] * 2
+    err = app.images.entry(broken)
+    assert err.status is Status.ERROR and err.error.code == "corrupt-image"
+    assert app.images.entry(missing).error.code == "file-missing"
+    app.controller.open(broken, focus=True)
+    assert app.window.review.error_box.isVisibleTo(app.window)
+    assert "broken.jpg" in app.window.review.error_text.text()
+    assert app.window.commands.retry.isEnabled()
+    assert app.images.counts()["error"] == 2
+    # The list says so in words too.
+    app.window.set_filter("error")
+    assert sorted(app.order.paths()) == sorted([broken, missing])
+    # Fixing the file and retrying works.
+    good[0].rename(tmp_path / "fixed.jpg")
+    (tmp_path / "fixed.jpg").rename(broken)
+    app.window.commands.retry.trigger()
+    wait_statuses(qtbot, app, [broken], {"suggested"})
+
+
+def test_a_dropped_folder_is_captioned_once(qtbot, make_app, sample_images, tmp_path: Path) -> None:
+    app = make_app()
+    images = sample_images(3)
+    sub = images[0].parent / "sub"
+    sub.mkdir()
+    nested = sub / "nested.jpg"
+    images[0].with_name("x").write_bytes(b"")  # not an image name: ignored in folders
+    nested.write_bytes(images[1].read_bytes())
+    answer_next_dialog(lambda d: d.once.click())
+    drop_on(app.window, [images[0].parent])
+    qtbot.waitUntil(lambda: len(app.images.entries()) == 4, timeout=30_000)
+    wait_statuses(qtbot, app, [*images, nested], {"suggested"})
+
+
+def test_regenerate_gives_new_suggestions(qtbot, make_app, sample_images, record) -> None:
+    app = make_app()
+    image = sample_images(1)[0]
+    drop_on(app.window, [image])
+    wait_statuses(qtbot, app, [image], {"suggested"})
+    app.controller.open(image)
+    ready = record(app.caption_worker.caption_ready)
+    with qtbot.waitSignal(ready.fired, timeout=60_000):
+        app.window.commands.regenerate.trigger()
+        assert app.controller.entry().status is Status.QUEUED
+    wait_statuses(qtbot, app, [image], {"suggested"})
+    assert any(m.startswith("New suggestion for scene00.jpg") for m in app.window.announcer.history)
+    assert 1 <= len(app.controller.entry().candidates) <= 5
+
+
+def test_adding_the_same_files_again_changes_nothing(qtbot, make_app, sample_images) -> None:
+    app = make_app()
+    images = sample_images(2)
+    drop_on(app.window, images)
+    wait_statuses(qtbot, app, images, {"suggested"})
+    app.controller.open(images[0])
+    app.window.commands.reject.trigger()
+    drop_on(app.window, images)
+    qtbot.waitUntil(
+        lambda: app.window.announcer.history[-1] == "These images are already in the list."
+    )
+    assert app.images.entry(images[0]).status is Status.REJECTED
+    assert len(app.images.entries()) == 2
+
+
+def test_cancel_and_pause_from_the_window(qtbot, make_app, sample_images, record) -> None:
+    app = make_app()
+    images = sample_images(6)
+    app.window.commands.pause.setChecked(True)
+    drop_on(app.window, images)
+    qtbot.waitUntil(lambda: len(app.images.entries()) == 6)
+    dropped = record(app.caption_worker.jobs_dropped)
+    with qtbot.waitSignal(dropped.fired, timeout=30_000):
+        app.window.commands.cancel.trigger()
+    qtbot.waitUntil(lambda: all(e.status is Status.NEW for e in app.images.entries()))
+    app.window.commands.pause.setChecked(False)
+    drop_on(app.window, images[:2])  # dropping them again queues them again
+    wait_statuses(qtbot, app, images[:2], {"suggested"})

@@ -1,0 +1,262 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""From a drop to text in the file and back: the real window, the real captioner on the test
+model, the real metadata writer with ExifTool, checked with the ExifTool command line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt, QThread
+from PySide6.QtTest import QTest
+
+from core.alttext import clean_text
+from desktop.models.entries import Status
+from tests.desktop.conftest import answer_next_dialog, drop_on, wait_statuses
+
+pytest.importorskip("core.metadata")
+pytestmark = pytest.mark.skipif(
+    shutil.which("exiftool") is None, reason="ExifTool is not installed"
+)
+
+ALT = "XMP-iptcCore:AltTextAccessibility"
+
+
+def exiftool(path: Path) -> dict[str, str]:
+    out = subprocess.run(
+        [
+            "exiftool",
+            "-json",
+            "-G1",
+            "-XMP-iptcCore:AltTextAccessibility",
+            "-XMP-dc:Description",
+            "-IFD0:ImageDescription",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return {k: v for k, v in json.loads(out.stdout)[0].items() if k != "SourceFile"}
+
+
+def confirm_preview(dialogs: list[object]) -> None:
+    """Answer the write preview with Write, after recording what it showed."""
+
+    def answer(d) -> None:
+        dialogs.append(
+            [
+                (d.changes.item(r, 0).text(), d.changes.item(r, 2).text())
+                for r in range(d.changes.rowCount())
+            ]
+        )
+        d.write_button.click()
+
+    answer_next_dialog(answer)
+
+
+def test_drop_suggest_edit_pick_approve_write_undo(qtbot, make_app, sample_images, record) -> None:
+    app = make_app()
+    w, c = app.window, app.controller
+    images = sample_images(3)
+    drop_on(w, images)
+    wait_statuses(qtbot, app, images, {"suggested"})
+    w.activateWindow()
+    qtbot.waitActive(w)
+    target = c.current
+    c.open(target, focus=True)
+    entry = c.entry()
+    assert len(entry.candidates) >= 2
+    # Pick the second suggestion by key, then edit it.
+    QTest.keyClick(w.review.text_edit, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
+    assert w.review.text_edit.text() == entry.candidates[1].text
+    QTest.keyClick(w.review.text_edit, Qt.Key.Key_End)
+    QTest.keyClicks(w.review.text_edit, ", seen from above")
+    text = entry.candidates[1].text + ", seen from above"
+    assert c.entry().text == text and c.entry().edited
+    # Approve and write: the first write of the session shows the fields first.
+    shown: list[object] = []
+    confirm_preview(shown)
+    finished = record(c.write_finished)
+    with qtbot.waitSignal(finished.fired, timeout=60_000):
+        QTest.keyClick(w.review.text_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert finished.calls[0] == (target, True)
+    text = clean_text(text)  # what is stored: one line, no control characters
+    assert (ALT, text) in shown[0]
+    assert app.images.entry(target).status is Status.WRITTEN
+    tags = exiftool(target)
+    assert (
+        tags[ALT] == text
+        and tags["XMP-dc:Description"] == text
+        and tags["IFD0:ImageDescription"] == text
+    )
+    assert any(m.startswith(f"Written to {target.name}") for m in w.announcer.history)
+    # The next image needing review opened, with the cursor in its alt text.
+    assert c.current != target
+    qtbot.waitUntil(w.review.text_edit.hasFocus)
+    # Undo the write of that image: the text is gone from the file.
+    c.open(target, focus=True)
+    with qtbot.waitSignal(finished.fired, timeout=60_000):
+        w.commands.undo_write.trigger()
+    assert finished.calls[-1] == (target, True)
+    tags = exiftool(target)
+    assert (
+        ALT not in tags and "XMP-dc:Description" not in tags and "IFD0:ImageDescription" not in tags
+    )
+    assert (
+        app.images.entry(target).status is Status.APPROVED
+    )  # still approved, no longer in the file
+    assert any(m.startswith(f"Undid the last write to {target.name}") for m in w.announcer.history)
+
+
+def test_text_a_person_wrote_is_kept_unless_overwrite_is_on(
+    qtbot, make_app, sample_images, record
+) -> None:
+    image = sample_images(1)[0]
+    subprocess.run(
+        ["exiftool", "-overwrite_original", "-XMP-dc:Description=My own caption", str(image)],
+        check=True,
+        capture_output=True,
+    )
+    app = make_app([image])
+    c = app.controller
+    wait_statuses(qtbot, app, [image], {"suggested"})
+    c.open(image)
+    qtbot.waitUntil(lambda: c.entry().on_disk == "My own caption", timeout=30_000)
+    assert "My own caption" in app.window.review.on_disk.text()
+    shown: list[object] = []
+    confirm_preview(shown)
+    finished = record(c.write_finished)
+    with qtbot.waitSignal(finished.fired, timeout=60_000):
+        app.window.commands.approve.trigger()
+    tags = exiftool(image)
+    assert tags["XMP-dc:Description"] == "My own caption"  # a person's text is kept
+    assert tags[ALT] == clean_text(c.images.entry(image).text)
+    # With "replace existing text", Preview Write (Ctrl+P) shows the old and new values.
+    app.settings.set_value("write/overwrite", True)
+    c.open(image)
+    c.set_text("Three shapes")
+    seen: list[object] = []
+    answer_next_dialog(
+        lambda d: (
+            seen.append(
+                [
+                    (
+                        d.changes.item(r, 0).text(),
+                        d.changes.item(r, 1).text(),
+                        d.changes.item(r, 2).text(),
+                    )
+                    for r in range(d.changes.rowCount())
+                ]
+            ),
+            d.reject(),
+        )
+    )
+    preview = record(app.writer_worker.preview_ready)
+    with qtbot.waitSignal(preview.fired, timeout=30_000):
+        app.window.commands.preview_write.trigger()
+    qtbot.waitUntil(lambda: bool(seen), timeout=10_000)
+    assert ("XMP-dc:Description", "My own caption", "Three shapes") in seen[0]
+    assert exiftool(image)["XMP-dc:Description"] == "My own caption"  # a preview writes nothing
+
+
+def test_a_failed_write_is_explained_and_keeps_the_approval(
+    qtbot, make_app, sample_images, record
+) -> None:
+    image = sample_images(1)[0]
+    app = make_app([image])
+    c = app.controller
+    wait_statuses(qtbot, app, [image], {"suggested"})
+    c.open(image)
+    c._previewed = True
+    image.unlink()
+    finished = record(c.write_finished)
+    with qtbot.waitSignal(finished.fired, timeout=60_000):
+        app.window.commands.approve.trigger()
+    assert finished.calls[0] == (image, False)
+    entry = app.images.entry(image)
+    assert entry.status is Status.APPROVED and entry.error is not None and not entry.writing
+    assert app.window.announcer.history[-1].startswith(f"Could not write {image.name}")
+
+
+def test_bulk_approve_writes_the_selection(qtbot, make_app, sample_images, record) -> None:
+    images = sample_images(3)
+    app = make_app(images)
+    w, c = app.window, app.controller
+    wait_statuses(qtbot, app, images, {"suggested"})
+    w.set_filter("review")
+    w.list.selectAll()
+    answer_next_dialog(
+        lambda box: box.button(box.StandardButton.Yes).click()
+    )  # "Approve and write 3 images?"
+    confirm_preview([])
+    finished = record(c.write_finished)
+    with qtbot.waitSignal(
+        finished.fired, timeout=120_000, check_params_cb=lambda _a: len(finished.calls) == 3
+    ):
+        w.commands.approve_selected.trigger()
+    assert all(ok for _p, ok in finished.calls)
+    for p in images:
+        assert exiftool(p)[ALT] == clean_text(app.images.entry(p).text)
+        assert app.images.entry(p).status is Status.WRITTEN
+
+
+def test_model_and_file_work_never_runs_on_the_gui_thread(
+    qtbot, make_app, sample_images, record, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import core.images
+    from core.captioning.engine import Captioner
+    from core.metadata import MetadataWriter
+
+    calls: list[tuple[str, bool]] = []
+    gui = QThread.currentThread()
+
+    def spy(owner: object, attr: str) -> None:
+        real = getattr(owner, attr)
+
+        def wrapper(*a, **kw):
+            calls.append(
+                (
+                    attr,
+                    QThread.currentThread() is gui
+                    or threading.current_thread() is threading.main_thread(),
+                )
+            )
+            return real(*a, **kw)
+
+        monkeypatch.setattr(owner, attr, wrapper)
+
+    for attr in ("load", "_caption_images"):
+        spy(Captioner, attr)
+    for attr in ("read", "preview", "write", "undo"):
+        spy(MetadataWriter, attr)
+    spy(core.images, "load_image")  # thumbnails and previews
+    import desktop.workers.images
+
+    monkeypatch.setattr(desktop.workers.images, "load_image", core.images.load_image)
+    images = sample_images(2)
+    app = make_app(images)
+    c = app.controller
+    wait_statuses(qtbot, app, images, {"suggested"})
+    c.open(images[0])
+    finished = record(c.write_finished)
+    confirm_preview([])
+    with qtbot.waitSignal(finished.fired, timeout=60_000):
+        app.window.commands.approve.trigger()
+    c.open(images[0])
+    with qtbot.waitSignal(finished.fired, timeout=60_000):
+        app.window.commands.undo_write.trigger()
+    qtbot.waitUntil(
+        lambda: (
+            {"load", "_caption_images", "read", "preview", "write", "undo", "load_image"}
+            <= {n for n, _ in calls}
+        ),
+        timeout=30_000,
+    )
+    on_gui = [n for n, gui_thread in calls if gui_thread]
+    assert on_gui == [], on_gui
