@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 # Modules adding more `altlens models` subcommands; each has `register(models_subparsers)`.
-EXTRA_SUBCOMMAND_MODULES: list[str] = []
+EXTRA_SUBCOMMAND_MODULES: list[str] = ["core.commands.models_onnx"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
