@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import pickle
 from pathlib import Path
 from typing import Any, ClassVar
@@ -272,6 +273,10 @@ class VisionEncoderDecoderAdapter(ModelAdapter):
             self._fast_model_reason = f"generation options {', '.join(options)}"
         if self.fast and self._fast_model_reason is not None:
             log.info("fast path not used for %s: %s", folder, self._fast_model_reason)
+        # On NVIDIA GPUs each batch is one CUDA graph replay (cudagraph.py); ALTLENS_CUDA_GRAPHS=0
+        # turns that off, and a failed capture turns it off for the session.
+        self._graphs: Any = None
+        self._graphs_wanted = self.device.type == "cuda" and os.environ.get("ALTLENS_CUDA_GRAPHS", "1") != "0"
 
     def fast_path_reason(self, settings: GenerationSettings) -> str | None:
         """Why `settings` would not run on the fast path (None when they would)."""
@@ -291,11 +296,36 @@ class VisionEncoderDecoderAdapter(ModelAdapter):
             return super().generate(inputs, settings, cancel)
         pixel_values = inputs["pixel_values"]
         batch = pixel_values.shape[0]
+        if self._graphs_wanted:
+            result = self._graphed(pixel_values, settings, cancel)
+            if result is not None:
+                return decode_candidates(self.tokenizer, result)
         states = fastpath.encode(self.model, pixel_values)
         decoder = fastpath.Gpt2StepDecoder(self.model.decoder, states, settings.max_length)
         result = run_search(decoder, batch, settings, self.model.generation_config, self.model.config,
                             self.eos_token_id, self.pad_token_id, cancel)
         return decode_candidates(self.tokenizer, result)
+
+    def _graphed(
+        self, pixel_values: torch.Tensor, settings: GenerationSettings, cancel: CancelToken | None
+    ) -> SearchResult | None:
+        from core.captioning.cudagraph import GraphedCaptioner
+
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        try:
+            if self._graphs is None:
+                gen, cfg, eos, pad = self.model.generation_config, self.model.config, self.eos_token_id, self.pad_token_id
+                self._graphs = GraphedCaptioner(
+                    self.model,
+                    lambda decoder, n, s, **kw: run_search(decoder, n, s, gen, cfg, eos, pad, None, **kw),
+                )
+            return self._graphs.run(pixel_values, settings)
+        except Exception as exc:  # capture is fragile across drivers and models; eager still works
+            log.warning("CUDA graphs switched off for this session (%s: %s)", type(exc).__name__, exc)
+            self._graphs_wanted = False
+            self._graphs = None
+            return None
 
     def _special_tokens(self) -> tuple[int | None, int | None]:
         eos, pad = super()._special_tokens()
@@ -316,9 +346,12 @@ def run_search(
     eos: int | None,
     pad: int | None,
     cancel: CancelToken | None,
+    *,
+    static: bool = False,
+    device: torch.device | None = None,
 ) -> SearchResult:
     """Beam search or greedy decoding with generate()'s semantics for this model's
-    generation config (start token, length penalty, early stopping)."""
+    generation config (start token, length penalty, early stopping). `static`: see search.py."""
     start = generation_config.decoder_start_token_id
     if start is None:
         start = model_config.decoder_start_token_id
@@ -339,6 +372,8 @@ def run_search(
             early_stopping=generation_config.early_stopping if generation_config.early_stopping is not None else False,
             min_length=settings.min_length,
             check_cancel=check,
+            device=device,
+            static=static,
         )
     return greedy_search(
         decoder,
@@ -349,6 +384,8 @@ def run_search(
         max_length=settings.max_length,
         min_length=settings.min_length,
         check_cancel=check,
+        device=device,
+        static=static,
     )
 
 

@@ -99,7 +99,10 @@ def unsupported_generation_options(generation_config: Any) -> list[str]:
 class Gpt2StepDecoder:
     """A GPT-2 decoder with cross-attention, one token per row per step (search.StepDecoder)."""
 
-    def __init__(self, decoder: Any, encoder_states: torch.Tensor, max_length: int) -> None:
+    def __init__(self, decoder: Any, encoder_states: torch.Tensor, max_length: int, static: bool = False) -> None:
+        # static: never ask the device whether a reorder is the identity (a host sync, not
+        # allowed while a CUDA graph is being captured); always gather instead.
+        self.static = static
         t = decoder.transformer
         cfg = decoder.config
         self.blocks = list(t.h)
@@ -144,7 +147,7 @@ class Gpt2StepDecoder:
 
     def select(self, rows: torch.Tensor, images: torch.Tensor | None) -> None:
         p = self.pos
-        identity = rows.numel() == self.keys[0].shape[0] and bool(
+        identity = not self.static and rows.numel() == self.keys[0].shape[0] and bool(
             torch.equal(rows, torch.arange(rows.numel(), device=rows.device))
         )
         if not identity:

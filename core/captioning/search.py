@@ -80,17 +80,25 @@ def beam_search(
     early_stopping: bool | str = False,
     min_length: int = 0,
     check_cancel: Callable[[], None] | None = None,
+    device: torch.device | None = None,
+    static: bool = False,
 ) -> SearchResult:
     """Beam search. Scores are transformers' `sequences_scores`: the summed token
-    log-probabilities divided by (generated length ** length_penalty)."""
+    log-probabilities divided by (generated length ** length_penalty).
+
+    `static=True` runs every step on every image with no host synchronisation, so the whole
+    search can be captured in a CUDA graph (cudagraph.py). Results are the same: a settled
+    image's finished hypotheses can no longer change (every slot is finished and real-valued,
+    and new candidates carry the NEG penalty), so computing it on is wasted work, not a
+    different answer."""
     n, k, L = batch_size, num_beams, max_length
     n_keep = max(2, 1 + (1 if eos_id is not None else 0)) * k
     fill = (pad_id or eos_id) if eos_id is not None else -1
 
-    logits = decoder.begin(torch.full((n,), start_id, dtype=torch.int64))
+    logits = decoder.begin(torch.full((n,), start_id, dtype=torch.int64, device=device))
     dev = logits.device
     decoder.expand(k)
-    top_mask = torch.cat((torch.ones(k, dtype=torch.bool), torch.zeros(n_keep - k, dtype=torch.bool))).to(dev)
+    top_mask = torch.arange(n_keep, device=dev) < k
     out_seq = torch.full((n, k, L), fill, dtype=torch.int64, device=dev)
     out_scores = torch.full((n, k), NEG, dtype=torch.float32, device=dev)
     active = torch.arange(n, device=dev)  # original index of every image still being decoded
@@ -151,6 +159,14 @@ def beam_search(
         worst_finished = torch.where(finished, torch.min(beam_scores, dim=1, keepdim=True)[0], NEG)
         improvable = improvable & torch.any(best_running > worst_finished, dim=-1, keepdim=True)
 
+        if static:
+            if cur_len >= L:  # the step above forced every running hypothesis to end
+                out_seq, out_scores = seq, beam_scores
+                break
+            rows = (torch.arange(m, device=dev)[:, None] * k + run_src).reshape(-1)
+            decoder.select(rows, None)
+            logits = decoder.step(run_seq[:, :, cur_len - 1].reshape(-1))
+            continue
         go_on = bool(torch.any(improvable)) and not (bool(torch.all(finished)) and early_stopping is True)
         go_on = go_on and not bool(torch.all(hits))
         # An image is settled when nothing can enter its finished set any more.
@@ -192,12 +208,17 @@ def greedy_search(
     max_length: int,
     min_length: int = 0,
     check_cancel: Callable[[], None] | None = None,
+    device: torch.device | None = None,
+    static: bool = False,
 ) -> SearchResult:
     """Greedy decoding. The score is the mean log-probability of the chosen tokens up to and
-    including the first end token (what the engine computes from generate's `scores`)."""
+    including the first end token (what the engine computes from generate's `scores`).
+
+    `static=True`: every row runs every step and ended rows are masked instead of dropped, with
+    no host synchronisation (for CUDA graphs); the results are the same."""
     n, L = batch_size, max_length
     pad = pad_id if pad_id is not None else (eos_id if eos_id is not None else 0)
-    logits = decoder.begin(torch.full((n,), start_id, dtype=torch.int64))
+    logits = decoder.begin(torch.full((n,), start_id, dtype=torch.int64, device=device))
     dev = logits.device
     out = torch.full((n, L), pad, dtype=torch.int64, device=dev)
     out[:, 0] = start_id
@@ -205,6 +226,22 @@ def greedy_search(
     count = torch.zeros(n, dtype=torch.float32, device=dev)
     active = torch.arange(n, device=dev)
     cur_len = 1
+    if static:
+        alive = torch.ones(n, dtype=torch.bool, device=dev)
+        while True:
+            scores = _mask_eos(logits.float(), eos_id, cur_len, min_length)
+            tokens = torch.argmax(scores, dim=-1)
+            chosen = torch.log_softmax(scores, dim=-1).gather(-1, tokens[:, None])[:, 0]
+            out[:, cur_len] = torch.where(alive, tokens, pad)
+            total += torch.where(alive, chosen, 0.0)
+            count += alive.to(torch.float32)
+            if eos_id is not None:
+                alive = alive & (tokens != eos_id)
+            cur_len += 1
+            if cur_len >= L:
+                break
+            logits = decoder.step(tokens)
+        return SearchResult(out[:, None, :], (total / count.clamp(min=1))[:, None])
     while True:
         scores = _mask_eos(logits.float(), eos_id, cur_len, min_length)
         tokens = torch.argmax(scores, dim=-1)

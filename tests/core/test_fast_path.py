@@ -208,3 +208,59 @@ def test_decode_candidates_shapes(tiny_dirs: dict[str, Path]) -> None:
     out = decode_candidates(tok, SearchResult(seqs, torch.log(torch.tensor([[0.5, 0.25], [0.8, 0.1]]))))
     assert [[t for t, _ in c] for c in out] == [["w1 w2", "w3"], ["w4 w4 w4", "w5"]]
     assert out[0][0][1] == pytest.approx(0.5) and out[1][1][1] == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize(("length_penalty", "early_stopping"), [(1.0, False), (1.0, True), (0.6, "never")])
+def test_static_search_for_cuda_graphs_matches(tiny_dirs: dict[str, Path], length_penalty: float, early_stopping: object) -> None:
+    """The search captured in CUDA graphs (every image runs every step, nothing is dropped, no
+    host synchronisation) returns the same tokens and scores as the dynamic search."""
+    model = _load(tiny_dirs["beam-lengths"])
+    model.generation_config.length_penalty = length_penalty
+    model.generation_config.early_stopping = early_stopping
+    gen = model.generation_config
+    eos = pad = gen.eos_token_id
+    pixel = torch.randn(6, 3, 32, 32, generator=torch.Generator().manual_seed(21))
+    lengths: set[int] = set()
+    for beams, k, min_length in ((1, 1, 0), (1, 1, 7), (2, 2, 0), (4, 3, 0), (5, 1, 6)):
+        settings = GenerationSettings(
+            strategy="beam" if beams > 1 else "greedy", num_beams=beams, num_candidates=k, max_length=12, min_length=min_length
+        )
+        with torch.inference_mode():
+            states = encode(model, pixel)
+            dynamic = run_search(Gpt2StepDecoder(model.decoder, states, 12), 6, settings, gen, model.config, eos, pad, None)
+            static_decoder = Gpt2StepDecoder(model.decoder, states, 12, static=True)
+            static = run_search(static_decoder, 6, settings, gen, model.config, eos, pad, None, static=True)
+        assert torch.equal(static.sequences, dynamic.sequences), (beams, k)
+        torch.testing.assert_close(static.scores, dynamic.scores, rtol=1e-6, atol=1e-6)
+        lengths.update(_caption_lengths(dynamic.sequences.reshape(-1, 12), eos))
+    assert len(lengths) >= 2, lengths  # early ends happened, so masking ended rows was exercised
+
+
+def test_static_search_never_synchronises(tiny_dirs: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A host sync (Tensor.__bool__/item/nonzero) during CUDA graph capture is an error; the
+    static search must not make any."""
+    model = _load(tiny_dirs["beam-lengths"])
+    gen = model.generation_config
+    eos = pad = gen.eos_token_id
+    pixel = torch.randn(3, 3, 32, 32, generator=torch.Generator().manual_seed(4))
+
+    def trap(*_: object, **__: object) -> object:
+        raise AssertionError("host synchronisation in the static search")
+
+    with torch.inference_mode():
+        states = encode(model, pixel)
+        for beams in (1, 3):
+            settings = GenerationSettings(strategy="beam" if beams > 1 else "greedy", num_beams=beams, max_length=10)
+            decoder = Gpt2StepDecoder(model.decoder, states, 10, static=True)
+            with monkeypatch.context() as m:
+                for name in ("__bool__", "item", "nonzero", "tolist"):
+                    m.setattr(torch.Tensor, name, trap)
+                run_search(decoder, 3, settings, gen, model.config, eos, pad, None, static=True)
+
+
+def test_cuda_graph_buckets() -> None:
+    from core.captioning.cudagraph import bucket
+
+    assert [bucket(n) for n in (1, 2, 3, 4, 5, 100, 128, 129)] == [1, 2, 4, 4, 8, 128, 128, 256]
+    with pytest.raises(ValueError):
+        bucket(0)
