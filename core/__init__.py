@@ -6,7 +6,7 @@ __version__ = "0.1.0"
 __all__ = ["__version__", "pipeline"]
 
 
-def __getattr__(name: str):  # noqa: ANN202 - lazy re-export keeps `import core` cheap
+def __getattr__(name: str):
     if name == "pipeline":
         from core.captioning.api import pipeline
 

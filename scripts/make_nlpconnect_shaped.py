@@ -63,10 +63,10 @@ def build(out: Path, seed: int = 0) -> Path:
     import torch
     from transformers import (
         GPT2Config,
-        ViTConfig,
-        ViTImageProcessor,
         VisionEncoderDecoderConfig,
         VisionEncoderDecoderModel,
+        ViTConfig,
+        ViTImageProcessor,
     )
 
     torch.manual_seed(seed)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import os
 import socket
-import tempfile
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # The app's OpenMP settings (passive waiting) must be in place before any test imports torch:
 # on a busy machine spinning OpenMP threads made small models ~60x slower.
-from core.captioning.runtime import configure_openmp  # noqa: E402
+from core.captioning.runtime import configure_openmp
 
 configure_openmp()
 # Tests never touch the network: the hub libraries must not even try.

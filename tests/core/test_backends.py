@@ -64,7 +64,7 @@ def test_cli_options_reach_the_captioner(tmp_path: Path) -> None:
 
 
 def test_reference_backend_is_the_model_card_code(tiny: Path, photos: list[Path]) -> None:
-    from transformers import AutoTokenizer, ViTImageProcessor, VisionEncoderDecoderModel
+    from transformers import AutoTokenizer, VisionEncoderDecoderModel, ViTImageProcessor
 
     settings = GenerationSettings(num_beams=4, max_length=12, repetition_guard=False)
     cap = Captioner(tiny, device="cpu", backend="reference", batch_size=8)

@@ -29,10 +29,10 @@ def build_tiny(
     from transformers import (
         GPT2Config,
         PreTrainedTokenizerFast,
-        ViTConfig,
-        ViTImageProcessor,
         VisionEncoderDecoderConfig,
         VisionEncoderDecoderModel,
+        ViTConfig,
+        ViTImageProcessor,
     )
 
     torch.manual_seed(seed)
