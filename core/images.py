@@ -50,11 +50,13 @@ DEFAULT_MAX_PIXELS = 120_000_000
 MAX_DECLARED_JPEG_PIXELS = 1_000_000_000
 
 IMAGE_EXTENSIONS = frozenset(
-    [".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".apng", ".tif", ".tiff", ".webp", ".gif", ".bmp", ".dib", ".heic", ".heif", ".hif", ".avif", ".mpo"]
+    ".jpg .jpeg .jpe .jfif .png .apng .tif .tiff .webp .gif .bmp .dib .heic .heif .hif .avif "
+    ".mpo".split()
 )
 #: Camera RAW files: captioned from their embedded JPEG preview; never rewritten.
 RAW_EXTENSIONS = frozenset(
-    [".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".raf", ".orf", ".rw2", ".rwl", ".pef", ".srw", ".3fr", ".iiq", ".erf", ".mef", ".mos", ".mrw", ".x3f"]
+    ".dng .cr2 .cr3 .crw .nef .nrw .arw .srf .sr2 .raf .orf .rw2 .rwl .pef .srw .3fr .iiq "
+    ".erf .mef .mos .mrw .x3f".split()
 )
 CAPTIONABLE_EXTENSIONS = IMAGE_EXTENSIONS | RAW_EXTENSIONS
 

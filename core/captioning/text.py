@@ -10,7 +10,7 @@ _SPACE = re.compile(r"\s+")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?])")
 # Words that only join a repeated phrase to the first one ("... bed with a woman in a bed").
 _JOINERS = frozenset(
-    ["with", "and", "or", "of", "in", "on", "at", "to", "near", "next", "by", "from", "under", "over", "behind", "beside", "while", "as"]
+    "with and or of in on at to near next by from under over behind beside while as".split()
 )
 _ARTICLES = frozenset(("a", "an", "the"))
 _MIN_REPEAT_WORDS = 2
