@@ -113,17 +113,22 @@ def test_icon_png_sizes(size: int) -> None:
 def test_package_data_covers_the_data_files() -> None:
     """Every non-Python file inside the packages matches pyproject's package-data, so a wheel
     (pipx install) carries the icons and compiled translations the window loads."""
-    patterns = [p for globs in _pyproject()["tool"]["setuptools"]["package-data"].values() for p in globs]
+    package_data = _pyproject()["tool"]["setuptools"]["package-data"]
+    patterns = [p for globs in package_data.values() for p in globs]
     files = [
         f for pkg in ("core", "desktop") for f in (ROOT / pkg).rglob("*")
         if f.is_file() and f.suffix not in {".py", ".pyc"} and "__pycache__" not in f.parts
     ]
     assert any(f.suffix == ".qm" for f in files) and any(f.suffix == ".png" for f in files)
-    missing = [str(f.relative_to(ROOT)) for f in files if not any(fnmatch.fnmatch(f.name, p) for p in patterns)]
+    missing = [
+        str(f.relative_to(ROOT))
+        for f in files
+        if not any(fnmatch.fnmatch(f.name, p) for p in patterns)
+    ]
     assert not missing, f"not in [tool.setuptools.package-data]: {missing}"
 
 
-def test_window_icon_has_every_size(qapp) -> None:  # noqa: ANN001 - pytest-qt's fixture
+def test_window_icon_has_every_size(qapp: object) -> None:  # qapp: pytest-qt's QApplication
     from PySide6.QtCore import QSize
 
     from desktop.app import ICON_SIZES, app_icon

@@ -20,6 +20,10 @@ def _fake_program(path: Path) -> Path:
     return path
 
 
+def _name() -> str:
+    return "exiftool.exe" if sys.platform == "win32" else "exiftool"
+
+
 @pytest.fixture
 def frozen(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """Pretend to be a one-folder bundle at tmp_path/bundle with a PATH that has its own
@@ -30,13 +34,9 @@ def frozen(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setattr(sys, "executable", str(bundle / "altlens"))
     monkeypatch.setattr(sys, "_MEIPASS", str(bundle / "_internal"), raising=False)
     monkeypatch.delenv(et.ENV_EXECUTABLE, raising=False)
-    on_path = _fake_program(tmp_path / "bin" / ("exiftool.exe" if sys.platform == "win32" else "exiftool"))
+    on_path = _fake_program(tmp_path / "bin" / _name())
     monkeypatch.setenv("PATH", str(on_path.parent))
     return bundle
-
-
-def _name() -> str:
-    return "exiftool.exe" if sys.platform == "win32" else "exiftool"
 
 
 def test_bundled_copy_beside_the_executable_wins_over_path(frozen: Path) -> None:
