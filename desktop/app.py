@@ -9,6 +9,7 @@ the approved writes already queued, then quit and wait for every thread.
 from __future__ import annotations
 
 import argparse
+import importlib.resources
 import logging
 import signal
 import sys
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer
+from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import QApplication
 
 from core.library import Library
@@ -38,6 +40,13 @@ from desktop.workers.writer import WriterWorker
 log = logging.getLogger(__name__)
 
 SHUTDOWN_WAIT_MS = 60_000  # an approved write is never abandoned for less
+
+#: The freedesktop application id: the .desktop file, AppStream metainfo and icon are named after
+#: it, and Wayland compositors match the window to its .desktop entry (and icon) by it.
+APP_ID = "org.altlens.AltLens"
+#: PNG renderings of resources/icons/.../org.altlens.AltLens.svg shipped in desktop/icons/
+#: (scripts/render_icons.py); PNGs need no SVG image plugin, which some Qt builds lack.
+ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 
 
 class AltLensApp(QObject):
@@ -227,6 +236,24 @@ class AltLensApp(QObject):
 # -- entry point -------------------------------------------------------------------------------
 
 
+def app_icon() -> QIcon:
+    """The application icon in every shipped size, read through importlib.resources so it is
+    found in a wheel install, an editable checkout and a PyInstaller bundle alike."""
+    icon = QIcon()
+    folder = importlib.resources.files("desktop") / "icons"
+    for size in ICON_SIZES:
+        try:
+            data = (folder / f"altlens-{size}.png").read_bytes()
+        except OSError:
+            continue
+        pixmap = QPixmap()
+        if pixmap.loadFromData(data, "PNG"):
+            icon.addPixmap(pixmap)
+    if icon.isNull():
+        log.warning("application icon missing from %s", folder)
+    return icon
+
+
 def _install_translators(app: QApplication) -> None:
     from desktop.i18n import install_translators
 
@@ -240,7 +267,8 @@ def run(args: argparse.Namespace) -> int:
     app.setApplicationName("AltLens")
     app.setApplicationDisplayName("AltLens")
     app.setOrganizationName("AltLens")
-    app.setDesktopFileName("altlens")
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(app_icon())
     _install_translators(app)
     bridge = LogBridge()
     log_file = setup_logging(bridge, verbose=getattr(args, "verbose", 0))

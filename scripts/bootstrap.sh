@@ -13,6 +13,8 @@ APT_PACKAGES=(
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
   libxcb-xkb1 libxkbcommon-x11-0 libxcb-shape0 libxcb-randr0 libxcb-xinerama0
   fonts-dejavu-core
+  desktop-file-utils appstream       # desktop-file-validate, appstreamcli: tests/test_resources.py
+  x11-utils                           # xwininfo: packaging/build_linux.sh waits for the window
 )
 if command -v apt-get >/dev/null 2>&1; then
   missing=()

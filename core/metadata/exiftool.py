@@ -87,13 +87,39 @@ CONFIG_TEXT = """\
 """
 
 
+def bundled_exiftool() -> str | None:
+    """The ExifTool shipped inside a frozen (PyInstaller) AltLens, or None. The bundle keeps it
+    as a separate program in an `exiftool` folder beside the executable (Linux, Windows), in
+    Contents/Resources/exiftool of a macOS .app, or in the bundle's data folder (_MEIPASS):
+    `exiftool` (the perl script with its lib/) or `exiftool.exe` (the Windows build's
+    `exiftool(-k).exe` renamed, with its exiftool_files/). See packaging/README.md."""
+    if not getattr(sys, "frozen", False):
+        return None
+    exe_dir = Path(sys.executable).resolve().parent
+    roots = [exe_dir / "exiftool"]
+    if sys.platform == "darwin":
+        roots.append(exe_dir.parent / "Resources" / "exiftool")
+    meipass = getattr(sys, "_MEIPASS", None)
+    if meipass:
+        roots.append(Path(meipass) / "exiftool")
+    names = ("exiftool.exe",) if sys.platform == "win32" else ("exiftool",)
+    for root in roots:
+        for name in names:
+            candidate = root / name
+            if candidate.is_file():
+                return str(candidate)
+    return None
+
+
 def find_exiftool() -> str | None:
-    """Path of the exiftool executable, or None. ALTLENS_EXIFTOOL wins; then PATH; then the
-    usual install places (apps started from a desktop often get a shorter PATH than a shell)."""
+    """Path of the exiftool executable, or None. ALTLENS_EXIFTOOL wins; then, in a frozen
+    bundle, the ExifTool it ships (the version it was built and tested with); then PATH; then
+    the usual install places (apps started from a desktop often get a shorter PATH than a
+    shell)."""
     env = os.environ.get(ENV_EXECUTABLE)
     if env:
         return env if Path(env).is_file() else None
-    found = shutil.which("exiftool")
+    found = bundled_exiftool() or shutil.which("exiftool")
     if found:
         return found
     candidates = [
