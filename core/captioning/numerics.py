@@ -188,17 +188,8 @@ def quantize_int8(model: Any, pages: PageReleaser | None = None) -> Any:
 
     if not int8_matmul_available():
         raise UsageError("This installation of torch cannot multiply int8 matrices on the CPU; use float32 or bfloat16.")
-    conv_cls = _conv1d_class()
     cls = _make_int8_linear_class()
-    targets = [
-        (parent, name, child)
-        for parent in list(model.modules())
-        for name, child in list(parent.named_children())
-        if type(child) is torch.nn.Linear or (conv_cls is not None and isinstance(child, conv_cls))
-    ]
-    if pages is not None:
-        replaced = {id(child) for _, _, child in targets}
-        pages.keep_all(t for m in model.modules() if id(m) not in replaced for t in _own_tensors(m))
+    targets = _matmul_layers(model, pages)
 
     def quantize(child: Any) -> Any:
         # Conv1D stores W as [in, out]; a Linear's weight is its transpose (a view here).
@@ -251,8 +242,23 @@ def bf16_matmuls(model: Any, pages: PageReleaser | None = None) -> Any:
     none of 400 on the trained test model."""
     import torch
 
-    conv_cls = _conv1d_class()
     cls = _make_bf16_linear_class()
+    targets = _matmul_layers(model, pages)
+    with torch.no_grad():
+        for parent, name, child in targets:
+            weight = child.weight if isinstance(child, torch.nn.Linear) else child.weight.t()
+            setattr(parent, name, cls(weight, child.bias))
+            if pages is not None:
+                pages.release(child.weight)
+    return model
+
+
+def _matmul_layers(model: Any, pages: PageReleaser | None) -> list[tuple[Any, str, Any]]:
+    """(parent, attribute, layer) for every Linear and GPT-2 Conv1D of `model`; tells `pages`
+    that the tensors of every other module stay in use."""
+    import torch
+
+    conv_cls = _conv1d_class()
     targets = [
         (parent, name, child)
         for parent in list(model.modules())
@@ -262,13 +268,7 @@ def bf16_matmuls(model: Any, pages: PageReleaser | None = None) -> Any:
     if pages is not None:
         replaced = {id(child) for _, _, child in targets}
         pages.keep_all(t for m in model.modules() if id(m) not in replaced for t in _own_tensors(m))
-    with torch.no_grad():
-        for parent, name, child in targets:
-            weight = child.weight if isinstance(child, torch.nn.Linear) else child.weight.t()
-            setattr(parent, name, cls(weight, child.bias))
-            if pages is not None:
-                pages.release(child.weight)
-    return model
+    return targets
 
 
 def _own_tensors(module: Any) -> list[Any]:
