@@ -19,14 +19,7 @@ from core.jobs import CancelToken
 from tests.core.tiny_models import build_tiny
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> object:
-    # Models this small gain nothing from threads, and on a shared machine a second OpenMP
-    # thread waiting for a busy core makes every tiny matrix product slow.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
