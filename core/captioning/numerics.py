@@ -165,7 +165,9 @@ def _make_int8_linear_class() -> type:
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             shape = x.shape
             x2 = x.reshape(-1, shape[-1]).float()
-            s = torch.linalg.vector_norm(x2, ord=float("inf"), dim=1, keepdim=True).div_(127).clamp_(min=_TINY)
+            # max |x| per row; abs().amax() is the same number as the inf-norm, ~2.4x faster
+            # at encoder sizes (197 x 768: 134 vs 319 us on the 2-core benchmark machine).
+            s = x2.abs().amax(dim=1, keepdim=True).div_(127).clamp_(min=_TINY)
             xq = x2.div(s).round_().to(torch.int8)
             y = torch._int_mm(xq, self.qweight.t()).float()
             y.mul_(s).mul_(self.scale)
