@@ -108,8 +108,12 @@ def shoot(args: argparse.Namespace, home: Path) -> int:
     altlens.window.deleteLater()
     settle()
 
-    # 2-7 with the model.
-    settings.set_value("model/name", str(args.model.resolve()))
+    # 2-7 with the model, imported as a user would (`altlens models import`), so the
+    # screenshots show a model name rather than a folder on the developer's machine.
+    from core.captioning.store import ModelStore
+
+    record = ModelStore().import_folder(args.model, name=args.model.name)
+    settings.set_value("model/name", record.name)
     altlens = AltLensApp(settings)
     w, c = altlens.window, altlens.controller
     w.resize(1400, 900)
