@@ -87,6 +87,8 @@ def main() -> None:
     ap.add_argument("--device", default=None, help="cuda or cpu (default: cuda when available)")
     ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "altlens-gpu-bench")
     ap.add_argument("--budget", type=float, default=270.0, help="seconds for the measurements (default 270)")
+    ap.add_argument("--compiled-only", action="store_true",
+                    help="only the single-image rows with and without torch.compile'd decoder steps")
     args = ap.parse_args()
 
     from core.captioning.runtime import configure_openmp
@@ -155,7 +157,7 @@ def main() -> None:
 
         return run
 
-    def graphed(n: int, beams: int, pv: torch.Tensor | None = None) -> Callable[[], Any]:
+    def graphed(n: int, beams: int, pv: torch.Tensor | None = None, compile_step: bool = False) -> Callable[[], Any]:
         # One CUDA graph replay per batch (core/captioning/cudagraph.py); captured on the first
         # call, which timed() spends as its warm-up.
         from core.captioning.adapters import run_search as search
@@ -164,7 +166,8 @@ def main() -> None:
         pv = pixels(n) if pv is None else pv
         settings = GenerationSettings(strategy="beam" if beams > 1 else "greedy", num_beams=beams,
                                       max_length=MAX_LEN, min_length=MAX_LEN)
-        runner = GraphedCaptioner(model, lambda d, b, s, **kw: search(d, b, s, gen_cfg, model.config, eos, pad, None, **kw))
+        runner = GraphedCaptioner(model, lambda d, b, s, **kw: search(d, b, s, gen_cfg, model.config, eos, pad, None, **kw),
+                                  compile_step=compile_step)
         return lambda: runner.run(pv, settings)
 
     def rate(fn_factory: Callable[[], Callable[[], Any]], n: int) -> str:
@@ -172,6 +175,12 @@ def main() -> None:
             return "skipped (time budget)"
         s = timed(fn_factory(), device, reps, budget)
         return f"{n / s:,.0f} img/s ({1000 * s / n:.2f} ms/img, {1000 * s:.1f} ms/call)"
+
+    if args.compiled_only and device == "cuda":
+        with torch.inference_mode():
+            compiled_section(graphed, ours, pixels, budget, device)
+        print(f"\ntotal {time.perf_counter() - started:.0f} s", flush=True)
+        return
 
     with torch.inference_mode():
         section("Model step, pixels on the device, 16 tokens (images/s)")
@@ -280,6 +289,36 @@ def main() -> None:
 
     guarded(f"{'640x480' if smoke else '4032x3024'} JPEGs", end_to_end)
     print(f"\ntotal {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def compiled_section(graphed: Callable[..., Callable[[], Any]], ours: Callable[..., Callable[[], Any]],
+                     pixels: Callable[[int], Any], budget: Budget, device: str) -> None:
+    """Single-image latency with the CUDA graph alone and with compiled fixed-shape decoder
+    steps inside it (core/captioning/fast.py StaticGpt2StepDecoder), and their agreement."""
+    section("Single image, CUDA graph with torch.compile'd decoder steps (ms, median of 20)")
+    print("| path | result |\n|---|---|")
+    for beams, label in ((4, "beam 4"), (1, "greedy")):
+        guarded(f"CUDA graph, {label}", lambda b=beams: f"{1000 * timed(graphed(1, b), device, 20, budget):.1f} ms")
+
+        def compiled(b: int = beams) -> str:
+            t = time.perf_counter()
+            fn = graphed(1, b, compile_step=True)
+            fn()  # compiles and captures
+            setup = time.perf_counter() - t
+            return f"{1000 * timed(fn, device, 20, budget):.1f} ms (compile + capture {setup:.0f} s)"
+
+        guarded(f"CUDA graph + compiled steps, {label}", compiled)
+
+    def agreement() -> str:
+        same = 0
+        for _ in range(8):
+            pv = pixels(1)
+            a = graphed(1, 4, pv, compile_step=True)()
+            b = ours(1, 4, pv)()
+            same += int(bool((a.sequences == b.sequences).all()))
+        return f"{same}/8 random images same tokens as the eager fast path (float16)"
+
+    guarded("compiled vs eager, beam 4", agreement)
 
 
 if __name__ == "__main__":

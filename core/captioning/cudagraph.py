@@ -48,11 +48,16 @@ class _Graph:
 class GraphedCaptioner:
     """Captures and replays `encode + search` for one model on one CUDA device."""
 
-    def __init__(self, model: Any, search: Callable[..., SearchResult]) -> None:
+    def __init__(self, model: Any, search: Callable[..., SearchResult], compile_step: bool = False) -> None:
         # search(decoder, batch, settings, *, static, device) -> SearchResult; the adapter
         # passes run_search bound to the model's generation config and special tokens.
+        # compile_step: decode with fixed-shape steps compiled by torch.compile (inductor), which
+        # fuses a step's small kernels; the first batch of each size then waits for the compiler.
         self.model = model
         self.search = search
+        self._step_fn: Any = None
+        if compile_step:
+            self._step_fn = torch.compile(fastpath.make_static_step(model.decoder), fullgraph=True, dynamic=False)
         self.device = next(model.parameters()).device
         if self.device.type != "cuda":
             raise ValueError("CUDA graphs need a model on a CUDA device")
@@ -65,7 +70,11 @@ class GraphedCaptioner:
 
     def _body(self, pixels: torch.Tensor, settings: GenerationSettings) -> SearchResult:
         states = fastpath.encode(self.model, pixels)
-        decoder = fastpath.Gpt2StepDecoder(self.model.decoder, states, settings.max_length, static=True)
+        decoder: Any
+        if self._step_fn is not None:
+            decoder = fastpath.StaticGpt2StepDecoder(self.model.decoder, states, settings.max_length, self._step_fn)
+        else:
+            decoder = fastpath.Gpt2StepDecoder(self.model.decoder, states, settings.max_length, static=True)
         return self.search(decoder, pixels.shape[0], settings, static=True, device=self.device)
 
     def _capture(self, size: int, like: torch.Tensor, settings: GenerationSettings) -> _Graph:

@@ -223,3 +223,100 @@ def encode(model: Any, pixel_values: torch.Tensor) -> torch.Tensor:
     ):
         states = model.enc_to_dec_proj(states)
     return states
+
+
+class StaticGpt2StepDecoder:
+    """Gpt2StepDecoder with fixed tensor shapes at every step, for torch.compile + CUDA graphs.
+
+    The self-attention cache is one zeroed [layers, rows, heads, max_length, head_dim] tensor
+    per keys/values, every step attends over all of it with a mask (positions not written yet
+    are zeros and masked out), and the position is a tensor: one compiled step serves all
+    positions, so inductor can fuse the small kernels of a step (layer norms, GELU, residual
+    adds, masking) that otherwise bound single-image latency on a GPU. Same search protocol
+    (search.StepDecoder, static mode); numerically the same computation up to the order of
+    floating-point sums in attention.
+    """
+
+    def __init__(self, decoder: Any, encoder_states: torch.Tensor, max_length: int, step_fn: Any = None) -> None:
+        cfg = decoder.config
+        self.layers = cfg.n_layer
+        self.heads = cfg.num_attention_heads
+        self.head_dim = cfg.hidden_size // self.heads
+        self.max_length = max_length
+        self.dtype = encoder_states.dtype
+        self.device = encoder_states.device
+        self.step_fn = step_fn if step_fn is not None else make_static_step(decoder)
+        n_img, seq_len, _ = encoder_states.shape
+        ks, vs = [], []
+        for block in decoder.transformer.h:
+            k, v = block.crossattention.c_attn(encoder_states).split(cfg.hidden_size, dim=2)
+            shape = (n_img, seq_len, self.heads, self.head_dim)
+            ks.append(k.reshape(shape).transpose(1, 2))
+            vs.append(v.reshape(shape).transpose(1, 2))
+        self.cross_k = torch.stack(ks)  # [layers, images, heads, seq, head_dim]
+        self.cross_v = torch.stack(vs)
+        self.keys = torch.empty(0)
+        self.values = torch.empty(0)
+        self.positions = torch.arange(max_length, device=self.device)
+        self.pos = 0
+
+    def begin(self, start_ids: torch.Tensor) -> torch.Tensor:
+        shape = (self.layers, start_ids.shape[0], self.heads, self.max_length, self.head_dim)
+        self.keys = torch.zeros(shape, dtype=self.dtype, device=self.device)
+        self.values = torch.zeros(shape, dtype=self.dtype, device=self.device)
+        self.pos = 0
+        return self.step(start_ids.to(self.device))
+
+    def expand(self, group: int) -> None:
+        self.keys = self.keys.repeat_interleave(group, dim=1)
+        self.values = self.values.repeat_interleave(group, dim=1)
+
+    def select(self, rows: torch.Tensor, images: torch.Tensor | None) -> None:
+        if images is not None:
+            raise RuntimeError("the static decoder keeps every image")  # only the static search uses it
+        self.keys = self.keys.index_select(1, rows)
+        self.values = self.values.index_select(1, rows)
+
+    def step(self, tokens: torch.Tensor) -> torch.Tensor:
+        if self.pos >= self.max_length:
+            raise RuntimeError("decoder cache is full")
+        pos = self.positions[self.pos : self.pos + 1]
+        logits = self.step_fn(tokens, pos, self.positions, self.keys, self.values, self.cross_k, self.cross_v)
+        self.pos += 1
+        return logits
+
+
+def make_static_step(decoder: Any) -> Any:
+    """The step function of StaticGpt2StepDecoder for one GPT-2 decoder (the modules are
+    closed over, so a torch.compile of it guards on tensor shapes only)."""
+    t = decoder.transformer
+    blocks = list(t.h)
+    wte, wpe, ln_f, lm_head = t.wte, t.wpe, t.ln_f, decoder.lm_head
+    e = decoder.config.hidden_size
+    h = decoder.config.num_attention_heads
+    d = e // h
+
+    def step(tokens: torch.Tensor, pos: torch.Tensor, positions: torch.Tensor, keys: torch.Tensor,
+             values: torch.Tensor, cross_k: torch.Tensor, cross_v: torch.Tensor) -> torch.Tensor:
+        n = tokens.shape[0]
+        images = cross_k.shape[1]
+        group = n // images
+        x = wte(tokens[:, None]) + wpe(pos[None, :])
+        visible = (positions <= pos)[None, None, None, :]  # [1, 1, 1, max_length]
+        for i, block in enumerate(blocks):
+            residual = x
+            q, k, v = block.attn.c_attn(block.ln_1(x)).split(e, dim=2)
+            keys[i].index_copy_(2, pos, k.reshape(n, h, 1, d).to(keys.dtype))
+            values[i].index_copy_(2, pos, v.reshape(n, h, 1, d).to(values.dtype))
+            q = q.reshape(n, 1, h, d).transpose(1, 2)
+            a = F.scaled_dot_product_attention(q, keys[i], values[i], attn_mask=visible, scale=block.attn.scaling)
+            x = block.attn.c_proj(a.transpose(1, 2).reshape(n, 1, e)) + residual
+            residual = x
+            qc = block.crossattention.q_attn(block.ln_cross_attn(x))
+            qc = qc.reshape(images, group, h, d).transpose(1, 2)
+            a = F.scaled_dot_product_attention(qc, cross_k[i], cross_v[i], scale=block.crossattention.scaling)
+            x = residual + block.crossattention.c_proj(a.transpose(1, 2).reshape(n, 1, e))
+            x = x + block.mlp(block.ln_2(x))
+        return lm_head(ln_f(x))[:, -1].to(torch.float32)
+
+    return step

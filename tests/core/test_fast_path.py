@@ -257,3 +257,23 @@ def test_cuda_graph_buckets() -> None:
     assert [bucket(n) for n in (1, 2, 3, 4, 5, 100, 128, 129)] == [1, 2, 4, 4, 8, 128, 128, 256]
     with pytest.raises(ValueError):
         bucket(0)
+
+
+def test_fixed_shape_decoder_matches(tiny_dirs: dict[str, Path]) -> None:
+    """StaticGpt2StepDecoder (masked attention over the whole cache, position as a tensor: what
+    torch.compile and CUDA graphs need) gives the dynamic decoder's tokens."""
+    from core.captioning.fast import StaticGpt2StepDecoder
+
+    model = _load(tiny_dirs["beam-lengths"])
+    gen = model.generation_config
+    eos = pad = gen.eos_token_id
+    pixel = torch.randn(5, 3, 32, 32, generator=torch.Generator().manual_seed(17))
+    for beams, k in ((1, 1), (3, 2), (4, 4)):
+        settings = GenerationSettings(strategy="beam" if beams > 1 else "greedy", num_beams=beams, num_candidates=k, max_length=12)
+        with torch.inference_mode():
+            states = encode(model, pixel)
+            want = run_search(Gpt2StepDecoder(model.decoder, states, 12), 5, settings, gen, model.config, eos, pad, None)
+            got = run_search(StaticGpt2StepDecoder(model.decoder, states, 12), 5, settings, gen, model.config, eos, pad, None,
+                             static=True)
+        assert torch.equal(got.sequences, want.sequences), beams
+        torch.testing.assert_close(got.scores, want.scores, rtol=1e-5, atol=1e-5)
