@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The `altlens` command. Each subsystem registers its own subcommands from
-core/commands/<name>.py, so this file only lists them.
+core/commands/<name>.py, so this file only lists them. The desktop package adds its `gui`
+command through `main(extra_modules=..., default=...)` (desktop/cli.py, the installed entry
+point), so core never names the GUI.
 
 Command modules must be cheap to import: torch, transformers and Qt are imported inside
 the command that needs them.
@@ -19,7 +21,6 @@ from core.errors import AltLensError, UsageError
 
 # Order is the order in `altlens --help`.
 COMMAND_MODULES = [
-    "core.commands.gui",
     "core.commands.caption",
     "core.commands.models",
     "core.commands.library",
@@ -29,7 +30,8 @@ COMMAND_MODULES = [
 log = logging.getLogger(__name__)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(extra_modules: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The parser with core's commands after `extra_modules` (each has `register(sub)`)."""
     parser = argparse.ArgumentParser(
         prog="altlens",
         description=(
@@ -43,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="count", default=0, help="more log output (repeat for debug)"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in [*extra_modules, *COMMAND_MODULES]:
         importlib.import_module(name).register(sub)
     return parser
 
@@ -53,11 +55,13 @@ def _setup_logging(verbosity: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, extra_modules: Sequence[str] = (), default: str | None = None) -> int:
+    """Run the command line. `extra_modules` register more commands; `default` is the command
+    run when no arguments are given (without one, the help is printed)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    if not args_list and "gui" in _subcommand_names(parser):
-        args_list = ["gui"]  # `altlens` alone opens the window
+    parser = build_parser(extra_modules)
+    if not args_list and default is not None:
+        args_list = [default]
     args = parser.parse_args(args_list)
     _setup_logging(args.verbose)
     if not getattr(args, "func", None):
@@ -76,16 +80,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def gui_main() -> int:
-    """Entry point of the GUI launcher (no console window on Windows)."""
-    return main(["gui", *sys.argv[1:]])
-
-
-def _subcommand_names(parser: argparse.ArgumentParser) -> set[str]:
-    for action in parser._actions:  # argparse has no public accessor for subparsers
-        if isinstance(action, argparse._SubParsersAction):
-            return set(action.choices)
-    return set()
 
 
 if __name__ == "__main__":

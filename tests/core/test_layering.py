@@ -35,6 +35,26 @@ def test_core_never_imports_qt() -> None:
     assert not {m for m in loaded if m.startswith(("PySide6", "shiboken6", "desktop"))}
 
 
+def test_core_source_never_names_qt_or_desktop() -> None:
+    """Also imports inside functions and modules named in strings (importlib), which the
+    import check above only sees when that code runs."""
+    import ast
+
+    banned = ("PySide6", "shiboken6", "desktop")
+    found = []
+    for path in sorted((REPO / "core").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                names = [node.value] if node.value.startswith(tuple(f"{b}." for b in banned)) else []
+            found += [f"{path.relative_to(REPO)}:{node.lineno}: {n}" for n in names if n.split(".")[0] in banned]
+    assert not found, found
+
+
 def test_cli_and_non_model_code_do_not_import_torch() -> None:
     # Model back ends under core.captioning import torch by design; the front of the engine,
     # and everything outside it, must not.

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from core import cli
+from desktop import cli
 from desktop.diagnostics import CrashHandler, LogBridge
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,14 +40,14 @@ def test_bad_options_exit_2_before_any_window(capsys: pytest.CaptureFixture[str]
 
 def test_help_runs_without_qt() -> None:
     out = subprocess.run(
-        [sys.executable, "-c", "import sys; from core.cli import main; main(['gui', '--help'])"],
+        [sys.executable, "-c", "import sys; from desktop.cli import main; main(['gui', '--help'])"],
         capture_output=True,
         text=True,
         cwd=REPO,
         timeout=60,
     )
     assert "Open the AltLens window" in out.stdout
-    code = "import sys, core.commands.gui; print(any(m.startswith('PySide6') for m in sys.modules))"
+    code = "import sys, desktop.cli, desktop.command; print(any(m.startswith('PySide6') for m in sys.modules))"
     check = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60
     )
@@ -96,7 +96,7 @@ def test_sigterm_closes_the_app_cleanly(tmp_path: Path, toy_model_dir: Path, sam
         os.environ, ALTLENS_HOME=str(home), QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(REPO)
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "core", "gui", "--model", str(toy_model_dir), *map(str, images)],
+        [sys.executable, "-m", "desktop", "gui", "--model", str(toy_model_dir), *map(str, images)],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """`altlens gui [--model M] [PATH...]` (and `altlens` alone): open the desktop window.
-Qt is imported only when the command runs, so the CLI stays light.
+desktop/cli.py adds this command to core's CLI; Qt is imported only when it runs, so
+`altlens --help` and the other commands stay light.
 
 The options are the subset of `altlens caption`'s model options the window uses; they apply
 to this session only and leave the saved settings alone (Settings changes those)."""

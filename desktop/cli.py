@@ -1,0 +1,21 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The installed `altlens` and `altlens-gui` entry points: core's command line plus the
+desktop window's `gui` command, which `altlens` with no arguments runs."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from core import cli
+
+COMMAND_MODULES = ["desktop.command"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return cli.main(argv, extra_modules=COMMAND_MODULES, default="gui")
+
+
+def gui_main() -> int:
+    """Entry point of the GUI launcher (no console window on Windows)."""
+    return main(["gui", *sys.argv[1:]])
