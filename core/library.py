@@ -42,6 +42,7 @@ from typing import Any, TextIO
 from core.errors import AltLensError, UsageError
 from core.fingerprint import Fingerprint, fingerprint, stat_identity
 from core.paths import app_dirs
+from core.processes import pid_alive
 from core.types import Candidate, CaptionJob, CaptionResult, ErrorInfo
 
 log = logging.getLogger(__name__)
@@ -334,28 +335,6 @@ def norm_path(path: str | os.PathLike[str]) -> Path:
     p = os.path.abspath(os.fspath(path))
     head, tail = os.path.split(p)
     return Path(os.path.join(os.path.realpath(head), tail)) if tail else Path(os.path.realpath(p))
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    if os.name == "nt":  # pragma: no cover - exercised on Windows only
-        import ctypes
-
-        handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)  # QUERY_LIMITED_INFORMATION
-        if not handle:
-            return False
-        code = ctypes.c_ulong()
-        ctypes.windll.kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
-        ctypes.windll.kernel32.CloseHandle(handle)
-        return code.value == 259  # STILL_ACTIVE
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # Library instances alive in this process, so recovery never steals a claim from a sibling.
@@ -1102,7 +1081,7 @@ class Library:
                         with _LIVE_LOCK:
                             alive = owner in _LIVE_OWNERS
                     else:
-                        alive = _pid_alive(pid)
+                        alive = pid_alive(pid)
                 else:
                     alive = time.time() - (r["t"] or 0) < FOREIGN_CLAIM_TIMEOUT
                 if not alive:

@@ -96,6 +96,20 @@ def unsupported_generation_options(generation_config: Any) -> list[str]:
     )
 
 
+def cross_keys_values(decoder: Any, encoder_states: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Cross-attention keys and values of every layer, once per image:
+    [(keys, values)] with each [images, heads, seq, head_dim]."""
+    cfg = decoder.config
+    heads = cfg.num_attention_heads
+    n_img, seq_len, _ = encoder_states.shape
+    shape = (n_img, seq_len, heads, cfg.hidden_size // heads)
+    out = []
+    for block in decoder.transformer.h:
+        k, v = block.crossattention.c_attn(encoder_states).split(cfg.hidden_size, dim=2)
+        out.append((k.view(shape).transpose(1, 2), v.view(shape).transpose(1, 2)))
+    return out
+
+
 class Gpt2StepDecoder:
     """A GPT-2 decoder with cross-attention, one token per row per step (search.StepDecoder)."""
 
@@ -114,13 +128,7 @@ class Gpt2StepDecoder:
         self.max_length = max_length
         self.dtype = encoder_states.dtype
         self.device = encoder_states.device
-        n_img, seq_len, _ = encoder_states.shape
-        # Cross-attention keys/values: once per image and layer, [images, heads, seq, head_dim].
-        self.cross: list[tuple[torch.Tensor, torch.Tensor]] = []
-        for block in self.blocks:
-            k, v = block.crossattention.c_attn(encoder_states).split(self.embed, dim=2)
-            shape = (n_img, seq_len, self.heads, self.head_dim)
-            self.cross.append((k.view(shape).transpose(1, 2), v.view(shape).transpose(1, 2)))
+        self.cross = cross_keys_values(decoder, encoder_states)
         self.keys: list[torch.Tensor] = []
         self.values: list[torch.Tensor] = []
         self.pos = 0
@@ -246,15 +254,9 @@ class StaticGpt2StepDecoder:
         self.dtype = encoder_states.dtype
         self.device = encoder_states.device
         self.step_fn = step_fn if step_fn is not None else make_static_step(decoder)
-        n_img, seq_len, _ = encoder_states.shape
-        ks, vs = [], []
-        for block in decoder.transformer.h:
-            k, v = block.crossattention.c_attn(encoder_states).split(cfg.hidden_size, dim=2)
-            shape = (n_img, seq_len, self.heads, self.head_dim)
-            ks.append(k.reshape(shape).transpose(1, 2))
-            vs.append(v.reshape(shape).transpose(1, 2))
-        self.cross_k = torch.stack(ks)  # [layers, images, heads, seq, head_dim]
-        self.cross_v = torch.stack(vs)
+        cross = cross_keys_values(decoder, encoder_states)
+        self.cross_k = torch.stack([k for k, _ in cross])  # [layers, images, heads, seq, head_dim]
+        self.cross_v = torch.stack([v for _, v in cross])
         self.keys = torch.empty(0)
         self.values = torch.empty(0)
         self.positions = torch.arange(max_length, device=self.device)

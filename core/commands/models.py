@@ -211,17 +211,7 @@ def run_import(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     bar = None if args.quiet else TransferBar("Copying")
     try:
-        record = store.import_folder(
-            Path(args.folder),
-            name=args.name,
-            progress=(
-                lambda p: bar.update(
-                    p.bytes_done, p.bytes_total, detail=p.file or "", final=p.file is None
-                )
-            )
-            if bar
-            else None,
-        )
+        record = store.import_folder(Path(args.folder), name=args.name, progress=_file_progress(bar))
     finally:
         if bar is not None:
             bar.close()
@@ -230,6 +220,13 @@ def run_import(args: argparse.Namespace) -> int:
     print(f"Imported {record.name} ({format_bytes(record.size_bytes or 0)}): {record.path}")
     print(f"Use it with `--model {record.name}`.", file=sys.stderr)
     return 0
+
+
+def _file_progress(bar: Any) -> Any:
+    """A store progress callback (file by file) drawing on `bar`, or None without a bar."""
+    if bar is None:
+        return None
+    return lambda p: bar.update(p.bytes_done, p.bytes_total, detail=p.file or "", final=p.file is None)
 
 
 def run_remove(args: argparse.Namespace) -> int:
@@ -251,16 +248,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
     bar = None if (args.quiet or args.json) else TransferBar("Verifying")
     try:
-        report = _store().verify(
-            args.name,
-            progress=(
-                lambda p: bar.update(
-                    p.bytes_done, p.bytes_total, detail=p.file or "", final=p.file is None
-                )
-            )
-            if bar
-            else None,
-        )
+        report = _store().verify(args.name, progress=_file_progress(bar))
     finally:
         if bar is not None:
             bar.close()

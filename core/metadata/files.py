@@ -27,6 +27,7 @@ from pathlib import Path
 
 from core.metadata.errors import FileChangedError, FileMissingError
 from core.metadata.types import FileIdentity, SidecarStyle
+from core.processes import pid_alive
 
 log = logging.getLogger(__name__)
 
@@ -70,31 +71,6 @@ def is_temp_file(path: str | os.PathLike[str]) -> bool:
     return bool(_TEMP_RE.match(name)) or name.endswith(EXIFTOOL_TMP_SUFFIX)
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    if sys.platform == "win32":  # os.kill(pid, 0) would terminate the process on Windows
-        import ctypes
-
-        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
-        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
-        if not handle:
-            return False
-        try:
-            code = ctypes.c_ulong()
-            kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
-            return code.value == 259  # STILL_ACTIVE
-        finally:
-            kernel32.CloseHandle(handle)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def clean_stale_temp_files(folder: str | os.PathLike[str]) -> list[Path]:
     """Remove temp files a crashed write left in `folder`: AltLens's own (unless the process
     that made them is still running and they are recent) and ExifTool's `*_exiftool_tmp`
@@ -120,7 +96,7 @@ def clean_stale_temp_files(folder: str | os.PathLike[str]) -> list[Path]:
             with _in_flight_lock:
                 if entry.path in _in_flight:
                     continue
-            if pid != me and _pid_alive(pid) and age < OWN_TMP_MAX_AGE_S:
+            if pid != me and pid_alive(pid) and age < OWN_TMP_MAX_AGE_S:
                 continue
         elif not (entry.name.endswith(EXIFTOOL_TMP_SUFFIX) and age > EXIFTOOL_TMP_MIN_AGE_S):
             continue
