@@ -141,7 +141,7 @@ def test_a_killed_app_loses_no_caption(tmp_path: Path, sample_images, toy_model_
         [
             sys.executable,
             "-m",
-            "core",
+            "desktop",
             "gui",
             "--model",
             str(toy_model_dir),
