@@ -6,6 +6,7 @@ substring. Importing this module imports torch and transformers: the engine does
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -423,6 +424,19 @@ class BlipAdapter(ProcessorAdapter):
     model_types = ("blip",)
     family = "blip"
 
+    def _special_tokens(self) -> tuple[int | None, int | None]:
+        # BLIP's generate() ends captions at [SEP] and pads with text_config.pad_token_id,
+        # whatever text_config.eos_token_id says (2 on the hub, a token BLIP never emits).
+        text = self.model.config.text_config
+        return text.sep_token_id, text.pad_token_id
+
+    def generation_kwargs(self, settings: GenerationSettings) -> dict[str, Any]:
+        kw = super().generation_kwargs(settings)
+        # BLIP's generate() passes both to the text decoder itself; passing them again is
+        # "got multiple values for keyword argument 'pad_token_id'" (issue 12).
+        del kw["pad_token_id"], kw["eos_token_id"]
+        return kw
+
 
 class GitAdapter(ProcessorAdapter):
     """microsoft/git-base-coco and friends: a decoder-only model that echoes its BOS prompt."""
@@ -443,15 +457,32 @@ ADAPTERS: dict[str, type[ModelAdapter]] = {
 
 
 def adapter_for(folder: Path) -> type[ModelAdapter]:
+    # The declared family first: AutoConfig refuses a model_type transformers does not know
+    # (or one that needs remote code) with a generic error, but the user needs to hear that
+    # AltLens does not run that family and which ones it does.
+    declared = _declared_model_type(folder)
+    if declared is not None and declared not in ADAPTERS:
+        raise _unsupported(declared, folder)
     try:
         config = AutoConfig.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
     except (OSError, ValueError, KeyError) as exc:
         raise ModelInvalidError(f"The model's config.json cannot be read: {exc}", path=folder) from None
     cls = ADAPTERS.get(config.model_type)
     if cls is None:
-        raise ModelUnsupportedError(
-            f"AltLens cannot run '{config.model_type}' models yet; supported families: "
-            f"{', '.join(sorted(ADAPTERS))}.",
-            path=folder,
-        )
+        raise _unsupported(config.model_type, folder)
     return cls
+
+
+def _declared_model_type(folder: Path) -> str | None:
+    try:
+        value = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("model_type")
+    except (OSError, ValueError, AttributeError):
+        return None  # AutoConfig below reports what is wrong with the file
+    return value if isinstance(value, str) else None
+
+
+def _unsupported(model_type: str, folder: Path) -> ModelUnsupportedError:
+    return ModelUnsupportedError(
+        f"AltLens cannot run '{model_type}' models; supported families: {', '.join(sorted(ADAPTERS))}.",
+        path=folder,
+    )

@@ -142,8 +142,8 @@ class Captioner:
             if self.requested_device != "auto":
                 raise UsageError("The ONNX backend runs on the CPU; use --device cpu or another backend.")
             device = "cpu"
-        mode = "float32" if self.backend == "reference" else resolve_mode(self.requested_dtype, device)
         cls = adapter_for(folder)
+        mode = "float32" if self.backend == "reference" else resolve_mode(self.requested_dtype, device, cls.family)
         log.info("loading %s (%s) on %s as %s, backend %s", folder, cls.family, device, mode, self.backend)
         try:
             if self.backend == "onnx":
