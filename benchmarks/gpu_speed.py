@@ -115,9 +115,9 @@ def main() -> None:
 
     # The model: exact nlpconnect shapes (or tiny for --smoke).
     if smoke:
-        from tests.core.tiny_models import build_tiny
+        from tests.tinymodels import build as build_tiny
 
-        folder = build_tiny(args.workdir / "tiny", eos_scale=1.0)
+        folder = build_tiny("vision-encoder-decoder", args.workdir / "tiny", eos_scale=1.0)
     else:
         from make_nlpconnect_shaped import build
 

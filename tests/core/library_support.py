@@ -76,50 +76,11 @@ def caption_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def build_tiny_model(out: Path) -> Path:
-    import torch
-    from make_nlpconnect_shaped import EOT_ID, GPT2_VOCAB, build_tokenizer
-    from transformers import (
-        GPT2Config,
-        VisionEncoderDecoderConfig,
-        VisionEncoderDecoderModel,
-        ViTConfig,
-        ViTImageProcessor,
-    )
+    """A random ViT + GPT-2 with GPT-2's vocabulary and tokenizer layout, 1 layer of width 32
+    (tests/tinymodels/ved.py)."""
+    from tests.tinymodels import build
 
-    torch.manual_seed(0)
-    enc = ViTConfig(
-        image_size=32,
-        patch_size=8,
-        hidden_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=64,
+    return build(
+        "vision-encoder-decoder", out, seed=0, vocab=50257, encoder_hidden=32, decoder_hidden=32,
+        layers=1, heads=2, eos_scale=1.0,
     )
-    dec = GPT2Config(
-        vocab_size=GPT2_VOCAB,
-        n_positions=64,
-        n_embd=32,
-        n_layer=1,
-        n_head=2,
-        add_cross_attention=True,
-        bos_token_id=EOT_ID,
-        eos_token_id=EOT_ID,
-        is_decoder=True,
-    )
-    cfg = VisionEncoderDecoderConfig.from_encoder_decoder_configs(enc, dec)
-    model = VisionEncoderDecoderModel(config=cfg)
-    for conf in (model.config, model.generation_config):
-        conf.decoder_start_token_id = conf.pad_token_id = conf.eos_token_id = conf.bos_token_id = (
-            EOT_ID
-        )
-    model.save_pretrained(out)
-    ViTImageProcessor(
-        do_resize=True,
-        size={"height": 32, "width": 32},
-        do_rescale=True,
-        do_normalize=True,
-        image_mean=[0.5] * 3,
-        image_std=[0.5] * 3,
-    ).save_pretrained(out)
-    build_tokenizer().save_pretrained(out)
-    return out

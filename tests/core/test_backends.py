@@ -15,7 +15,7 @@ from core.captioning import Captioner, GenerationSettings
 from core.captioning.engine import BACKENDS, DTYPES
 from core.commands import caption as caption_cmd
 from core.errors import UsageError
-from tests.core.tiny_models import build_tiny
+from tests.tinymodels import build
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny(tmp_path_factory.mktemp("tiny-backends") / "m", seed=0, eos_scale=1.3)
+    return build("vision-encoder-decoder", tmp_path_factory.mktemp("tiny-backends") / "m", seed=0, eos_scale=1.3)
 
 
 @pytest.fixture(scope="module")

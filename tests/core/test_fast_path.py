@@ -16,7 +16,7 @@ from core.captioning.adapters import decode_candidates, run_search
 from core.captioning.fast import Gpt2StepDecoder, encode, unsupported_generation_options, unsupported_reason
 from core.errors import CancelledError
 from core.jobs import CancelToken
-from tests.core.tiny_models import build_tiny
+from tests.tinymodels import build
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -27,13 +27,13 @@ def tiny_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("tiny")
     return {
         # ends after varied lengths with greedy decoding
-        "greedy-lengths": build_tiny(root / "a", seed=0, eos_scale=1.0),
+        "greedy-lengths": build("vision-encoder-decoder", root / "a", seed=0, eos_scale=1.0),
         # ends after varied lengths with beam search
-        "beam-lengths": build_tiny(root / "b", seed=0, eos_scale=1.3),
+        "beam-lengths": build("vision-encoder-decoder", root / "b", seed=0, eos_scale=1.3),
         # encoder and decoder widths differ: the enc_to_dec projection is used
-        "projected": build_tiny(root / "c", seed=3, encoder_hidden=32, decoder_hidden=48, eos_scale=3.0),
+        "projected": build("vision-encoder-decoder", root / "c", seed=3, encoder_hidden=32, decoder_hidden=48, eos_scale=3.0),
         # loaded with eager attention below (the fast path then uses the eager formula)
-        "eager": build_tiny(root / "d", seed=5, eos_scale=1.2),
+        "eager": build("vision-encoder-decoder", root / "d", seed=5, eos_scale=1.2),
     }
 
 
@@ -153,11 +153,12 @@ def test_fast_path_is_used_and_falls_back(tiny_dirs: dict[str, Path], tmp_path: 
     # runs on generate(), with the same results as the torch backend.
     import shutil
 
-    from transformers import GenerationConfig
+    from transformers import AutoConfig, GenerationConfig
 
     folder = tmp_path / "ngram"
     shutil.copytree(tiny_dirs["beam-lengths"], folder)
-    gen = GenerationConfig.from_pretrained(folder)
+    # nlpconnect's layout has no generation_config.json: add one to what config.json implies.
+    gen = GenerationConfig.from_model_config(AutoConfig.from_pretrained(folder))
     gen.no_repeat_ngram_size = 2
     gen.save_pretrained(folder)
     odd = Captioner(folder, device="cpu", dtype="float32")

@@ -112,11 +112,11 @@ def test_int8_replaces_every_matrix_product(tmp_path: Path) -> None:
     from transformers import VisionEncoderDecoderModel
     from transformers.pytorch_utils import Conv1D
 
-    from tests.core.tiny_models import build_tiny
+    from tests.tinymodels import build
 
     if not numerics.int8_matmul_available():
         pytest.skip("this torch cannot multiply int8 matrices on the CPU")
-    folder = build_tiny(tmp_path / "m", encoder_hidden=32, decoder_hidden=48)
+    folder = build("vision-encoder-decoder", tmp_path / "m", encoder_hidden=32, decoder_hidden=48, eos_scale=1.0)
     float_model = VisionEncoderDecoderModel.from_pretrained(folder).eval()
     model = numerics.quantize_int8(VisionEncoderDecoderModel.from_pretrained(folder).eval())
     left = [n for n, m in model.named_modules() if type(m) in (torch.nn.Linear, Conv1D)]
@@ -139,9 +139,9 @@ def test_released_weight_pages_read_back_unchanged(tmp_path: Path) -> None:
 
     from transformers import VisionEncoderDecoderModel
 
-    from tests.core.tiny_models import build_tiny
+    from tests.tinymodels import build
 
-    folder = build_tiny(tmp_path / "m", decoder_hidden=256, vocab=400)
+    folder = build("vision-encoder-decoder", tmp_path / "m", decoder_hidden=256, vocab=400, eos_scale=1.0)
     model = VisionEncoderDecoderModel.from_pretrained(folder).eval()
     weight = model.decoder.lm_head.weight
     before = weight.detach().clone()
@@ -161,9 +161,9 @@ def test_released_weight_pages_read_back_unchanged(tmp_path: Path) -> None:
 
 def test_lower_precision_loads_leave_no_float32_matrices(tmp_path: Path) -> None:
     from core.captioning.adapters import VisionEncoderDecoderAdapter
-    from tests.core.tiny_models import build_tiny
+    from tests.tinymodels import build
 
-    folder = build_tiny(tmp_path / "m")
+    folder = build("vision-encoder-decoder", tmp_path / "m", eos_scale=1.0)
     from transformers.pytorch_utils import Conv1D
 
     bf16 = VisionEncoderDecoderAdapter(folder, device=torch.device("cpu"), mode="bfloat16")

@@ -18,7 +18,7 @@ from core.captioning import Captioner, GenerationSettings
 from core.captioning.numerics import MAX_CAPTION_DIFFERENCE
 from core.captioning.onnx_export import MANIFEST, default_onnx_root, export_onnx
 from core.errors import ModelInvalidError, ModelNotFoundError, ModelUnsupportedError, UsageError
-from tests.core.tiny_models import build_tiny
+from tests.tinymodels import build
 
 pytest.importorskip("onnxruntime")
 
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny(tmp_path_factory.mktemp("tiny-onnx") / "m", seed=0, eos_scale=1.3)
+    return build("vision-encoder-decoder", tmp_path_factory.mktemp("tiny-onnx") / "m", seed=0, eos_scale=1.3)
 
 
 def _images(n: int, seed: int) -> list[Image.Image]:

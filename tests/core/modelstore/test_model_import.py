@@ -65,14 +65,17 @@ def test_import_verify_remove(tiny_model: Path, tmp_path: Path) -> None:
         ("model.safetensors", "weights: This model has no PyTorch weights"),
         ("preprocessor_config.json", "image preprocessor: preprocessor_config.json is missing"),
         ("tokenizer_config.json", "tokenizer: tokenizer_config.json is missing"),
-        ("tokenizer.json", "tokenizer: the tokenizer's vocabulary is missing"),
+        # GPT-2's repositories ship the vocabulary twice: tokenizer.json, and vocab.json + merges.txt.
+        ("tokenizer.json vocab.json merges.txt", "tokenizer: the tokenizer's vocabulary is missing"),
+        ("tokenizer.json merges.txt", "tokenizer: merges.txt is missing"),
     ],
 )
 def test_an_incomplete_folder_is_refused_with_what_is_missing(
     tiny_model: Path, tmp_path: Path, remove: str, fragment: str
 ) -> None:
     source = shutil.copytree(tiny_model, tmp_path / "copy")
-    (source / remove).unlink()
+    for name in remove.split():
+        (source / name).unlink()
     with pytest.raises(ModelIncompleteError) as info:
         ModelStore().import_folder(source)
     assert fragment in str(info.value) and str(source) in str(info.value)

@@ -147,7 +147,8 @@ def test_a_complete_folder_passes(tiny_model: Path) -> None:
 
 def _break(folder: Path, how: str) -> None:
     if how.startswith("rm:"):
-        (folder / how[3:]).unlink()
+        for name in how[3:].split("+"):
+            (folder / name).unlink()
     elif how == "truncate-weights":
         p = folder / "model.safetensors"
         data = p.read_bytes()
@@ -158,7 +159,9 @@ def _break(folder: Path, how: str) -> None:
         cfg = json.loads((folder / "config.json").read_text())
         (folder / "config.json").write_text(json.dumps({**cfg, "model_type": "bert"}))
     elif how == "vocab-without-merges":
-        (folder / "tokenizer.json").rename(folder / "vocab.json")
+        # GPT-2's layout: tokenizer.json, and vocab.json + merges.txt as well.
+        (folder / "tokenizer.json").unlink()
+        (folder / "merges.txt").unlink()
     elif how == "missing-shard":
         (folder / "model.safetensors").rename(folder / "model-00001-of-00002.safetensors")
         (folder / "model.safetensors.index.json").write_text(
@@ -190,7 +193,7 @@ def _break(folder: Path, how: str) -> None:
             "preprocessor_config.json is missing",
         ),
         ("rm:tokenizer_config.json", "tokenizer", "tokenizer_config.json is missing"),
-        ("rm:tokenizer.json", "tokenizer", "tokenizer's vocabulary is missing"),
+        ("rm:tokenizer.json+vocab.json+merges.txt", "tokenizer", "tokenizer's vocabulary is missing"),
         ("vocab-without-merges", "tokenizer", "merges.txt is missing"),
     ],
 )
