@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import Any
 
 # (folder, PIL images, generate() keywords) -> token ids per image, as the family's own code
-# returns them (prompt tokens removed where the family's generate() echoes them).
+# returns them (prompt tokens removed where the family's generate() echoes them), each cut
+# before its first end token. The conformance test drops options["altlens_prefix"] (default
+# 1: the start token) leading tokens from the rows AltLens decodes and cuts them the same way.
 ReferenceFn = Callable[[Path, Sequence[Any], dict[str, Any]], list[list[int]]]
 
 

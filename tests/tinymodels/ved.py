@@ -40,7 +40,7 @@ def build(
     heads: int = 4,
     patch: int = 8,
     tied: bool = False,
-    eos_scale: float = 1.3,
+    eos_scale: float | None = None,
     sharpness: float = 8.0,
     weights: str = "safetensors",
 ) -> Path:
@@ -51,8 +51,8 @@ def build(
     vocab size), "bytes" (byte-level BPE, 256 bytes + <|endoftext|>) or "gpt2" (byte-level BPE
     of GPT-2's size); default "gpt2" for the hub shape, "bytes" for vocab 257, else "words".
     tied: the LM head shares the input embedding (GPT-2's default). eos_scale scales the end
-    token's output row, so captions end sooner (> 1), later (< 1) or never (0); the default
-    1.3 ends tiny captions after varied lengths.
+    token's output row, so captions end sooner (> 1), later (< 1) or never (0); default 1.3
+    for the tiny shape (captions end after varied lengths), untouched for the hub shape.
     """
     import torch
     from transformers import GPT2Config, VisionEncoderDecoderConfig, VisionEncoderDecoderModel, ViTConfig
@@ -61,11 +61,13 @@ def build(
         raise ValueError(f"unknown vision-encoder-decoder shape {shape!r}; use 'tiny' or 'hub'")
     if shape == "hub":
         vocab, tied, image = GPT2_VOCAB, True, 224
+        eos_scale = 1.0 if eos_scale is None else eos_scale
         encoder = ViTConfig(image_size=224, patch_size=16, hidden_size=768, num_hidden_layers=12,
                             num_attention_heads=12, intermediate_size=3072)
         n_positions, n_embd, n_layer, n_head = 1024, 768, 12, 12
     else:
         image = 32
+        eos_scale = 1.3 if eos_scale is None else eos_scale
         encoder = ViTConfig(image_size=32, patch_size=patch, hidden_size=encoder_hidden, num_hidden_layers=layers,
                             num_attention_heads=heads, intermediate_size=2 * encoder_hidden)
         n_positions, n_embd, n_layer, n_head = 64, decoder_hidden, layers, heads
