@@ -455,3 +455,8 @@ def adapter_for(folder: Path) -> type[ModelAdapter]:
             path=folder,
         )
     return cls
+
+
+# Prompted families (Florence-2, SmolVLM2) live in vlm.py and add themselves to ADAPTERS;
+# imported last because vlm.py builds on the classes above.
+import core.captioning.vlm  # noqa: E402,F401
