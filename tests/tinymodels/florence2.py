@@ -25,7 +25,7 @@ from tests.tinymodels import TinyFamily
 # The real task tokens and a few location tokens: the real tokenizer has <loc_0>..<loc_999>.
 _ADDED = ["<od>", "</od>", "<ocr>", "</ocr>", "<cap>", "</cap>", "<dcap>", "</dcap>",
           "<ncap>", "</ncap>", "<loc_0>", "<loc_1>", "<loc_2>", "<loc_3>"]
-EOS_SCALE = 10.0
+EOS_SCALE = 6.0
 _WORDS = ["the", "a", "an", "of", "on", "in", "with", "and", "is", "dog", "cat", "car", "red",
           "blue", "green", "street", "beach", "man", "woman", "sign", "text", "reads", "open",
           "stop", "tree", "sky", "house", "image", "shows", "two", "small", "large", "park"]

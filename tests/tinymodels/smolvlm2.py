@@ -37,7 +37,7 @@ CHAT_TEMPLATE = (
 _WORDS = ["the", "a", "of", "on", "in", "with", "and", "is", "dog", "cat", "car", "red", "blue",
           "green", "street", "beach", "man", "woman", "sign", "reads", "open", "tree", "sky",
           "house", "two", "small", "park", "photo", "Describe", "image", "text", "alt"]
-EOS_SCALE = 3.0
+EOS_SCALE = 2.0
 
 # Dimensions of the real checkpoints, for benchmarks that time the real shapes (random weights).
 HUB_SHAPES: dict[str, dict[str, Any]] = {
