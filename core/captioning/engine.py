@@ -143,6 +143,8 @@ class Captioner:
             device = "cpu"
         mode = "float32" if self.backend == "reference" else resolve_mode(self.requested_dtype, device)
         cls = adapter_for(folder)
+        if self.backend == "onnx" and getattr(cls, "prompted", False):
+            raise UsageError(f"The ONNX backend has no export for {cls.family} models; use --backend auto or torch.")
         if self.requested_dtype == "auto" and device == "cpu" and getattr(cls, "prompted", False):
             # auto's CPU choice (int8/bfloat16) was measured on the trained test model, a
             # ViT-GPT-2; nothing has measured Florence-2 or SmolVLM2 against that 2% bound, so

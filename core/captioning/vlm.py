@@ -250,7 +250,9 @@ def load_smolvlm_processor(folder: Path) -> Any:
                 return None
             return super().check_argument_for_proper_class(argument_name, argument)
 
-        def apply_chat_template(self, conversation: Any, chat_template: str | None = None, **kwargs: Any) -> Any:
+        def apply_chat_template(  # type: ignore[override]
+            self, conversation: Any, chat_template: str | None = None, **kwargs: Any
+        ) -> Any:
             # SmolVLMProcessor's own override only adds the video processor's frame defaults;
             # with no video processor the shared ProcessorMixin template rendering is the rest.
             from transformers.processing_utils import ProcessorMixin
@@ -260,7 +262,9 @@ def load_smolvlm_processor(folder: Path) -> Any:
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
         try:
-            image_processor = AutoImageProcessor.from_pretrained(folder, local_files_only=True, trust_remote_code=False, backend="pil")
+            image_processor = AutoImageProcessor.from_pretrained(
+                folder, local_files_only=True, trust_remote_code=False, backend="pil"
+            )
         except TypeError:
             image_processor = AutoImageProcessor.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
         extra = _read_json(folder / "processor_config.json")

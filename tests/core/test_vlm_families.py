@@ -274,3 +274,14 @@ def test_lower_precision_modes_convert_every_matrix_product_and_answer_every_ima
     results = cap.describe(images, "alt", settings=_settings("greedy"), max_new_tokens=BUDGET)
     assert [r.index for r in results] == list(range(len(images)))
     assert all(r.ok or r.error.code in ("empty-answer", "runaway-answer") for r in results)
+
+
+def test_cli_task_choices_are_the_engines_and_onnx_is_refused(models: dict[str, Path]) -> None:
+    from core.captioning import Captioner
+    from core.captioning.tasks import TASKS
+    from core.commands.describe import TASK_CHOICES
+    from core.errors import UsageError
+
+    assert TASK_CHOICES == TASKS  # the CLI keeps its own copy so --help never imports the engine
+    with pytest.raises(UsageError, match="ONNX backend"):
+        Captioner(models["florence2"], device="cpu", backend="onnx").load()

@@ -190,6 +190,7 @@ FAMILY = TinyFamily(
     name="florence2",
     build=build,
     reference=reference,
-    notes="florence-community/Florence-2-base and -large layout; gen_kwargs may carry task=<CAPTION>|<MORE_DETAILED_CAPTION>|<OCR>",
+    notes="florence-community/Florence-2-base and -large layout; "
+    "gen_kwargs may carry task=<CAPTION>|<MORE_DETAILED_CAPTION>|<OCR>",
     options={"shape": ("base", "large")},
 )
