@@ -16,6 +16,7 @@ The reference is the model card's code: processor(text=task token, images) -> ge
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -148,6 +149,12 @@ def build(out: Path, *, seed: int = 0, shape: str | None = None) -> Path:
     model.save_pretrained(out)
     processor.save_pretrained(out)
     _split_processor_config(out, "Florence2Processor")
+    # The hub's 4.56 tokenizer_config.json: BartTokenizer, the image token named in a dict.
+    cfg = out / "tokenizer_config.json"
+    data = json.loads(cfg.read_text(encoding="utf-8"))
+    data.update(tokenizer_class="BartTokenizer", extra_special_tokens={"image_token": "<image>"})
+    data.pop("backend", None)
+    cfg.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return out
 
 

@@ -147,7 +147,12 @@ def build(out: Path, *, seed: int = 0, shape: str | None = None) -> Path:
     pre.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     cfg = out / "tokenizer_config.json"
     data = json.loads(cfg.read_text(encoding="utf-8"))
-    data["processor_class"] = "SmolVLMProcessor"
+    # The hub's 4.x tokenizer_config.json: a GPT-2 tokenizer class, the named special tokens as a
+    # dict in extra_special_tokens and the three that mark images as additional special tokens.
+    named = {k: data[k] for k in ("end_of_utterance_token", "fake_image_token", "global_image_token", "image_token")}
+    data.update(processor_class="SmolVLMProcessor", tokenizer_class="GPT2Tokenizer", extra_special_tokens=named,
+                additional_special_tokens=["<fake_token_around_image>", "<image>", "<end_of_utterance>"])
+    data.pop("backend", None)
     cfg.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     (out / "processor_config.json").write_text(
         json.dumps({"image_seq_len": image_seq_len, "processor_class": "SmolVLMProcessor"}, indent=2) + "\n",
