@@ -174,6 +174,20 @@ class Captioner:
         return self.info
 
     @property
+    def tasks(self) -> tuple[str, ...]:
+        """What the loaded model can do: ("alt",) or ("alt", "long", "ocr"). Loads the model."""
+        from core.captioning.tasks import tasks_for_family
+
+        return tasks_for_family(self.load().family)
+
+    @property
+    def accepts_context(self) -> bool:
+        """Whether describe() may pass `contexts` to this model. Loads the model."""
+        from core.captioning.tasks import CONTEXT_FAMILIES
+
+        return self.load().family in CONTEXT_FAMILIES
+
+    @property
     def adapter(self) -> ModelAdapter:
         self.load()
         assert self._adapter is not None

@@ -51,6 +51,12 @@ INSTRUCTIONS: dict[str, str] = {
 # Florence-2's task tokens (transformers' Florence2Processor turns them into its prompts).
 FLORENCE_TOKENS: dict[str, str] = {"alt": "<CAPTION>", "long": "<MORE_DETAILED_CAPTION>", "ocr": "<OCR>"}
 
+# What each family can do, by config.json model_type, as plain data so a front end can enable
+# "Describe in detail" / "Read text in image" without loading torch (a test checks these
+# against the adapters). Families not listed write alt text only.
+FAMILY_TASKS: dict[str, tuple[str, ...]] = {"florence2": TASKS, "smolvlm": TASKS}
+CONTEXT_FAMILIES: frozenset[str] = frozenset({"smolvlm"})
+
 _LINE_SPACE = re.compile(r"[ \t]+")
 
 
@@ -70,6 +76,11 @@ def check_task(task: str) -> str:
     if task not in TASKS:
         raise UsageError(f"Unknown task {task!r}; use one of {', '.join(TASKS)} (alt text, long description, text in the image).")
     return task
+
+
+def tasks_for_family(family: str) -> tuple[str, ...]:
+    """The tasks a model family can do ("alt" for every family)."""
+    return FAMILY_TASKS.get(family, ("alt",))
 
 
 def token_budget(task: str, max_new_tokens: int | None) -> int:

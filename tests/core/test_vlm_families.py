@@ -292,3 +292,15 @@ def test_cli_task_choices_are_the_engines_and_onnx_is_refused(models: dict[str, 
     assert TASK_CHOICES == TASKS  # the CLI keeps its own copy so --help never imports the engine
     with pytest.raises(UsageError, match="ONNX backend"):
         Captioner(models["florence2"], device="cpu", backend="onnx").load()
+
+
+def test_family_tasks_without_torch_agree_with_the_adapters(captioners: dict[str, Any]) -> None:
+    """The plain-data task table front ends read (no torch) says what the adapters do."""
+    from core.captioning.adapters import ADAPTERS
+    from core.captioning.tasks import CONTEXT_FAMILIES, tasks_for_family
+
+    for family, cls in ADAPTERS.items():
+        assert tasks_for_family(family) == getattr(cls, "tasks", ("alt",))
+        assert (family in CONTEXT_FAMILIES) == getattr(cls, "accepts_context", False)
+    assert captioners["smolvlm"].tasks == ("alt", "long", "ocr") and captioners["smolvlm"].accepts_context
+    assert captioners["florence2"].tasks == ("alt", "long", "ocr") and not captioners["florence2"].accepts_context
