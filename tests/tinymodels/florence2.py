@@ -188,7 +188,7 @@ def reference(folder: Path, images: Sequence[Any], gen_kwargs: dict[str, Any]) -
     processor = AutoProcessor.from_pretrained(folder)
     inputs = processor(text=[task] * len(images), images=list(images), return_tensors="pt")
     with torch.inference_mode():
-        out = model.generate(input_ids=inputs["input_ids"], pixel_values=inputs["pixel_values"], **kwargs)
+        out = model.generate(**inputs, **kwargs)
     sequences = out.sequences if hasattr(out, "sequences") else out
     return [row.tolist() for row in sequences]
 

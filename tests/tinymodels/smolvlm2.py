@@ -161,13 +161,20 @@ def build(out: Path, *, seed: int = 0, shape: str | None = None) -> Path:
     return out
 
 
+def alt_instruction() -> str:
+    from core.captioning.tasks import instruction
+
+    return instruction("alt")
+
+
 def messages(instruction: str) -> list[dict[str, Any]]:
     """The model card's message: the image first, then the instruction."""
     return [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": instruction}]}]
 
 
 def reference(folder: Path, images: Sequence[Any], gen_kwargs: dict[str, Any]) -> list[list[int]]:
-    """The model card's code. `gen_kwargs` may hold `instruction` (a str, or one per image);
+    """The model card's code. `gen_kwargs` may hold `instruction` (a str, or one per image;
+    default: AltLens's alt-text instruction);
     the tokens after the prompt come back (padding included, as generate() returns them)."""
     import torch
     from transformers import AutoModelForImageTextToText
@@ -175,7 +182,9 @@ def reference(folder: Path, images: Sequence[Any], gen_kwargs: dict[str, Any]) -
     from core.captioning.vlm import load_smolvlm_processor
 
     kwargs = dict(gen_kwargs)
-    instruction = kwargs.pop("instruction", "Can you describe this image?")
+    # Default: the instruction AltLens uses for alt text, so a generic comparison of alt text
+    # against this reference compares like with like.
+    instruction = kwargs.pop("instruction", None) or alt_instruction()
     instructions = [instruction] * len(images) if isinstance(instruction, str) else list(instruction)
     model = AutoModelForImageTextToText.from_pretrained(folder).eval()
     # The card's AutoProcessor.from_pretrained, except that the processor is built without
