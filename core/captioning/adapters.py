@@ -486,3 +486,8 @@ def _unsupported(model_type: str, folder: Path) -> ModelUnsupportedError:
         f"AltLens cannot run '{model_type}' models; supported families: {', '.join(sorted(ADAPTERS))}.",
         path=folder,
     )
+
+
+# Prompted families (Florence-2, SmolVLM2) live in vlm.py and add themselves to ADAPTERS;
+# imported last because vlm.py builds on the classes above.
+import core.captioning.vlm  # noqa: E402,F401

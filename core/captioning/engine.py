@@ -24,7 +24,6 @@ from PIL import Image
 from core.captioning.loading import resolve_model
 from core.captioning.numerics import MODES, resolve_mode
 from core.captioning.settings import GenerationSettings
-from core.captioning.text import postprocess
 from core.errors import (
     AltLensError,
     CancelledError,
@@ -144,6 +143,8 @@ class Captioner:
             device = "cpu"
         cls = adapter_for(folder)
         mode = "float32" if self.backend == "reference" else resolve_mode(self.requested_dtype, device, cls.family)
+        if self.backend == "onnx" and getattr(cls, "prompted", False):
+            raise UsageError(f"The ONNX backend has no export for {cls.family} models; use --backend auto or torch.")
         log.info("loading %s (%s) on %s as %s, backend %s", folder, cls.family, device, mode, self.backend)
         try:
             if self.backend == "onnx":
@@ -168,6 +169,20 @@ class Captioner:
         return self.info
 
     @property
+    def tasks(self) -> tuple[str, ...]:
+        """What the loaded model can do: ("alt",) or ("alt", "long", "ocr"). Loads the model."""
+        from core.captioning.tasks import tasks_for_family
+
+        return tasks_for_family(self.load().family)
+
+    @property
+    def accepts_context(self) -> bool:
+        """Whether describe() may pass `contexts` to this model. Loads the model."""
+        from core.captioning.tasks import CONTEXT_FAMILIES
+
+        return self.load().family in CONTEXT_FAMILIES
+
+    @property
     def adapter(self) -> ModelAdapter:
         self.load()
         assert self._adapter is not None
@@ -186,6 +201,29 @@ class Captioner:
         """Caption every image; a bad image yields a result with `error` and the rest go on."""
         return list(self.iter_caption(images, settings, cancel=cancel, progress=progress))
 
+    def describe(
+        self,
+        images: Sequence[ImageInput],
+        task: str = "alt",
+        *,
+        contexts: Sequence[str | None] | None = None,
+        settings: GenerationSettings | None = None,
+        max_new_tokens: int | None = None,
+        cancel: CancelToken | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> list[CaptionResult]:
+        """Alt text, a long description ("long") or the text in the image ("ocr") for every
+        image, with prompted models (Florence-2, SmolVLM2; see core/captioning/tasks.py).
+
+        `contexts`, one per image (None for none), is text the person has seen and approved
+        (core/captioning/context.py builds it); only instruction-following models take it.
+        `max_new_tokens` is the answer's token budget (default: the task's). An empty answer
+        or one that runs out of budget is that image's error (codes "empty-answer",
+        "runaway-answer"); the rest go on.
+        """
+        return list(self.iter_caption(images, settings, cancel=cancel, progress=progress, task=task,
+                                      contexts=contexts, max_new_tokens=max_new_tokens))
+
     def iter_caption(
         self,
         images: Iterable[ImageInput],
@@ -193,15 +231,40 @@ class Captioner:
         *,
         cancel: CancelToken | None = None,
         progress: ProgressCallback | None = None,
+        task: str = "alt",
+        contexts: Sequence[str | None] | None = None,
+        max_new_tokens: int | None = None,
     ) -> Iterator[CaptionResult]:
         """Yield one CaptionResult per input, in input order, batch by batch.
 
         Cancellation is checked between batches and inside generation; a cancelled run
-        raises CancelledError after yielding the batches that finished.
+        raises CancelledError after yielding the batches that finished. `task`, `contexts`
+        and `max_new_tokens`: see describe().
         """
+        from core.captioning.tasks import check_task, token_budget
+
         settings = settings or self.settings
         items = list(images)
+        check_task(task)
+        if contexts is not None and len(contexts) != len(items):
+            raise UsageError(f"Got {len(contexts)} contexts for {len(items)} images; give one per image (None for none).")
         adapter = self.adapter
+        prompted = bool(getattr(adapter, "prompted", False))
+        if prompted:
+            token_budget(task, max_new_tokens)  # a bad budget is the caller's error, before any work
+            if task not in adapter.tasks:  # type: ignore[attr-defined]
+                raise UsageError(f"This model ({adapter.family}) cannot do '{task}'.")
+            if contexts is not None and any(contexts) and not adapter.accepts_context:  # type: ignore[attr-defined]
+                raise UsageError(f"This model ({adapter.family}) takes no context; its tasks are fixed. Drop the context.")
+        else:
+            if task != "alt":
+                raise UsageError(
+                    f"This model ({adapter.family}) writes alt text only; long descriptions and text in the "
+                    "image need a prompted model (florence-2-base, florence-2-large, smolvlm2-256m, smolvlm2-500m)."
+                )
+            if contexts is not None and any(contexts):
+                raise UsageError(f"This model ({adapter.family}) takes no context; use a SmolVLM2 model for that.")
+        request = _Request(task, list(contexts) if contexts is not None else [None] * len(items), max_new_tokens)
         reference = self.backend == "reference"
         # The reference decodes every photo at full size and runs one image per call, as the
         # model card's code does; everything else decodes JPEGs at reduced scale (draft mode).
@@ -225,7 +288,7 @@ class Captioner:
                 futures = pending
                 # Decode the next batch while this one runs through the model.
                 pending = submit(batches[n + 1]) if n + 1 < len(batches) else []
-                yield from self._run_batch(items, batch, futures, settings, cancel, model_label)
+                yield from self._run_batch(items, batch, futures, settings, cancel, model_label, request)
                 done += len(batch)
                 if progress is not None:
                     progress(done, len(items))
@@ -238,7 +301,9 @@ class Captioner:
         settings: GenerationSettings,
         cancel: CancelToken | None,
         model_label: str,
+        request: _Request | None = None,
     ) -> Iterator[CaptionResult]:
+        request = request or _Request("alt", [None] * len(items), None)
         started = time.perf_counter()
         decoded: dict[int, torch.Tensor] = {}
         errors: dict[int, ErrorInfo] = {}
@@ -247,11 +312,12 @@ class Captioner:
                 decoded[i] = fut.result()
             except Exception as exc:  # every failure becomes this image's error, never the batch's
                 errors[i] = ErrorInfo.from_exception(exc)
-        captions: dict[int, tuple[Candidate, ...]] = {}
+        captions: dict[int, tuple[Candidate, ...] | AltLensError] = {}
         if decoded:
             order = list(decoded)
             try:
-                captions = dict(zip(order, self._caption_images([decoded[i] for i in order], settings, cancel), strict=True))
+                captions = dict(zip(order, self._caption_images([decoded[i] for i in order], settings, cancel,
+                                                                request.for_images(order)), strict=True))
             except CancelledError:
                 raise
             except Exception as exc:
@@ -260,38 +326,73 @@ class Captioner:
                 log.warning("batch of %d failed (%s); retrying images one by one", len(order), exc)
                 for i in order:
                     try:
-                        captions[i] = self._caption_images([decoded[i]], settings, cancel)[0]
+                        captions[i] = self._caption_images([decoded[i]], settings, cancel, request.for_images([i]))[0]
                     except CancelledError:
                         raise
                     except Exception as one_exc:
                         errors[i] = ErrorInfo.from_exception(_as_captioning_error(one_exc))
         for i, cands in captions.items():
-            if not cands and i not in errors:
-                errors[i] = ErrorInfo("empty-caption", f"{items[i]}: The model produced no text for this image.")
+            if isinstance(cands, AltLensError):  # a prompted model's per-image error (empty, runaway)
+                errors[i] = ErrorInfo(cands.code, f"{items[i]}: {cands}")
+            elif not cands and i not in errors:
+                if request.task != "alt" or getattr(self._adapter, "prompted", False):
+                    from core.captioning.tasks import EmptyAnswerError, empty_message
+
+                    errors[i] = ErrorInfo(EmptyAnswerError.code, f"{items[i]}: {empty_message(request.task)}")
+                else:
+                    errors[i] = ErrorInfo("empty-caption", f"{items[i]}: The model produced no text for this image.")
         per_image = (time.perf_counter() - started) / max(1, len(batch))
         for i in batch:
             path = Path(items[i]) if isinstance(items[i], (str, os.PathLike)) else None
             if i in errors:
                 yield CaptionResult(i, path, error=errors[i], model=model_label, seconds=per_image)
             else:
-                yield CaptionResult(i, path, candidates=captions[i], model=model_label, seconds=per_image)
+                cands = captions[i]
+                assert not isinstance(cands, AltLensError)
+                yield CaptionResult(i, path, candidates=cands, model=model_label, seconds=per_image)
 
     def _caption_images(
-        self, pixels: list[torch.Tensor], settings: GenerationSettings, cancel: CancelToken | None
-    ) -> list[tuple[Candidate, ...]]:
+        self,
+        pixels: list[Any],
+        settings: GenerationSettings,
+        cancel: CancelToken | None,
+        request: _Request | None = None,
+    ) -> list[tuple[Candidate, ...] | AltLensError]:
         import torch
 
         adapter = self.adapter
+        request = request or _Request("alt", [None] * len(pixels), None)
+        if getattr(adapter, "prompted", False):
+            # Prompted families get the decoded images and process them per batch (vlm.py).
+            answers = adapter.describe(  # type: ignore[attr-defined]
+                pixels, settings, task=request.task, contexts=request.contexts,
+                max_new_tokens=request.max_new_tokens, cancel=cancel,
+            )
+            return [a if isinstance(a, AltLensError) else _candidates(a, settings, request.task) for a in answers]
         inputs = adapter.to_inputs(torch.cat(pixels, dim=0))
         raw = adapter.generate(inputs, settings, cancel)
         return [_candidates(cands, settings) for cands in raw]
 
 
-def _candidates(raw: list[tuple[str, float]], settings: GenerationSettings) -> tuple[Candidate, ...]:
+@dataclass(frozen=True)
+class _Request:
+    """What a describe() call asks of every image: the task, each image's context, the budget."""
+
+    task: str
+    contexts: list[str | None]
+    max_new_tokens: int | None
+
+    def for_images(self, indices: list[int]) -> _Request:
+        return _Request(self.task, [self.contexts[i] for i in indices], self.max_new_tokens)
+
+
+def _candidates(raw: list[tuple[str, float]], settings: GenerationSettings, task: str = "alt") -> tuple[Candidate, ...]:
     """Clean up, then merge candidates that became the same text (keeping the best score)."""
+    from core.captioning.tasks import clean_answer
+
     best: dict[str, float] = {}
     for text, score in raw:
-        clean = postprocess(text, repetition_guard=settings.repetition_guard)
+        clean = clean_answer(text, task, repetition_guard=settings.repetition_guard)
         if clean and (clean not in best or score > best[clean]):
             best[clean] = score
     ordered = sorted(best.items(), key=lambda kv: -kv[1])

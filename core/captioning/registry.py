@@ -31,7 +31,7 @@ DEFAULT_MODEL = "nlpconnect/vit-gpt2-image-captioning"
 # The model families core.captioning.adapters can run, by config.json `model_type`. Kept here
 # as plain strings so listing and validating models never imports torch; a test checks that
 # it equals adapters.ADAPTERS.
-SUPPORTED_FAMILIES: tuple[str, ...] = ("blip", "git", "vision-encoder-decoder")
+SUPPORTED_FAMILIES: tuple[str, ...] = ("blip", "florence2", "git", "smolvlm", "vision-encoder-decoder")
 
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 SHORT_NAME = re.compile(r"^[A-Za-z0-9][\w.-]{0,63}$")
@@ -107,6 +107,55 @@ BUILTIN_MODELS: tuple[ModelEntry, ...] = (
         license="mit",
         download_bytes=710_000_000,
         description="GIT base fine-tuned on COCO: compact, fluent captions",
+        builtin=True,
+    ),
+    # Prompted families (core/captioning/vlm.py): alt text, long descriptions, text in the image.
+    # Pins are the commits public code names as snapshot folders or pins of these repositories
+    # (none could be read from the hub here): florence-community/Florence-2-base 00921df6...
+    # and -large 4271c66b... as pinned in LibreYOLO's VLM snapshot tests (the base pin also in a
+    # public VLM audit listing model.safetensors at 463,178,864 bytes, float16; the large pin in
+    # several projects' provenance notes with model.safetensors at 1,553,541,016 bytes);
+    # SmolVLM2-256M 067788b1... and -500M 7b375e1b... as snapshot folders in several public
+    # repositories (the audit lists their float32 model.safetensors at 1,025,998,224 and
+    # 2,029,990,624 bytes). Florence-2 is MIT (Microsoft), SmolVLM2 Apache-2.0.
+    ModelEntry(
+        name="florence-2-base",
+        repo_id="florence-community/Florence-2-base",
+        revision="00921df66db728a9ceb750f5eca43e5c203a2051",
+        family="florence2",
+        license="mit",
+        download_bytes=466_000_000,
+        description="Florence-2 base (0.23 B): alt text, long descriptions, text in the image (OCR)",
+        builtin=True,
+    ),
+    ModelEntry(
+        name="florence-2-large",
+        repo_id="florence-community/Florence-2-large",
+        revision="4271c66b88cdbc05735372ec13b2360108de5317",
+        family="florence2",
+        license="mit",
+        download_bytes=1_556_000_000,
+        description="Florence-2 large (0.77 B): more detailed descriptions and OCR, about 3x slower than base",
+        builtin=True,
+    ),
+    ModelEntry(
+        name="smolvlm2-256m",
+        repo_id="HuggingFaceTB/SmolVLM2-256M-Video-Instruct",
+        revision="067788b187b95ebe7b2e040b3e4299e342e5b8fd",
+        family="smolvlm",
+        license="apache-2.0",
+        download_bytes=1_030_000_000,
+        description="SmolVLM2 256M Instruct: alt text by instruction, long descriptions, optional context",
+        builtin=True,
+    ),
+    ModelEntry(
+        name="smolvlm2-500m",
+        repo_id="HuggingFaceTB/SmolVLM2-500M-Video-Instruct",
+        revision="7b375e1b73b11138ff12fe22c8f2822d8fe03467",
+        family="smolvlm",
+        license="apache-2.0",
+        download_bytes=2_035_000_000,
+        description="SmolVLM2 500M Instruct: better wording than 256M, about 2x slower",
         builtin=True,
     ),
 )
