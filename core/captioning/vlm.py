@@ -61,13 +61,16 @@ class PromptedAdapter(ModelAdapter):
         raise UsageError(f"{self.family} models are prompted: use Captioner.describe() or caption().")
 
     def prompt_inputs(self, images: list[Image.Image], task: str, contexts: list[str | None]) -> dict[str, torch.Tensor]:
-        raise NotImplementedError
+        """The processor's tensors for `images` asked to do `task` (each family's own prompt)."""
+        raise NotImplementedError(f"{type(self).__name__} must build its prompt")
 
     def generation_kwargs_for(self, settings: GenerationSettings, budget: int) -> dict[str, Any]:
         kw = self.generation_kwargs(settings)
         # The budget counts new tokens only (prompt and image tokens are not the answer's).
         kw.pop("max_length", None)
         kw["max_new_tokens"] = budget
+        if "min_length" in kw:  # likewise a minimum counts the answer's tokens only
+            kw["min_new_tokens"] = min(kw.pop("min_length"), budget)
         return kw
 
     @torch.inference_mode()

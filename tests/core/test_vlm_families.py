@@ -304,3 +304,20 @@ def test_family_tasks_without_torch_agree_with_the_adapters(captioners: dict[str
         assert (family in CONTEXT_FAMILIES) == getattr(cls, "accepts_context", False)
     assert captioners["smolvlm"].tasks == ("alt", "long", "ocr") and captioners["smolvlm"].accepts_context
     assert captioners["florence2"].tasks == ("alt", "long", "ocr") and not captioners["florence2"].accepts_context
+
+
+@pytest.mark.parametrize("family", ["florence2", "smolvlm"])
+def test_import_keeps_every_file_the_family_needs(family: str, models: dict[str, Path]) -> None:
+    """`altlens models import` copies processor_config.json and the chat template too, verifies,
+    and the imported copy describes by name."""
+    from core.captioning import Captioner, ModelStore
+
+    store = ModelStore()
+    record = store.import_folder(models[family], name=f"tiny-{family}")
+    assert record.family == family
+    copied = {p.name for p in Path(record.path).iterdir()}
+    assert {"processor_config.json", "preprocessor_config.json", "tokenizer_config.json"} <= copied
+    assert family != "smolvlm" or "chat_template.json" in copied
+    assert store.verify(f"tiny-{family}").ok
+    results = Captioner(f"tiny-{family}", device="cpu", dtype="float32").describe(SAMPLES[:2], "long", max_new_tokens=BUDGET)
+    assert all(r.ok or r.error.code in ("empty-answer", "runaway-answer") for r in results)
