@@ -10,6 +10,7 @@ It runs on the GUI thread and never reads or writes a file itself.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -88,7 +89,6 @@ class ReviewController(QObject):
         self._preview_queue: dict[
             Path, tuple[Any, list[Any], bool]
         ] = {}  # request -> (request, more, confirm)
-        self._skip_counter = 0
         self._run_ok = 0
         self._run_failed = 0
         self._announced_first = False
@@ -475,13 +475,18 @@ class ReviewController(QObject):
                 )
         elif result.ok and not self._announced_first:
             # One announcement per run, not one per image: a batch of 500 would drown the
-            # screen reader. The first one is shown at once if nothing is open.
+            # screen reader. The first one is shown at once if nothing is open, and then the
+            # announcement says so (F8 would move on to another image).
             self._announced_first = True
             if self.current is None:
                 self.open(path, focus=False)
-            self.announcer.announce(
-                self.tr("First suggestion ready: %1. Press F8 to review.").replace("%1", entry.name)
-            )
+            if self.current == path:
+                msg = self.tr("First suggestion ready: %1 is open for review.")
+            else:
+                msg = self.tr(
+                    "First suggestion ready: %1. Press F8 for the next image needing review."
+                )
+            self.announcer.announce(msg.replace("%1", entry.name))
         self.update_actions()
 
     def _on_progress(self, p: Progress) -> None:
@@ -609,13 +614,19 @@ class ReviewController(QObject):
         there is none."""
         full = self._sorted_entries()
         candidates = [
-            e
-            for e in full
-            if e.status is Status.SUGGESTED and not e.writing and e.path != self.current
+            e for e in full if e.needs_review and not e.writing and e.path != self.current
         ]
         if not candidates:
             waiting = self.images.counts()["queued"]
-            if waiting:
+            current = self.entry()
+            if current is not None and current.needs_review and not current.writing:
+                # Say what is true: the open image is the one left.
+                self.announcer.announce(
+                    self.tr("No other image needs review; %1, open now, still does.").replace(
+                        "%1", current.name
+                    )
+                )
+            elif waiting:
                 self.announcer.announce(
                     self.tr(
                         "Nothing to review yet; %n image(s) still waiting for the model.",
@@ -633,8 +644,12 @@ class ReviewController(QObject):
             if self.current is not None
             else (-1 if step > 0 else n)
         )
-        # Distance going `step`-wards from the current position, wrapping: 1 .. n.
-        target = min(candidates, key=lambda e: (e.skipped, ((pos[e.path] - cur) * step) % (n + 1)))
+        # Skipped images last (the longest skipped first); otherwise the distance going
+        # `step`-wards from the current position, wrapping: 1 .. n.
+        target = min(
+            candidates,
+            key=lambda e: (e.skipped > 0, e.skipped, ((pos[e.path] - cur) * step) % (n + 1)),
+        )
         src = self.images.index_of(target.path)
         if not self.order.filterAcceptsRow(src.row(), src.parent()):
             self.window.set_filter("review")
@@ -787,7 +802,7 @@ class ReviewController(QObject):
                 e is None
                 or e.writing
                 or e.decorative
-                or e.status not in (Status.SUGGESTED, Status.APPROVED)
+                or e.status not in (Status.SUGGESTED, Status.SKIPPED, Status.APPROVED, Status.UNDONE)
                 or blocking(check_alt_text(clean_text(e.text)))
             ):
                 left += 1
@@ -945,11 +960,14 @@ class ReviewController(QObject):
         if not self._ready_to_decide(entry):
             return
         assert entry is not None
-        self._skip_counter += 1
-        self.images.update(entry.with_(skipped=self._skip_counter))
-        self.announcer.announce(
-            self.tr("Skipped %1; it comes back after the others.").replace("%1", entry.name)
-        )
+        if entry.needs_review:
+            # The library records the skip (it outlives the session); the time here only keeps
+            # the order right until its record arrives.
+            self.images.update(entry.with_(skipped=time.time()))
+            self.writer.skip(entry.path)
+            self.announcer.announce(
+                self.tr("Skipped %1; it comes back after the others.").replace("%1", entry.name)
+            )
         self.next_needing_review(1)
 
     def reject(self) -> None:
@@ -969,7 +987,7 @@ class ReviewController(QObject):
         if not self._ready_to_decide(entry):
             return
         assert entry is not None
-        if entry.status in (Status.NEW, Status.SUGGESTED, Status.ERROR):
+        if entry.status in (Status.NEW, Status.SUGGESTED, Status.SKIPPED, Status.ERROR):
             self.images.update(entry.with_(status=Status.QUEUED, error=None))
         self.captioner.enqueue([CaptionJob(entry.path, PRIORITY_NOW, settings_key=mode)])
         how = self.tr("with varied wording") if mode == SAMPLING else self.tr("with a wider search")
@@ -1114,7 +1132,9 @@ class ReviewController(QObject):
         can_write = self.writer_error is None
         decidable = has and status in (
             Status.SUGGESTED,
+            Status.SKIPPED,
             Status.APPROVED,
+            Status.UNDONE,
             Status.REJECTED,
             Status.WRITTEN,
             Status.ERROR,

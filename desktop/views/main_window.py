@@ -404,7 +404,9 @@ class MainWindow(QMainWindow):
     # -- selection -----------------------------------------------------------------------------
 
     def _open_index(self, idx: QModelIndex, focus: bool) -> None:
-        if idx.isValid():
+        # Only the person moving in the list opens an image; a row that left the filter (the
+        # open image was just decided) must not silently open its neighbour.
+        if idx.isValid() and not self.images.changing:
             self.open_requested.emit(Path(idx.data(Role.PATH)), focus)
 
     def select(self, path: Path | None) -> None:

@@ -104,6 +104,9 @@ class WriterWorker(QObject):
     def reject(self, path: Path) -> None:
         self._requested.emit("reject", (Path(path),))
 
+    def skip(self, path: Path) -> None:
+        self._requested.emit("skip", (Path(path),))
+
     def forget(self, paths: Iterable[Path]) -> None:
         """Remove images from the library (never their files)."""
         self._requested.emit("forget", (tuple(Path(p) for p in paths),))
@@ -205,11 +208,28 @@ class WriterWorker(QObject):
         self._changed([request.path])
         self.written.emit(request, result)
 
+    def _caption_on_disk(self, path: Path) -> str | None:
+        """The alt text (else description) the file holds now, as the library keeps it."""
+        try:
+            snapshot = self._metadata().read(path)
+        except Exception as exc:
+            log.warning("reading %s after the undo failed: %s", path, exc)
+            return None
+        value = snapshot.alt_text or snapshot.description
+        return value.value if value is not None and not value.empty else None
+
     def _reject(self, path: Path) -> None:
         try:
             self.library.reject(path)
         except Exception as exc:
             log.warning("recording the rejection of %s failed: %s", path, exc)
+        self._changed([path])
+
+    def _skip(self, path: Path) -> None:
+        try:
+            self.library.skip(path)
+        except Exception as exc:
+            log.warning("recording the skip of %s failed: %s", path, exc)
         self._changed([path])
 
     def _forget(self, paths: tuple[Path, ...]) -> None:
@@ -227,18 +247,10 @@ class WriterWorker(QObject):
             self._changed([path])
             self.undo_failed.emit(path, _error(exc))
             return
-        # The library has no "undone" state: the text stays approved, no longer in the file.
-        record = self.library.get(path)
-        if record is not None and record.status == "written":
-            try:
-                self.library.approve(
-                    path,
-                    record.alt_text or "",
-                    long_description=record.long_description,
-                    decorative=record.decorative or not (record.alt_text or "").strip(),
-                )
-            except Exception as exc:
-                log.warning("recording the undo of %s failed: %s", path, exc)
+        try:
+            self.library.record_undo(path, disk_caption=self._caption_on_disk(path))
+        except Exception as exc:
+            log.warning("recording the undo of %s failed: %s", path, exc)
         self._changed([path])
         self.undone.emit(path, result)
 

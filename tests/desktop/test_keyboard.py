@@ -112,9 +112,10 @@ def test_review_with_the_keyboard_only(qtbot, make_app, sample_images, record) -
     with qtbot.waitSignal(finished.fired, timeout=60_000):
         press(K.Key_Backspace, CTRL | SHIFT)
     assert alt_text_in_file(first) is None
-    assert (
-        app.images.entry(first).status is Status.APPROVED
-    )  # still approved, no longer in the file
+    # Undone: the text still approved, no longer in the file; the badge says so.
+    assert app.library.get(first).status == "undone"
+    assert app.images.entry(first).status is Status.UNDONE
+    assert w.review.badge.text().startswith("Write undone")
     # The announcements a screen reader heard along the way.
     heard = "\n".join(w.announcer.history)
     for words in (

@@ -108,9 +108,9 @@ def test_drop_suggest_edit_pick_approve_write_undo(qtbot, make_app, sample_image
     assert (
         ALT not in tags and "XMP-dc:Description" not in tags and "IFD0:ImageDescription" not in tags
     )
-    assert (
-        app.images.entry(target).status is Status.APPROVED
-    )  # still approved, no longer in the file
+    # Its own state: the text still approved, no longer in the file.
+    assert app.images.entry(target).status is Status.UNDONE
+    assert app.library.get(target).status == "undone"
     assert any(m.startswith(f"Undid the last write to {target.name}") for m in w.announcer.history)
 
 
