@@ -5,6 +5,7 @@ and autouse guards that fail a test leaking a thread or logging a Qt warning."""
 from __future__ import annotations
 
 import random
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -67,6 +68,13 @@ def _no_leaked_threads(qtbot) -> Iterator[None]:
         qtbot.waitUntil(lambda: not python_leftovers(), timeout=10_000)
     except (AssertionError, TimeoutError, pytestqt_timeout):
         pytest.fail(f"Python threads still running after the test: {python_leftovers()}")
+
+
+@pytest.fixture
+def exiftool_installed() -> None:
+    """Fail (never skip) a write test on a machine without ExifTool."""
+    if shutil.which("exiftool") is None:
+        pytest.fail("ExifTool is not installed; run scripts/bootstrap.sh (apt: libimage-exiftool-perl)")
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ no mouse, no calls into the app, every key goes to whatever widget has the focus
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,10 +16,9 @@ from PySide6.QtWidgets import QApplication
 from desktop.models.entries import Status
 from tests.desktop.conftest import answer_next_dialog, wait_statuses
 
-pytest.importorskip("core.metadata")
-pytestmark = pytest.mark.skipif(
-    shutil.which("exiftool") is None, reason="ExifTool is not installed"
-)
+# These are the end-to-end write tests: without ExifTool (scripts/bootstrap.sh installs it)
+# they fail, rather than skip and let a broken write path pass unnoticed.
+pytestmark = pytest.mark.usefixtures("exiftool_installed")
 
 K = Qt.Key
 CTRL, SHIFT, ALT = (

@@ -57,11 +57,8 @@ def _badge(app, path: Path) -> str:
 
 
 def test_watched_folder_follows_the_disk(
-    qtbot, make_app, sample_images, tmp_path: Path, record
+    qtbot, make_app, sample_images, tmp_path: Path, record, exiftool_installed
 ) -> None:
-    pytest.importorskip("core.metadata")
-    if shutil.which("exiftool") is None:
-        pytest.skip("ExifTool is not installed")
     images = sample_images(2)
     folder = images[0].parent
     spare = sample_images(3, prefix="spare")[2]

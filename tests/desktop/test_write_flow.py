@@ -5,7 +5,6 @@ model, the real metadata writer with ExifTool, checked with the ExifTool command
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import threading
 from pathlib import Path
@@ -18,10 +17,9 @@ from core.alttext import clean_text
 from desktop.models.entries import Status
 from tests.desktop.conftest import answer_next_dialog, drop_on, wait_statuses
 
-pytest.importorskip("core.metadata")
-pytestmark = pytest.mark.skipif(
-    shutil.which("exiftool") is None, reason="ExifTool is not installed"
-)
+# These are the end-to-end write tests: without ExifTool (scripts/bootstrap.sh installs it)
+# they fail, rather than skip and let a broken write path pass unnoticed.
+pytestmark = pytest.mark.usefixtures("exiftool_installed")
 
 ALT = "XMP-iptcCore:AltTextAccessibility"
 
