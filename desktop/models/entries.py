@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from core.library import ImageRecord
-from core.review import NEEDS_REVIEW
+from core.review import NEEDS_REVIEW, Event, transition
 from core.review import ReviewState as Status  # one enum, core's; the short name reads well here
 from core.types import Candidate, CaptionResult, ErrorInfo
 
@@ -42,6 +42,9 @@ class ImageEntry:
     model: str = ""
     captioning: bool = False  # in the model right now
     writing: bool = False  # a write or undo is in flight
+    # This session's overlay on the library's record, until the record that answers arrives:
+    pending: bool = False  # a decision (approve, reject, skip) is on its way to the library
+    requested: bool = False  # asked to caption (again); the library will say it is queued
     skipped: float = 0.0  # when a person last skipped it (the library's time; 0: not skipped)
     journal_id: int | None = None  # the last write of this image in this session
     on_disk: str | None = None  # alt text found in the file, when it was read
@@ -77,7 +80,28 @@ class ImageEntry:
         )
 
     def with_(self, **changes: Any) -> ImageEntry:
+        """A copy with session fields changed. The status is the library's (from_record);
+        an image the library has no row for changes it through core.review only."""
+        if "status" in changes and self.record_id is not None:
+            raise ValueError("the status of a library image comes from its record")
         return replace(self, **changes)
+
+    # An image with no library row yet (a placeholder before its record arrives, or a file the
+    # library could not take) moves through the same transitions as the library's rows.
+
+    def failed(self, error: ErrorInfo | None) -> ImageEntry:
+        return self.with_(
+            status=transition(self.status, Event.CAPTION_FAILED),
+            error=error,
+            captioning=False,
+            requested=False,
+        )
+
+    def dequeued(self) -> ImageEntry:
+        return self.with_(
+            status=transition(self.status, Event.DEQUEUE, has_suggestions=bool(self.candidates)),
+            captioning=False,
+        )
 
     @classmethod
     def from_record(cls, record: ImageRecord, old: ImageEntry | None = None) -> ImageEntry:
@@ -122,6 +146,11 @@ class ImageEntry:
             model=record.model or "",
             captioning=bool(record.in_flight),
             writing=old.writing if old is not None else False,
+            pending=old.pending if old is not None else False,
+            # The request ends once the library says the image is queued (or in the model).
+            requested=(
+                old is not None and old.requested and not (record.queued or record.in_flight)
+            ),
             skipped=(record.skipped_at or 0.0) if status is Status.SKIPPED else 0.0,
             journal_id=old.journal_id if old is not None else None,
             on_disk=record.disk_caption,
@@ -131,10 +160,10 @@ class ImageEntry:
     def with_result(self, result: CaptionResult) -> ImageEntry:
         """This entry after a caption result arrived. Text a person typed is kept."""
         if not result.ok:
-            return self.with_(status=Status.ERROR, error=result.error, captioning=False)
+            return self.failed(result.error)
         keep_text = self.edited and self.text.strip()
         return self.with_(
-            status=Status.SUGGESTED,
+            status=transition(self.status, Event.CAPTIONED),
             candidates=result.candidates,
             text=self.text if keep_text else result.candidates[0].text,
             chosen=self.chosen if keep_text else 0,

@@ -17,6 +17,8 @@ def status_text(entry: ImageEntry) -> str:
         return QCoreApplication.translate("Status", "Writing…")
     if entry.captioning:
         return QCoreApplication.translate("Status", "Captioning…")
+    if entry.requested:  # asked for; the library's record follows in a moment
+        return QCoreApplication.translate("Status", "Waiting for the model")
     return {
         Status.NEW: QCoreApplication.translate("Status", "New"),
         Status.QUEUED: QCoreApplication.translate("Status", "Waiting for the model"),

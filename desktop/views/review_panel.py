@@ -406,7 +406,7 @@ class ReviewPanel(QWidget):
         score = confidence_text(e.chosen_score)
         if e.writing:
             return self.tr("Writing to the file…")
-        if e.captioning or e.status in (Status.QUEUED, Status.NEW):
+        if e.captioning or e.requested or e.status in (Status.QUEUED, Status.NEW):
             return self.tr("Waiting for a suggestion from the model…")
         if e.status is Status.ERROR:
             return self.tr("This image could not be captioned.")

@@ -99,7 +99,7 @@ def reviewed_app(qtbot, make_app, sample_images):
     wait_statuses(qtbot, app, images, {"suggested"})
     app.controller.open(images[0], focus=True)
     # Show the banners and the error box too, so their controls are walked while visible.
-    app.controller._on_model_failed(ErrorInfo("model-not-found", "No model here."))
+    app.controller.model.on_failed(ErrorInfo("model-not-found", "No model here."))
     app.window.review.error_box.show()
     app.window.log_dock.show()
     app.window.folders_dock.show()

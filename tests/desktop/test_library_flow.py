@@ -86,7 +86,7 @@ def test_watched_folder_follows_the_disk(
     qtbot.waitUntil(lambda: app.images.entry(images[1]) is None, timeout=30_000)
     # Our own write changes the file; the watcher sees it and nothing is captioned again.
     c.open(images[0])
-    c._previewed = True
+    c.writing.previewed = True  # as after a first write with its preview
     finished = record(c.write_finished)
     with qtbot.waitSignal(finished.fired, timeout=60_000):
         app.window.commands.approve.trigger()

@@ -51,6 +51,15 @@ def library_status(app, path: Path) -> str:
     return record.status
 
 
+def wait_recorded(qtbot, app, path: Path, status: str) -> None:
+    """Wait until the library holds `status` for `path` and the list shows that record."""
+    qtbot.waitUntil(
+        lambda: library_status(app, path) == status
+        and (e := app.images.entry(path)) is not None
+        and e.status.value == status
+    )
+
+
 def ready_to_review(qtbot, make_app, sample_images, n: int):
     app = make_app()
     images = sample_images(n)
@@ -72,11 +81,12 @@ def test_rejecting_opens_the_next_image_and_says_what_is_left(
     first = open_first_in_list(qtbot, app)
     said = listen(app)
     app.window.commands.reject.trigger()
-    qtbot.waitUntil(lambda: library_status(app, first) == "rejected")
+    wait_recorded(qtbot, app, first, "rejected")
     assert app.window.review.title.text() == order[1].name
     # With one image still needing review open, nothing says "Nothing left to review".
     app.window.commands.reject.trigger()
     assert app.window.review.title.text() == order[2].name
+    wait_recorded(qtbot, app, order[1], "rejected")
     assert "1 needs review" in app.window.windowTitle()
     assert not any(s.message.startswith("Nothing left to review") for s in said), said
 
@@ -142,7 +152,7 @@ def test_undo_in_the_written_view_keeps_that_image_open(
     said = listen(app)
     with qtbot.waitSignal(finished.fired, timeout=60_000):
         w.commands.undo_write.trigger()
-    qtbot.waitUntil(lambda: library_status(app, target) == "undone")
+    wait_recorded(qtbot, app, target, "undone")
     # The panel still shows the image whose write was undone, as the announcement says.
     assert w.review.title.text() == target.name
     assert any(s.message.startswith(f"Undid the last write to {target.name}") for s in said)
@@ -177,7 +187,7 @@ def test_a_skip_is_shown_and_remembered_after_a_restart(qtbot, make_app, sample_
     app, _images = ready_to_review(qtbot, make_app, sample_images, 2)
     skipped = open_first_in_list(qtbot, app)
     app.window.commands.skip.trigger()
-    qtbot.waitUntil(lambda: library_status(app, skipped) == "skipped")
+    wait_recorded(qtbot, app, skipped, "skipped")
     row = app.order.paths().index(skipped)
     assert "Skipped" in app.order.index(row, 0).data(Qt.ItemDataRole.AccessibleTextRole)
     # After a restart the library and the window still know.

@@ -45,12 +45,14 @@ def test_drop_edit_pick_reject_skip(qtbot, make_app, sample_images) -> None:
     # Reject: nothing will be written; the next image needing review opens.
     first = c.current
     w.commands.reject.trigger()
-    assert app.images.entry(first).status is Status.REJECTED
     assert c.current != first and c.entry().status is Status.SUGGESTED
+    qtbot.waitUntil(lambda: app.images.entry(first).status is Status.REJECTED)
+    assert app.library.get(first).status == "rejected"
     # Skip: the image stays undecided and comes back after the others.
     skipped = c.current
     w.commands.skip.trigger()
-    assert app.images.entry(skipped).status is Status.SUGGESTED
+    qtbot.waitUntil(lambda: app.images.entry(skipped).status is Status.SKIPPED)
+    assert app.library.get(skipped).status == "skipped"
     third = c.current
     assert third not in (first, skipped)
     w.commands.next_review.trigger()
@@ -110,7 +112,8 @@ def test_regenerate_gives_new_suggestions(qtbot, make_app, sample_images, record
     ready = record(app.caption_worker.caption_ready)
     with qtbot.waitSignal(ready.fired, timeout=60_000):
         app.window.commands.regenerate.trigger()
-        assert app.controller.entry().status is Status.QUEUED
+        # The person is told at once that a new suggestion is on its way.
+        assert app.window.review.badge.text() == "Waiting for a suggestion from the model…"
     wait_statuses(qtbot, app, [image], {"suggested"})
     assert any(m.startswith("New suggestion for scene00.jpg") for m in app.window.announcer.history)
     assert 1 <= len(app.controller.entry().candidates) <= 5
@@ -123,6 +126,7 @@ def test_adding_the_same_files_again_changes_nothing(qtbot, make_app, sample_ima
     wait_statuses(qtbot, app, images, {"suggested"})
     app.controller.open(images[0])
     app.window.commands.reject.trigger()
+    qtbot.waitUntil(lambda: app.images.entry(images[0]).status is Status.REJECTED)
     drop_on(app.window, images)
     qtbot.waitUntil(
         lambda: app.window.announcer.history[-1] == "These images are already in the list."

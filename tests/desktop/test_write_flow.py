@@ -134,7 +134,7 @@ def test_text_a_person_wrote_is_kept_unless_overwrite_is_on(
         app.window.commands.approve.trigger()
     tags = exiftool(image)
     assert tags["XMP-dc:Description"] == "My own caption"  # a person's text is kept
-    assert tags[ALT] == clean_text(c.images.entry(image).text)
+    assert tags[ALT] == clean_text(app.images.entry(image).text)
     # With "replace existing text", Preview Write (Ctrl+P) shows the old and new values.
     app.settings.set_value("write/overwrite", True)
     c.open(image)
@@ -171,7 +171,7 @@ def test_a_failed_write_is_explained_and_keeps_the_approval(
     c = app.controller
     wait_statuses(qtbot, app, [image], {"suggested"})
     c.open(image)
-    c._previewed = True
+    c.writing.previewed = True  # as after a first write with its preview
     image.unlink()
     finished = record(c.write_finished)
     with qtbot.waitSignal(finished.fired, timeout=60_000):
