@@ -23,9 +23,9 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from core.captioning.registry import DEFAULT_MODEL
 from core.captioning.settings import MAX_BEAMS, MAX_CANDIDATES, GenerationSettings
-from core.errors import CancelledError
 from core.jobs import CancelToken, JobQueue
 from core.library import PRIORITY_USER, PRIORITY_WATCH, Library
+from core.service import caption_jobs
 from core.types import CaptionJob, CaptionResult, ErrorInfo
 from desktop.settings import ModelSpec
 
@@ -361,42 +361,33 @@ class CaptionWorker(QObject):
         self._schedule()
 
     def _caption(self, key: str, batch: list[CaptionJob]) -> None:
-        settings = settings_for(key, self._settings)
+        # core's caption loop (the one `altlens watch` runs): it records each result as it
+        # arrives, turns a failure of the model into per-image errors and hands back to the
+        # queue what was not captioned. This side turns each result into signals.
         paths = [Path(j.path) for j in batch]
         self.batch_started.emit(tuple(paths))
-        done: set[int] = set()
-        try:
-            for result in self._captioner.iter_caption(paths, settings, cancel=self._cancel):
-                job = batch[result.index]
-                done.add(result.index)
-                stored = self._queue.complete(job, result)
-                self._keys.pop(_key(job.path), None)
-                self._count(result)
-                self.records_changed.emit(tuple(self.library.images(paths=[job.path])))
-                if stored:
-                    (self.caption_ready if result.ok else self.caption_failed).emit(result)
-                self.progress.emit(self._progress())
-        except CancelledError:
-            log.info(
-                "captioning cancelled with %d of %d images of the batch done", len(done), len(paths)
-            )
-        except Exception as exc:  # the engine reports per-image errors; this is the model itself
-            log.exception("captioning a batch failed")
-            error = ErrorInfo.from_exception(exc)
-            for i, job in enumerate(batch):
-                if i not in done:
-                    done.add(i)
-                    result = CaptionResult(i, job.path, error=error)
-                    self._queue.complete(job, result)
-                    self._count(result)
-                    self.caption_failed.emit(result)
-            self.records_changed.emit(tuple(self.library.images(paths=paths)))
+        finished: set[Path] = set()
+
+        def on_result(job: CaptionJob, result: CaptionResult, stored: bool) -> None:
+            finished.add(Path(job.path))
+            self._keys.pop(_key(job.path), None)
+            self._count(result)
+            self.records_changed.emit(tuple(self.library.images(paths=[job.path])))
+            if stored:
+                (self.caption_ready if result.ok else self.caption_failed).emit(result)
             self.progress.emit(self._progress())
-        finally:
-            left = [j for i, j in enumerate(batch) if i not in done]
-            if left:  # cancelled or stopping: back to the queue, captioned another time
-                self._queue.release(left)
-                self.records_changed.emit(tuple(self.library.images(paths=[j.path for j in left])))
+
+        caption_jobs(
+            self._queue,
+            self._captioner,
+            batch,
+            cancel=self._cancel,
+            settings=settings_for(key, self._settings),
+            on_result=on_result,
+        )
+        left = [p for p in paths if p not in finished]
+        if left:  # cancelled or stopping: back in the queue, captioned another time
+            self.records_changed.emit(tuple(self.library.images(paths=left)))
 
     def _count(self, result: CaptionResult) -> None:
         self._done += 1
