@@ -158,16 +158,8 @@ class ReviewController(QObject):
             # The writer's rows answer the person's decisions: their pending overlay ends.
             # (A bound slot, not a lambda: a queued lambda would run in the writer's thread.)
             wk.records_changed.connect(s.apply_decided_records, QC)
-            wk.approve_failed.connect(wr.on_approve_failed, QC)
-            wk.unavailable.connect(wr.on_unavailable, QC)
-            wk.metadata_read.connect(wr.on_metadata_read, QC)
-            wk.read_failed.connect(wr.on_read_failed, QC)
-            wk.preview_ready.connect(wr.on_preview_ready, QC)
-            wk.preview_failed.connect(wr.on_preview_failed, QC)
-            wk.written.connect(wr.on_written, QC)
-            wk.write_failed.connect(wr.on_write_failed, QC)
-            wk.undone.connect(wr.on_undone, QC)
-            wk.undo_failed.connect(wr.on_undo_failed, QC)
+            wk.done.connect(wr.on_done, QC)
+            wk.failed.connect(wr.on_failed, QC)
 
         w.open_requested.connect(s.open)
         w.paths_dropped.connect(i.add_paths)

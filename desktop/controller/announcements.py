@@ -249,6 +249,14 @@ class Announcements(QObject):
             assertive=True,
         )
 
+    def decision_not_recorded(self, name: str, error: ErrorInfo) -> None:
+        self._say(
+            self.tr("Could not record the decision about %1: %2")
+            .replace("%1", name)
+            .replace("%2", error.message),
+            assertive=True,
+        )
+
     def write_failed(self, name: str, error: ErrorInfo) -> None:
         self._say(
             self.tr("Could not write %1: %2").replace("%1", name).replace("%2", error.message),

@@ -20,7 +20,18 @@ from desktop.controller.parts import Parts
 from desktop.controller.session import ReviewSession
 from desktop.models.entries import ImageEntry
 from desktop.views.dialogs import WritePreviewDialog
-from desktop.workers.writer import Approval
+from desktop.workers.writer import (
+    Approval,
+    Approve,
+    CheckWriting,
+    Forget,
+    PreviewWrite,
+    ReadMetadata,
+    Reject,
+    Skip,
+    Undo,
+    WriteFile,
+)
 
 if TYPE_CHECKING:  # core.metadata is imported where a request is made (it may be missing)
     from core.metadata import MetadataSnapshot, WritePlan, WriteRequest, WriteResult
@@ -40,6 +51,48 @@ class Writing(QObject):
         self.previewed = False  # a write preview was confirmed this session
         # The preview being shown for a path: (request, more requests to write, confirm).
         self._preview_queue: dict[Path, tuple[WriteRequest, list[WriteRequest], bool]] = {}
+
+    # -- the writer's answers ------------------------------------------------------------------
+
+    def on_done(self, request: object, result: object) -> None:
+        match request:
+            case ReadMetadata():
+                self.on_metadata_read(result)  # type: ignore[arg-type]
+            case PreviewWrite(request=req):
+                self.on_preview_ready(req, result)  # type: ignore[arg-type]
+            case WriteFile(request=req):
+                self.on_written(req, result)  # type: ignore[arg-type]
+            case Undo(path=path):
+                self.on_undone(path, result)  # type: ignore[arg-type]
+            case CheckWriting() | Approve() | Reject() | Skip() | Forget():
+                pass  # their library rows came first (records_changed); nothing else to show
+
+    def on_failed(self, request: object, error: ErrorInfo) -> None:
+        match request:
+            case CheckWriting():
+                self.on_unavailable(error)
+            case ReadMetadata(path=path):
+                self.on_read_failed(path, error)
+            case PreviewWrite(request=req):
+                self.on_preview_failed(req, error)
+            case Approve(approval=approval):
+                self.on_approve_failed(approval, error)
+            case WriteFile(request=req):
+                self.on_write_failed(req, error)
+            case Undo(path=path):
+                self.on_undo_failed(path, error)
+            case Reject(path=path) | Skip(path=path):
+                self.on_decision_failed(path, error)
+            case Forget():
+                pass  # logged by the writer; the rows stay, nothing the person must do
+
+    def on_decision_failed(self, path: Path, error: ErrorInfo) -> None:
+        entry = self.p.images.entry(path)
+        if entry is not None:
+            self.p.images.update(entry.with_(pending=False))
+        if path == self.session.current:
+            self.session.show_current()
+        self.say.decision_not_recorded(path.name, error)
 
     # -- requests ------------------------------------------------------------------------------
 

@@ -155,8 +155,12 @@ def test_text_a_person_wrote_is_kept_unless_overwrite_is_on(
             d.reject(),
         )
     )
-    preview = record(app.writer_worker.preview_ready)
-    with qtbot.waitSignal(preview.fired, timeout=30_000):
+    from desktop.workers.writer import PreviewWrite
+
+    preview = record(app.writer_worker.done)
+    with qtbot.waitSignal(
+        preview.fired, timeout=30_000, check_params_cb=lambda a: isinstance(a[0], PreviewWrite)
+    ):
         app.window.commands.preview_write.trigger()
     qtbot.waitUntil(lambda: bool(seen), timeout=10_000)
     assert ("XMP-dc:Description", "My own caption", "Three shapes") in seen[0]
