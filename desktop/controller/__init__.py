@@ -141,10 +141,9 @@ class ReviewController(QObject):
         lw = p.library_worker
         lw.records_loaded.connect(s.apply_records, QC)
         lw.records_changed.connect(s.apply_records, QC)
-        lw.library_loaded.connect(i.on_library_loaded, QC)
+        lw.done.connect(i.on_done, QC)
+        lw.failed.connect(i.on_failed, QC)
         lw.records_gone.connect(s.remove_gone, QC)
-        lw.files_collected.connect(i.on_files_collected, QC)
-        lw.paths_classified.connect(i.on_paths_classified, QC)
         lw.folder_failed.connect(i.on_folder_failed, QC)
         lw.folders_changed.connect(i.on_folders_changed, QC)
         fp = w.folders_panel

@@ -72,6 +72,11 @@ class Announcements(QObject):
             msg = self.tr("Library loaded: %n image(s), none waiting for review.", "", total)
         self._say(msg)
 
+    def library_failed(self, error: ErrorInfo) -> None:
+        self._say(
+            self.tr("Could not load the library: %1").replace("%1", error.message), assertive=True
+        )
+
     def images_gone(self, n: int) -> None:
         self._say(self.tr("%n image(s) left the list: deleted or moved on disk.", "", n))
 

@@ -19,7 +19,17 @@ from desktop.controller.session import ReviewSession
 from desktop.models.entries import ImageEntry, Status
 from desktop.views.dialogs import FolderDropDialog
 from desktop.workers.captioner import PRIORITY_DROPPED
-from desktop.workers.library import CollectedFiles
+from desktop.workers.library import (
+    AddFolder,
+    Classified,
+    Classify,
+    Collect,
+    CollectedFiles,
+    LoadLibrary,
+    RemoveFolder,
+    SetPaused,
+    SetRecursive,
+)
 
 
 class Intake(QObject):
@@ -37,6 +47,34 @@ class Intake(QObject):
         self.model = model
         self._tags = 0
         self._pending_drop_tags: set[str] = set()
+
+    # -- the library worker's answers ------------------------------------------------------------
+
+    def on_done(self, request: object, result: object) -> None:
+        match request:
+            case LoadLibrary():
+                self.on_library_loaded(result)  # type: ignore[arg-type]
+            case Classify(tag=tag):
+                assert isinstance(result, Classified)
+                self.on_paths_classified(tag, result.files, result.folders)
+            case Collect():
+                self.on_files_collected(result)  # type: ignore[arg-type]
+            case AddFolder() | RemoveFolder() | SetRecursive() | SetPaused():
+                pass  # folders_changed came first and showed them
+
+    def on_failed(self, request: object, error: ErrorInfo) -> None:
+        match request:
+            case AddFolder(path=path) | RemoveFolder(path=path):
+                self.on_folder_failed(path, error)
+            case SetRecursive(path=path) | SetPaused(path=path):
+                self.on_folder_failed(path, error)
+            case Classify(tag=tag):
+                self._pending_drop_tags.discard(tag)
+                self.say.folder_unreadable(error)
+            case Collect():
+                self.say.folder_unreadable(error)
+            case LoadLibrary():
+                self.say.library_failed(error)
 
     def _tag(self) -> str:
         self._tags += 1
