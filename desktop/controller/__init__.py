@@ -136,8 +136,8 @@ class ReviewController(QObject):
         c.records_changed.connect(s.apply_records, QC)
         c.not_queued.connect(s.on_not_queued, QC)
         iw = p.image_worker
-        iw.image_loaded.connect(s.on_image_loaded, QC)
-        iw.image_failed.connect(s.on_image_failed, QC)
+        iw.done.connect(s.on_image_loaded, QC)
+        iw.failed.connect(s.on_image_failed, QC)
         lw = p.library_worker
         lw.records_loaded.connect(s.apply_records, QC)
         lw.records_changed.connect(s.apply_records, QC)

@@ -26,7 +26,7 @@ from desktop.controller.parts import Parts
 from desktop.models.entries import ImageEntry, Status
 from desktop.models.presentation import status_text
 from desktop.workers.captioner import MORE_BEAMS, PRIORITY_NOW, SAMPLING
-from desktop.workers.images import PREVIEW_SIZE, THUMBNAIL_SIZE, DecodedImage
+from desktop.workers.images import PREVIEW_SIZE, THUMBNAIL_SIZE, DecodedImage, LoadImage
 
 if TYPE_CHECKING:
     from desktop.controller.model_status import ModelStatus
@@ -184,19 +184,19 @@ class ReviewSession(QObject):
 
     # -- images and previews -------------------------------------------------------------------
 
-    def on_image_loaded(self, decoded: DecodedImage) -> None:
+    def on_image_loaded(self, request: LoadImage, decoded: DecodedImage) -> None:
         image = to_qimage(decoded)
-        if decoded.size == THUMBNAIL_SIZE:
-            self.p.images.set_thumbnail(decoded.path, image)
-        if decoded.size == PREVIEW_SIZE:
-            self.p.window.show_preview(decoded.path, image)
+        if request.size == THUMBNAIL_SIZE:
+            self.p.images.set_thumbnail(request.path, image)
+        if request.size == PREVIEW_SIZE:
+            self.p.window.show_preview(request.path, image)
 
-    def on_image_failed(self, path: Path, size: int, error: ErrorInfo) -> None:
-        if size == THUMBNAIL_SIZE:
-            self.p.images.thumbnail_failed(path)
+    def on_image_failed(self, request: LoadImage, error: ErrorInfo) -> None:
+        if request.size == THUMBNAIL_SIZE:
+            self.p.images.thumbnail_failed(request.path)
         else:
             self.p.window.show_preview(
-                path, None, self.tr("No preview: %1").replace("%1", error.message)
+                request.path, None, self.tr("No preview: %1").replace("%1", error.message)
             )
 
     # -- opening and navigating ----------------------------------------------------------------
