@@ -195,6 +195,19 @@ def wait_statuses(
     qtbot.waitUntil(done, timeout=timeout)
 
 
+def open_image(app) -> Path | None:
+    """The image the review panel shows (its title), as the person sees it."""
+    title = app.window.review.title.text()
+    return next((e.path for e in app.images.entries() if e.name == title), None)
+
+
+def spoken_row(app, path: Path) -> str:
+    """What a screen reader says for `path`'s row in the list (whatever the filter)."""
+    from PySide6.QtCore import Qt
+
+    return app.images.index_of(path).data(Qt.ItemDataRole.AccessibleTextRole)
+
+
 def drop_on(widget, paths: list[Path]) -> None:
     """Drop files from another program (a file manager) on `widget`."""
     from PySide6.QtCore import QMimeData, QPointF, QUrl

@@ -14,7 +14,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from desktop.models.entries import Status
-from tests.desktop.conftest import answer_next_dialog, wait_statuses
+from tests.desktop.conftest import answer_next_dialog, open_image, wait_statuses
 
 # These are the end-to-end write tests: without ExifTool (scripts/bootstrap.sh installs it)
 # they fail, rather than skip and let a broken write path pass unnoticed.
@@ -57,7 +57,7 @@ def test_review_with_the_keyboard_only(qtbot, make_app, sample_images, record) -
     # F8: the next image needing review opens, the cursor in its alt text.
     press(K.Key_F8)
     qtbot.waitUntil(lambda: focused() is w.review.text_edit)
-    first = app.controller.current
+    first = open_image(app)
     entry = app.images.entry(first)
     # Alt+2 puts the second suggestion in the field; typing adds to it.
     press(K.Key_2, ALT)
@@ -72,16 +72,16 @@ def test_review_with_the_keyboard_only(qtbot, make_app, sample_images, record) -
         press(K.Key_Return, CTRL)
     assert app.images.entry(first).status is Status.WRITTEN
     assert alt_text_in_file(first) == entry.candidates[1].text + " outdoors"
-    qtbot.waitUntil(lambda: focused() is w.review.text_edit and app.controller.current != first)
+    qtbot.waitUntil(lambda: focused() is w.review.text_edit and open_image(app) != first)
     # Ctrl+J rejects the next one and moves on; Ctrl+L skips one.
-    second = app.controller.current
+    second = open_image(app)
     press(K.Key_J, CTRL)
-    third = app.controller.current
+    third = open_image(app)
     assert third not in (first, second)  # moved on at once
     qtbot.waitUntil(lambda: app.images.entry(second).status is Status.REJECTED)
     assert app.library.get(second).status == "rejected"  # the list shows the library's record
     press(K.Key_L, CTRL)
-    assert app.controller.current not in (first, second, third)
+    assert open_image(app) not in (first, second, third)
     # Skipped: kept by the library, and still needing review.
     qtbot.waitUntil(lambda: app.images.entry(third).status is Status.SKIPPED)
     assert app.library.get(third).status == "skipped" and app.images.entry(third).needs_review
@@ -99,13 +99,13 @@ def test_review_with_the_keyboard_only(qtbot, make_app, sample_images, record) -
     # Ctrl+Page Up / Page Down walk the list back to the written image.
     order = w.order.paths()
     key = (
-        K.Key_PageUp if order.index(first) < order.index(app.controller.current) else K.Key_PageDown
+        K.Key_PageUp if order.index(first) < order.index(open_image(app)) else K.Key_PageDown
     )
     for _ in range(len(order)):
-        if app.controller.current == first:
+        if open_image(app) == first:
             break
         press(key, CTRL)
-    assert app.controller.current == first and focused() is w.review.text_edit
+    assert open_image(app) == first and focused() is w.review.text_edit
     # Ctrl+Shift+Backspace undoes the write: the file holds nothing again.
     with qtbot.waitSignal(finished.fired, timeout=60_000):
         press(K.Key_Backspace, CTRL | SHIFT)

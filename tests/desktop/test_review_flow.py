@@ -10,54 +10,63 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from desktop.models.entries import Status
-from tests.desktop.conftest import answer_next_dialog, drop_on, wait_statuses
+from tests.desktop.conftest import (
+    answer_next_dialog,
+    drop_on,
+    open_image,
+    spoken_row,
+    wait_statuses,
+)
 
 
 def test_drop_edit_pick_reject_skip(qtbot, make_app, sample_images) -> None:
+    """Acted through the window, checked on what the panel, the list and the library show."""
     app = make_app()
-    w, c = app.window, app.controller
+    w = app.window
+    r = w.review
     images = sample_images(3)
     drop_on(w, images)
     wait_statuses(qtbot, app, images, {"suggested"})
     # The first suggestion is shown at once, marked as machine-made.
-    assert c.current in images
-    entry = c.entry()
-    assert entry.machine_made and len(entry.candidates) >= 2
-    assert w.review.text_edit.text() == entry.candidates[0].text
-    assert "Machine suggestion" in w.review.badge.text()
+    shown = open_image(app)
+    assert shown in images
+    candidates = app.library.get(shown).candidates
+    assert len(candidates) >= 2
+    assert r.text_edit.text() == candidates[0].text
+    assert r.badge.text().startswith("Machine suggestion")
+    assert "machine suggestion" in spoken_row(app, shown)
     # Editing makes it the person's text.
     w.activateWindow()
     qtbot.waitActive(w)
-    c.open(c.current, focus=True)
-    qtbot.waitUntil(w.review.text_edit.hasFocus)
-    QTest.keyClicks(w.review.text_edit, " at noon")
-    assert c.entry().text == entry.candidates[0].text + " at noon"
-    assert c.entry().edited and not c.entry().machine_made
-    assert "Edited by you" in w.review.badge.text()
+    w.list.setFocus()
+    QTest.keyClick(w.list, Qt.Key.Key_Return)  # Enter opens the selected image for review
+    qtbot.waitUntil(r.text_edit.hasFocus)
+    QTest.keyClicks(r.text_edit, " at noon")
+    assert r.text_edit.text() == candidates[0].text + " at noon"
+    assert r.badge.text().startswith("Edited by you")
+    assert "machine suggestion" not in spoken_row(app, shown)
     # Alt+2 picks the second candidate, even with the cursor in the text.
-    QTest.keyClick(w.review.text_edit, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
-    assert (
-        c.entry().text == entry.candidates[1].text
-        and c.entry().chosen == 1
-        and not c.entry().edited
-    )
-    assert w.review.text_edit.text() == entry.candidates[1].text
+    QTest.keyClick(r.text_edit, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
+    assert r.text_edit.text() == candidates[1].text
+    assert r.badge.text().startswith("Machine suggestion 2")
+    in_use = r.candidate_model.index(1, 0).data(Qt.ItemDataRole.AccessibleTextRole)
+    assert in_use.endswith(", in use")
     # Reject: nothing will be written; the next image needing review opens.
-    first = c.current
+    first = shown
     w.commands.reject.trigger()
-    assert c.current != first and c.entry().status is Status.SUGGESTED
-    qtbot.waitUntil(lambda: app.images.entry(first).status is Status.REJECTED)
+    second = open_image(app)
+    assert second not in (None, first) and "Needs review" in spoken_row(app, second)
+    qtbot.waitUntil(lambda: "Rejected" in spoken_row(app, first))
     assert app.library.get(first).status == "rejected"
     # Skip: the image stays undecided and comes back after the others.
-    skipped = c.current
     w.commands.skip.trigger()
-    qtbot.waitUntil(lambda: app.images.entry(skipped).status is Status.SKIPPED)
-    assert app.library.get(skipped).status == "skipped"
-    third = c.current
-    assert third not in (first, skipped)
+    qtbot.waitUntil(lambda: "Skipped, needs review" in spoken_row(app, second))
+    assert app.library.get(second).status == "skipped"
+    third = open_image(app)
+    assert third not in (first, second)
     w.commands.next_review.trigger()
-    assert c.current == skipped  # the only one left besides the open one
-    assert app.images.counts()["rejected"] == 1
+    assert open_image(app) == second  # the only one left besides the open one
+    assert sorted(rec.status for rec in app.library.images()) == ["rejected", "skipped", "suggested"]
 
 
 def test_a_broken_image_shows_its_error_and_the_queue_goes_on(

@@ -15,7 +15,7 @@ from PySide6.QtTest import QTest
 
 from core.alttext import clean_text
 from desktop.models.entries import Status
-from tests.desktop.conftest import answer_next_dialog, drop_on, wait_statuses
+from tests.desktop.conftest import answer_next_dialog, drop_on, open_image, wait_statuses
 
 # These are the end-to-end write tests: without ExifTool (scripts/bootstrap.sh installs it)
 # they fail, rather than skip and let a broken write path pass unnoticed.
@@ -66,9 +66,11 @@ def test_drop_suggest_edit_pick_approve_write_undo(qtbot, make_app, sample_image
     wait_statuses(qtbot, app, images, {"suggested"})
     w.activateWindow()
     qtbot.waitActive(w)
-    target = c.current
-    c.open(target, focus=True)
-    entry = c.entry()
+    target = open_image(app)
+    w.list.setFocus()
+    QTest.keyClick(w.list, Qt.Key.Key_Return)  # Enter opens the selected image for review
+    qtbot.waitUntil(w.review.text_edit.hasFocus)
+    entry = app.library.get(target)
     assert len(entry.candidates) >= 2
     # Pick the second suggestion by key, then edit it.
     QTest.keyClick(w.review.text_edit, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
@@ -76,7 +78,7 @@ def test_drop_suggest_edit_pick_approve_write_undo(qtbot, make_app, sample_image
     QTest.keyClick(w.review.text_edit, Qt.Key.Key_End)
     QTest.keyClicks(w.review.text_edit, ", seen from above")
     text = entry.candidates[1].text + ", seen from above"
-    assert c.entry().text == text and c.entry().edited
+    assert w.review.text_edit.text() == text and w.review.badge.text().startswith("Edited by you")
     # Approve and write: the first write of the session shows the fields first.
     shown: list[object] = []
     confirm_preview(shown)
@@ -95,7 +97,7 @@ def test_drop_suggest_edit_pick_approve_write_undo(qtbot, make_app, sample_image
     )
     assert any(m.startswith(f"Written to {target.name}") for m in w.announcer.history)
     # The next image needing review opened, with the cursor in its alt text.
-    assert c.current != target
+    assert open_image(app) not in (None, target)
     qtbot.waitUntil(w.review.text_edit.hasFocus)
     # Undo the write of that image: the text is gone from the file.
     c.open(target, focus=True)
