@@ -90,7 +90,8 @@ TRANSITIONS: dict[Event, dict[ReviewState, _Target]] = {
     Event.SKIP: {S.SUGGESTED: S.SKIPPED, S.SKIPPED: S.SKIPPED},
     # Rejecting a written image records the decision; the file keeps its text until undone.
     Event.REJECT: {s: S.REJECTED for s in ReviewState},
-    Event.WRITE: {S.APPROVED: S.WRITTEN, S.WRITTEN: S.WRITTEN},
+    # An undone write leaves the text approved: writing it again needs no new approval.
+    Event.WRITE: {S.APPROVED: S.WRITTEN, S.WRITTEN: S.WRITTEN, S.UNDONE: S.WRITTEN},
     Event.UNDO: {S.WRITTEN: S.UNDONE},
 }
 
