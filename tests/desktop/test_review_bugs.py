@@ -152,9 +152,9 @@ def test_undo_in_the_written_view_keeps_that_image_open(
     said = listen(app)
     with qtbot.waitSignal(finished.fired, timeout=60_000):
         w.commands.undo_write.trigger()
-    wait_recorded(qtbot, app, target, "undone")
     # The panel still shows the image whose write was undone, as the announcement says.
     assert w.review.title.text() == target.name
+    wait_recorded(qtbot, app, target, "undone")  # a state of its own, kept by the library
     assert any(s.message.startswith(f"Undid the last write to {target.name}") for s in said)
     assert all(s.open_image == target.name for s in said), said
     # Undo again cannot reach the other written image, which nobody mentioned.
