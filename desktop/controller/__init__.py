@@ -29,7 +29,14 @@ from desktop.models.entries import ImageEntry
 from desktop.models.images import ImageListModel, ReviewOrderModel
 from desktop.settings import Settings
 from desktop.views.main_window import MainWindow
-from desktop.workers.captioner import MORE_BEAMS, PRIORITY_DROPPED, SAMPLING, CaptionWorker
+from desktop.workers.captioner import (
+    MORE_BEAMS,
+    PRIORITY_DROPPED,
+    SAMPLING,
+    CancelQueued,
+    CaptionWorker,
+    LoadModel,
+)
 from desktop.workers.images import THUMBNAIL_SIZE, ImageWorker
 from desktop.workers.library import LibraryWorker
 from desktop.workers.writer import WriterWorker
@@ -125,14 +132,13 @@ class ReviewController(QObject):
         QC = Qt.ConnectionType.QueuedConnection
         c = p.captioner
         c.model_loading.connect(m.on_loading, QC)
-        c.model_ready.connect(m.on_ready, QC)
-        c.model_failed.connect(m.on_failed, QC)
+        c.done.connect(self._on_captioner_done, QC)
+        c.failed.connect(self._on_captioner_failed, QC)
         c.progress.connect(m.on_progress, QC)
         c.idle.connect(self._on_idle, QC)
         c.batch_started.connect(s.on_batch_started, QC)
         c.caption_ready.connect(s.on_caption, QC)
         c.caption_failed.connect(s.on_caption, QC)
-        c.jobs_dropped.connect(s.on_jobs_dropped, QC)
         c.records_changed.connect(s.apply_records, QC)
         c.not_queued.connect(s.on_not_queued, QC)
         iw = p.image_worker
@@ -190,6 +196,20 @@ class ReviewController(QObject):
         a.cancel.triggered.connect(m.cancel_captioning)
         p.images.counts_changed.connect(s.update_actions)
         s.update_actions()
+
+    def _on_captioner_done(self, request: object, result: object) -> None:
+        match request:
+            case LoadModel() if result is not None:
+                self.model.on_ready(result)  # type: ignore[arg-type]
+            case CancelQueued():
+                self.session.on_jobs_dropped(result)  # type: ignore[arg-type]
+
+    def _on_captioner_failed(self, request: object, error: ErrorInfo) -> None:
+        match request:
+            case LoadModel():
+                self.model.on_failed(error)
+            case _:  # the worker logged it; the queue and the library stay consistent
+                pass
 
     def _on_idle(self) -> None:
         self.session.finish_run()

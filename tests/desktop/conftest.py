@@ -133,8 +133,14 @@ def make_app(qtbot, settings, record) -> Iterator[Callable[..., object]]:
         apps.append(app)
         qtbot.addWidget(app.window)
         if wait_model:
-            ready = record(app.caption_worker.model_ready)
-            with qtbot.waitSignal(ready.fired, timeout=120_000):
+            from desktop.workers.captioner import LoadModel
+
+            ready = record(app.caption_worker.done)
+            with qtbot.waitSignal(
+                ready.fired,
+                timeout=120_000,
+                check_params_cb=lambda a: isinstance(a[0], LoadModel) and a[1] is not None,
+            ):
                 app.start(paths or [], show=True)
         else:
             app.start(paths or [], show=True)

@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from desktop.models.catalog import ModelCatalogModel
+from desktop.workers.captioner import LoadModel
 from desktop.workers.models import Download, ImportFolder, Remove, Verify
 from tests.core.modelstore.fake_hub import FakeHub
 from tests.desktop.conftest import answer_next_dialog
@@ -70,9 +71,11 @@ def test_download_use_verify_remove(qtbot, app_with_hub, record) -> None:
     assert unnamed_controls(dialog) == []
     # Download another model by id: progress, then it is used at once (no model worked before).
     progress = record(app.model_worker.download_progress)
-    ready = record(app.caption_worker.model_ready)
+    ready = record(app.caption_worker.done)
     dialog.other.setText(REPO_ID)
-    with qtbot.waitSignal(ready.fired, timeout=120_000):
+    with qtbot.waitSignal(
+        ready.fired, timeout=120_000, check_params_cb=lambda a: isinstance(a[0], LoadModel)
+    ):
         dialog.other_button.click()
     assert progress.values and progress.values[-1].bytes_done == progress.values[-1].bytes_total
     assert app.settings.value("model/name") == REPO_ID

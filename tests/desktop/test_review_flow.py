@@ -150,8 +150,12 @@ def test_cancel_and_pause_from_the_window(qtbot, make_app, sample_images, record
     app.window.commands.pause.setChecked(True)
     drop_on(app.window, images)
     qtbot.waitUntil(lambda: len(app.images.entries()) == 6)
-    dropped = record(app.caption_worker.jobs_dropped)
-    with qtbot.waitSignal(dropped.fired, timeout=30_000):
+    from desktop.workers.captioner import CancelQueued
+
+    answered = record(app.caption_worker.done)
+    with qtbot.waitSignal(
+        answered.fired, timeout=30_000, check_params_cb=lambda a: isinstance(a[0], CancelQueued)
+    ):
         app.window.commands.cancel.trigger()
     qtbot.waitUntil(lambda: all(e.status is Status.NEW for e in app.images.entries()))
     app.window.commands.pause.setChecked(False)
