@@ -227,7 +227,7 @@ class AltLensApp(QObject):
         if dialog.exec():
             changed = dialog.apply()
             if changed:
-                self.controller.announcer.announce(self.tr("Settings saved."))
+                self.controller.say.settings_saved()
 
     def _on_setting_changed(self, key: str) -> None:
         if key.startswith("model/"):

@@ -80,6 +80,7 @@ class ReviewController(QObject):
         self.model.changed = self.session.update_actions
         self.intake = Intake(self.parts, self.session, self.model, self)
         self.announcer = window.announcer
+        self.say = self.parts.say  # the announcement catalogue, for the app's own messages
         self.current_changed = self.session.current_changed
         self.write_finished = self.writing.write_finished
         self._wire()

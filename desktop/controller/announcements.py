@@ -30,6 +30,9 @@ class Announcements(QObject):
         """A message made elsewhere (a check's own words)."""
         self._say(message, assertive=assertive)
 
+    def settings_saved(self) -> None:
+        self._say(self.tr("Settings saved."))
+
     # -- intake ----------------------------------------------------------------------------
 
     def looking_in_folders(self, n: int) -> None:

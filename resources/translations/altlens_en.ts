@@ -279,15 +279,11 @@ Licensed under the GNU General Public License, version 3 or later.</source>
     </message>
   </context>
   <context>
-    <name>AltLensApp</name>
+    <name>Announcements</name>
     <message>
       <source>Settings saved.</source>
-      <extracomment>The freedesktop application id: the .desktop file, AppStream metainfo and icon are named after it, and Wayland compositors match the window to its .desktop entry (and icon) by it. PNG renderings of resources/icons/.../org.altlens.AltLens.svg shipped in desktop/icons/ (scripts/render_icons.py); PNGs need no SVG image plugin, which some Qt builds lack.</extracomment>
       <translation type="unfinished" />
     </message>
-  </context>
-  <context>
-    <name>Announcements</name>
     <message numerus="yes">
       <source>Looking for images in %n folder(s)…</source>
       <translation>
@@ -331,6 +327,10 @@ Licensed under the GNU General Public License, version 3 or later.</source>
         <numerusform>Library loaded: %n image, none waiting for review.</numerusform>
         <numerusform>Library loaded: %n images, none waiting for review.</numerusform>
       </translation>
+    </message>
+    <message>
+      <source>Could not load the library: %1</source>
+      <translation type="unfinished" />
     </message>
     <message numerus="yes">
       <source>%n image(s) left the list: deleted or moved on disk.</source>
@@ -540,6 +540,10 @@ Licensed under the GNU General Public License, version 3 or later.</source>
     </message>
     <message>
       <source>Could not record the approval of %1: %2</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Could not record the decision about %1: %2</source>
       <translation type="unfinished" />
     </message>
     <message>
