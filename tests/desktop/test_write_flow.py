@@ -127,7 +127,7 @@ def test_text_a_person_wrote_is_kept_unless_overwrite_is_on(
     c = app.controller
     wait_statuses(qtbot, app, [image], {"suggested"})
     c.open(image)
-    qtbot.waitUntil(lambda: c.entry().on_disk == "My own caption", timeout=30_000)
+    qtbot.waitUntil(lambda: app.window.review.on_disk.isVisibleTo(app.window), timeout=30_000)
     assert "My own caption" in app.window.review.on_disk.text()
     shown: list[object] = []
     confirm_preview(shown)
