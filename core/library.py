@@ -43,21 +43,15 @@ from core.errors import AltLensError, UsageError
 from core.fingerprint import Fingerprint, fingerprint, stat_identity
 from core.paths import app_dirs
 from core.processes import pid_alive
+from core.review import DECIDED, Event, ReviewState, sql_case, transition
 from core.types import Candidate, CaptionJob, CaptionResult, ErrorInfo
 
 log = logging.getLogger(__name__)
 
 DB_NAME = "library.sqlite3"
-STATUSES: tuple[str, ...] = (
-    "new",
-    "queued",
-    "suggested",
-    "approved",
-    "written",
-    "rejected",
-    "error",
-)
-REVIEWED: frozenset[str] = frozenset(("approved", "written", "rejected"))
+# The states and their rules live in core/review.py; these are their stored names.
+STATUSES: tuple[str, ...] = tuple(s.value for s in ReviewState)
+REVIEWED: frozenset[str] = frozenset(s.value for s in DECIDED)
 #: Lower runs first: what a person dropped or selected goes before watched-folder work.
 PRIORITY_USER = 0
 PRIORITY_WATCH = 10
@@ -204,6 +198,91 @@ def _migrate_v2(c: sqlite3.Connection) -> None:
         log.info("SQLite has no FTS5; library search falls back to LIKE")
 
 
+# v3: the states "skipped" and "undone" (core/review.py), and when an image was skipped.
+# SQLite cannot change a CHECK constraint in place, so the table is rebuilt (the documented
+# 12-step way: foreign keys are off during migrations, see Library._migrate); the rows keep
+# their ids, so the journal and the search index still point at them.
+_V3_IMAGES = """
+CREATE TABLE images_v3 (
+    id               INTEGER PRIMARY KEY,
+    path             TEXT NOT NULL,
+    size             INTEGER,
+    mtime_ns         INTEGER,
+    inode            INTEGER,
+    sha256           TEXT,
+    content_hash     TEXT,
+    status           TEXT NOT NULL DEFAULT 'new'
+                     CHECK (status IN ('new','queued','suggested','approved','written','skipped',
+                                       'rejected','undone','error')),
+    missing_since    REAL,
+    queue_priority   INTEGER,
+    queued_at        REAL,
+    claim            TEXT,
+    claimed_at       REAL,
+    candidates       TEXT NOT NULL DEFAULT '[]',
+    model            TEXT,
+    suggested_at     REAL,
+    caption_runs     INTEGER NOT NULL DEFAULT 0,
+    alt_text         TEXT,
+    long_description TEXT,
+    decorative       INTEGER NOT NULL DEFAULT 0,
+    approved_at      REAL,
+    written_at       REAL,
+    written_text     TEXT,
+    error_code       TEXT,
+    error_message    TEXT,
+    created_at       REAL NOT NULL,
+    updated_at       REAL NOT NULL,
+    disk_caption     TEXT,
+    skipped_at       REAL,
+    CHECK (status != 'queued' OR queue_priority IS NOT NULL),
+    CHECK (claim IS NULL OR queue_priority IS NOT NULL)
+);
+INSERT INTO images_v3 (id, path, size, mtime_ns, inode, sha256, content_hash, status,
+    missing_since, queue_priority, queued_at, claim, claimed_at, candidates, model, suggested_at,
+    caption_runs, alt_text, long_description, decorative, approved_at, written_at, written_text,
+    error_code, error_message, created_at, updated_at, disk_caption)
+SELECT id, path, size, mtime_ns, inode, sha256, content_hash, status,
+    missing_since, queue_priority, queued_at, claim, claimed_at, candidates, model, suggested_at,
+    caption_runs, alt_text, long_description, decorative, approved_at, written_at, written_text,
+    error_code, error_message, created_at, updated_at, disk_caption FROM images;
+DROP TABLE images;
+ALTER TABLE images_v3 RENAME TO images;
+CREATE UNIQUE INDEX images_live_path ON images(path) WHERE missing_since IS NULL;
+CREATE INDEX images_path ON images(path);
+CREATE INDEX images_content ON images(content_hash);
+CREATE INDEX images_status ON images(status);
+CREATE INDEX images_queue ON images(queue_priority, queued_at, id) WHERE queue_priority IS NOT NULL;
+"""
+
+# Dropping the old table dropped its triggers; the index table itself (images_fts) stays.
+_V3_FTS_TRIGGERS = f"""
+CREATE TRIGGER images_fts_ins AFTER INSERT ON images BEGIN
+    INSERT INTO images_fts(rowid, search_text) VALUES (new.id, {_search_expr("new")});
+END;
+CREATE TRIGGER images_fts_upd
+AFTER UPDATE OF alt_text, long_description, disk_caption, candidates ON images BEGIN
+    DELETE FROM images_fts WHERE rowid = old.id;
+    INSERT INTO images_fts(rowid, search_text) VALUES (new.id, {_search_expr("new")});
+END;
+CREATE TRIGGER images_fts_del AFTER DELETE ON images BEGIN
+    DELETE FROM images_fts WHERE rowid = old.id;
+END;
+"""
+
+
+def _migrate_v3(c: sqlite3.Connection) -> None:
+    has_fts = (
+        c.execute("SELECT 1 FROM sqlite_master WHERE name = 'images_fts'").fetchone() is not None
+    )
+    _run_script(c, _V3_IMAGES)
+    if has_fts:
+        _run_script(c, _V3_FTS_TRIGGERS)
+    bad = c.execute("PRAGMA foreign_key_check").fetchall()
+    if bad:
+        raise LibraryError(f"The library upgrade broke {len(bad)} journal reference(s).")
+
+
 def _run_script(c: sqlite3.Connection, script: str) -> None:
     # executescript() would COMMIT our transaction; run statement by statement instead.
     buf = ""
@@ -219,7 +298,11 @@ def _run_script(c: sqlite3.Connection, script: str) -> None:
 
 #: Index i upgrades a database from user_version i to i + 1. Append only; never edit a
 #: released step (databases in the wild were made by it).
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_v1, _migrate_v2)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _migrate_v1,
+    _migrate_v2,
+    _migrate_v3,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -255,11 +338,16 @@ class ImageRecord:
     approved_at: float | None
     written_at: float | None
     written_text: str | None
+    skipped_at: float | None = None  # when a person last skipped it (while it is skipped)
+
+    @property
+    def review_state(self) -> ReviewState:
+        return ReviewState(self.status)
 
     @property
     def caption(self) -> str | None:
         """The approved text once reviewed, else the best suggestion (else a kept draft)."""
-        if self.status in ("approved", "written"):
+        if self.status in ("approved", "written", "undone"):
             return self.alt_text if self.alt_text is not None else ""
         if self.candidates:
             return self.candidates[0].text
@@ -349,7 +437,7 @@ _COLUMNS = (
     "id, path, status, missing_since, size, mtime_ns, inode, sha256, content_hash, candidates, "
     "model, alt_text, long_description, decorative, error_code, error_message, disk_caption, "
     "queue_priority, claim, caption_runs, created_at, updated_at, suggested_at, approved_at, "
-    "written_at, written_text"
+    "written_at, written_text, skipped_at"
 )
 
 
@@ -480,6 +568,15 @@ class Library:
 
     def _migrate(self) -> None:
         c = self._conn()
+        # A table rebuild (v3) drops and renames `images`, which the journal references: foreign
+        # keys are off meanwhile (they cannot change inside a transaction) and checked after.
+        c.execute("PRAGMA foreign_keys = OFF")
+        try:
+            self._migrate_in_transaction(c)
+        finally:
+            c.execute("PRAGMA foreign_keys = ON")
+
+    def _migrate_in_transaction(self, c: sqlite3.Connection) -> None:
         with self._write():
             version = c.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
@@ -534,6 +631,7 @@ class Library:
             approved_at=r["approved_at"],
             written_at=r["written_at"],
             written_text=r["written_text"],
+            skipped_at=r["skipped_at"],
         )
 
     def _row(self, c: sqlite3.Connection, key: str | int | os.PathLike[str]) -> sqlite3.Row | None:
@@ -704,8 +802,7 @@ class Library:
             c.execute(
                 "UPDATE images SET size = NULL, mtime_ns = NULL, inode = NULL, "
                 "error_code = 'file-unreadable', error_message = ?, updated_at = ?, "
-                "status = CASE WHEN status IN ('new', 'queued', 'suggested') THEN 'error' "
-                "ELSE status END WHERE id = ?",
+                f"status = {sql_case(Event.UNREADABLE)} WHERE id = ?",
                 (f"{p}: {message}", now, row["id"]),
             )
         return Change.IGNORED
@@ -780,8 +877,9 @@ class Library:
         has_suggestion = row["candidates"] not in (None, "", "[]")
         c.execute(
             "UPDATE images SET error_code = NULL, error_message = NULL, updated_at = ?, "
-            "status = CASE WHEN status = 'error' THEN ? ELSE status END WHERE id = ?",
-            (now, "suggested" if has_suggestion else "new", row["id"]),
+            f"status = {sql_case(Event.READABLE, has_suggestions=str(int(has_suggestion)))} "
+            "WHERE id = ?",
+            (now, row["id"]),
         )
         if not has_suggestion and row["status"] == "error" and enqueue is not None:
             self._enqueue_rows(c, [row["id"]], enqueue, now)
@@ -794,8 +892,9 @@ class Library:
         # needs review again, so it is no longer "approved"/"written".
         c.execute(
             "UPDATE images SET candidates = '[]', model = NULL, suggested_at = NULL, error_code = NULL, "
-            "error_message = NULL, claim = NULL, claimed_at = NULL, status = 'new', queue_priority = NULL, "
-            "queued_at = NULL, updated_at = ? WHERE id = ?",
+            "error_message = NULL, claim = NULL, claimed_at = NULL, queue_priority = NULL, "
+            f"queued_at = NULL, skipped_at = NULL, status = {sql_case(Event.NEW_PIXELS)}, "
+            "updated_at = ? WHERE id = ?",
             (now, image_id),
         )
         if enqueue is not None:
@@ -925,16 +1024,17 @@ class Library:
             "UPDATE images SET "
             "queued_at = CASE WHEN queue_priority IS NULL OR ? < queue_priority THEN ? ELSE queued_at END, "
             "queue_priority = min(coalesce(queue_priority, ?), ?), "
-            "status = CASE WHEN status IN ('new', 'suggested', 'error') THEN 'queued' ELSE status END, "
-            "updated_at = ? WHERE id = ? AND missing_since IS NULL",
+            f"status = {sql_case(Event.ENQUEUE)}, updated_at = ? "
+            "WHERE id = ? AND missing_since IS NULL",
             [(priority, now, priority, priority, now, i) for i in ids],
         )
 
     def _dequeue_rows(self, c: sqlite3.Connection, ids: Sequence[int]) -> None:
         c.executemany(
             "UPDATE images SET queue_priority = NULL, queued_at = NULL, claim = NULL, claimed_at = NULL, "
-            "status = CASE WHEN status = 'queued' THEN CASE WHEN caption_runs > 0 AND candidates != '[]' "
-            "THEN 'suggested' ELSE 'new' END ELSE status END WHERE id = ?",
+            "status = "
+            + sql_case(Event.DEQUEUE, has_suggestions="caption_runs > 0 AND candidates != '[]'")
+            + " WHERE id = ?",
             [(i,) for i in ids],
         )
 
@@ -1037,9 +1137,8 @@ class Library:
                     )
                     self._dequeue_rows(c, [row["id"]])
                     return False
-            reviewed = row["status"] in REVIEWED
             if result.ok:
-                new_status = row["status"] if reviewed else "suggested"
+                new_status = transition(row["status"], Event.CAPTIONED)
                 c.execute(
                     "UPDATE images SET candidates = ?, model = ?, suggested_at = ?, error_code = NULL, "
                     "error_message = NULL, status = ?, queue_priority = NULL, queued_at = NULL, claim = NULL, "
@@ -1061,7 +1160,13 @@ class Library:
                     "UPDATE images SET error_code = ?, error_message = ?, status = ?, queue_priority = NULL, "
                     "queued_at = NULL, claim = NULL, claimed_at = NULL, caption_runs = caption_runs + 1, "
                     "updated_at = ? WHERE id = ?",
-                    (err.code, err.message, row["status"] if reviewed else "error", now, row["id"]),
+                    (
+                        err.code,
+                        err.message,
+                        transition(row["status"], Event.CAPTION_FAILED),
+                        now,
+                        row["id"],
+                    ),
                 )
         return True
 
@@ -1110,12 +1215,13 @@ class Library:
         with self._write() as c:
             r = self._require(c, key)
             c.execute(
-                "UPDATE images SET alt_text = ?, long_description = ?, decorative = ?, status = 'approved', "
+                "UPDATE images SET alt_text = ?, long_description = ?, decorative = ?, status = ?, "
                 "approved_at = ?, updated_at = ? WHERE id = ?",
                 (
                     text,
                     (long_description or "").strip() or None,
                     int(decorative),
+                    transition(r["status"], Event.APPROVE),
                     now,
                     now,
                     r["id"],
@@ -1131,10 +1237,36 @@ class Library:
         now = time.time()
         with self._write() as c:
             r = self._require(c, key)
+            status = transition(r["status"], Event.REJECT)
             if r["status"] == "queued":
                 self._dequeue_rows(c, [r["id"]])
             c.execute(
-                "UPDATE images SET status = 'rejected', updated_at = ? WHERE id = ?", (now, r["id"])
+                "UPDATE images SET status = ?, updated_at = ? WHERE id = ?",
+                (status, now, r["id"]),
+            )
+            return self._record(self._require(c, r["id"]))
+
+    def skip(self, key: str | int | os.PathLike[str]) -> ImageRecord:
+        """A person put an image needing review aside: it still needs review, after the
+        others (the oldest skip first). Refused for an image that does not need review."""
+        now = time.time()
+        with self._write() as c:
+            r = self._require(c, key)
+            c.execute(
+                "UPDATE images SET status = ?, skipped_at = ?, updated_at = ? WHERE id = ?",
+                (transition(r["status"], Event.SKIP), now, now, r["id"]),
+            )
+            return self._record(self._require(c, r["id"]))
+
+    def record_undo(self, key: str | int | os.PathLike[str], *, disk_caption: str | None) -> ImageRecord:
+        """AltLens undid its last write into the file: the text stays approved, no longer in
+        the file (`disk_caption` is what the file holds now). Refused unless it was written."""
+        now = time.time()
+        with self._write() as c:
+            r = self._require(c, key)
+            c.execute(
+                "UPDATE images SET status = ?, disk_caption = ?, updated_at = ? WHERE id = ?",
+                (transition(r["status"], Event.UNDO), disk_caption, now, r["id"]),
             )
             return self._record(self._require(c, r["id"]))
 
@@ -1156,6 +1288,7 @@ class Library:
         now = time.time()
         with self._write() as c:
             r = self._require(c, p)
+            status = transition(r["status"], Event.WRITE)
             old_content = r["content_hash"]
             c.execute(
                 "INSERT INTO writes (image_id, path, at, old_text, new_text, old_long, new_long, size, "
@@ -1182,10 +1315,11 @@ class Library:
             # A metadata write never changes the pixels, so the content hash stays. The stat
             # identity and sha256 are the writer's, so a later scan sees "unchanged".
             c.execute(
-                "UPDATE images SET status = 'written', written_text = ?, written_at = ?, alt_text = ?, "
+                "UPDATE images SET status = ?, written_text = ?, written_at = ?, alt_text = ?, "
                 "long_description = coalesce(?, long_description), size = ?, mtime_ns = ?, inode = ?, sha256 = ?, "
                 "content_hash = ?, disk_caption = ?, updated_at = ? WHERE id = ?",
                 (
+                    status,
                     text,
                     now,
                     text,
@@ -1424,14 +1558,14 @@ class Library:
                 if wanted == "rejected":
                     if rec.status == "rejected":
                         report.unchanged += 1
-                    elif rec.status in ("approved", "written") and not overwrite:
+                    elif rec.status in ("approved", "written", "undone") and not overwrite:
                         report.conflicts.append((line, rec.path, rec.caption or "", "(rejected)"))
                     else:
                         if rec.queued and rec.status == "queued":
                             self._dequeue_rows(c, [rec.id])
                         c.execute(
-                            "UPDATE images SET status = 'rejected', updated_at = ? WHERE id = ?",
-                            (now, rec.id),
+                            "UPDATE images SET status = ?, updated_at = ? WHERE id = ?",
+                            (transition(rec.status, Event.REJECT), now, rec.id),
                         )
                         report.applied.append(rec.path)
                     continue
@@ -1445,7 +1579,7 @@ class Library:
                     continue
                 same_text = text == (rec.caption or "")
                 same_extra = long_desc == rec.long_description and decorative == rec.decorative
-                if rec.status in ("approved", "written"):
+                if rec.status in ("approved", "written", "undone"):
                     if same_text and (
                         same_extra or (long_desc is None and "long_description" not in fields)
                     ):
@@ -1458,9 +1592,17 @@ class Library:
                     report.unchanged += 1  # an unedited suggestion is not a review
                     continue
                 c.execute(
-                    "UPDATE images SET alt_text = ?, long_description = ?, decorative = ?, status = 'approved', "
+                    "UPDATE images SET alt_text = ?, long_description = ?, decorative = ?, status = ?, "
                     "approved_at = ?, updated_at = ? WHERE id = ?",
-                    (text, long_desc, int(decorative), now, now, rec.id),
+                    (
+                        text,
+                        long_desc,
+                        int(decorative),
+                        transition(rec.status, Event.APPROVE),
+                        now,
+                        now,
+                        rec.id,
+                    ),
                 )
                 if rec.status == "queued":
                     self._dequeue_rows(c, [rec.id])

@@ -2,7 +2,8 @@
 """The headless wiring of library + queue + watcher + captioner (`altlens watch`).
 
 Kept thin on purpose: the GUI has its own Qt workers and reuses the same pieces
-(`Library`, `JobQueue`, `FolderWatcher`, `apply_batch`, `caption_jobs`), not this class.
+(`Library`, `JobQueue`, `FolderWatcher`, `caption_jobs`: the window's captioner thread runs
+its batches through it), not this class.
 
 Threads: the watcher's thread applies batches to the library (hashing happens there), a scan
 thread catches up with each folder on start, and one captioner thread owns the model.
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.captioning.settings import GenerationSettings
 from core.errors import CancelledError
 from core.jobs import CancelToken, JobQueue
 from core.library import PRIORITY_WATCH, Change, Library
@@ -55,14 +57,24 @@ def caption_jobs(
     jobs: list[CaptionJob],
     *,
     cancel: CancelToken | None = None,
+    settings: GenerationSettings | None = None,
     on_result: Callable[[CaptionJob, CaptionResult, bool], None] | None = None,
 ) -> int:
     """Caption claimed jobs and record each result as soon as it exists; on cancel (or any
-    failure) the jobs without a result go back to the queue. Returns results recorded."""
+    failure) the jobs without a result go back to the queue. `settings` overrides the
+    captioner's decoding for this batch (regenerate). `on_result(job, result, recorded)` is
+    called for every result, including the errors recorded when the model itself failed.
+    Returns results recorded."""
     done: set[int] = set()
     recorded = 0
+    paths = [j.path for j in jobs]
+    results = (
+        captioner.iter_caption(paths, cancel=cancel)
+        if settings is None
+        else captioner.iter_caption(paths, settings, cancel=cancel)
+    )
     try:
-        for result in captioner.iter_caption([j.path for j in jobs], cancel=cancel):
+        for result in results:
             job = jobs[result.index]
             ok = queue.complete(job, result)
             recorded += ok
@@ -70,7 +82,7 @@ def caption_jobs(
             if on_result is not None:
                 on_result(job, result, ok)
     except CancelledError:
-        pass
+        log.info("captioning cancelled with %d of %d images of the batch done", len(done), len(jobs))
     except Exception as exc:
         # The model itself failed (not one image): record it per image so nothing is stuck
         # and the person sees why; a changed file or a retry queues it again.
@@ -78,8 +90,12 @@ def caption_jobs(
         err = ErrorInfo.from_exception(exc)
         for i, job in enumerate(jobs):
             if i not in done:
-                queue.complete(job, CaptionResult(i, job.path, error=err))
+                failed = CaptionResult(i, job.path, error=err)
+                ok = queue.complete(job, failed)
+                recorded += ok
                 done.add(i)
+                if on_result is not None:
+                    on_result(job, failed, ok)
     finally:
         queue.release(j for i, j in enumerate(jobs) if i not in done)
     return recorded

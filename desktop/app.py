@@ -34,7 +34,7 @@ from desktop.workers import start_worker
 from desktop.workers.captioner import CaptionWorker
 from desktop.workers.images import ImageWorker
 from desktop.workers.library import LibraryWorker
-from desktop.workers.models import ModelWorker
+from desktop.workers.models import Download, ImportFolder, ModelWorker
 from desktop.workers.writer import WriterWorker
 
 log = logging.getLogger(__name__)
@@ -125,8 +125,7 @@ class AltLensApp(QObject):
         a.import_model.triggered.connect(self.import_model)
         Q = Qt.ConnectionType.QueuedConnection
         self.model_worker.models_listed.connect(self._on_models_listed, Q)
-        self.model_worker.downloaded.connect(self._on_model_added, Q)
-        self.model_worker.imported.connect(self._on_model_added, Q)
+        self.model_worker.done.connect(self._on_model_request_done, Q)
         a.watch_folder.triggered.connect(self.controller.choose_watch_folder)
         self.window.close_requested.connect(self.quit)
         settings.changed.connect(self._on_setting_changed)
@@ -209,6 +208,10 @@ class AltLensApp(QObject):
     def _on_models_listed(self, records: tuple[Any, ...]) -> None:
         self.installed_models = [r.name for r in records if r.downloaded]
 
+    def _on_model_request_done(self, request: object, result: Any) -> None:
+        if isinstance(request, Download | ImportFolder):
+            self._on_model_added(result)
+
     def _on_model_added(self, record: Any) -> None:
         # Someone without a working model just got one: use it straight away.
         if self.controller.model_error is not None and record.downloaded:
@@ -224,7 +227,7 @@ class AltLensApp(QObject):
         if dialog.exec():
             changed = dialog.apply()
             if changed:
-                self.controller.announcer.announce(self.tr("Settings saved."))
+                self.controller.say.settings_saved()
 
     def _on_setting_changed(self, key: str) -> None:
         if key.startswith("model/"):

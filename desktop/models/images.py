@@ -7,9 +7,10 @@ Rows are ImageEntry records keyed by path. The model asks for thumbnails it lack
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections import Counter, OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from enum import IntEnum
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,22 @@ class ImageListModel(QAbstractListModel):
         self._thumbs: OrderedDict[Path, QIcon] = OrderedDict()
         self._by_status: Counter[Status] = Counter()  # kept up to date: counts() is O(1)
         self._wanted: set[Path] = set()
+        self._changing = 0
+
+    @property
+    def changing(self) -> bool:
+        """True while this model is adding, updating or removing entries. A view whose current
+        row moves meanwhile (the row left its filter, or was re-sorted) moved because of the
+        data, not because the person moved: it must not open another image."""
+        return self._changing > 0
+
+    @contextlib.contextmanager
+    def _change(self) -> Iterator[None]:
+        self._changing += 1
+        try:
+            yield
+        finally:
+            self._changing -= 1
 
     # -- Qt model interface ------------------------------------------------------------------
 
@@ -144,13 +161,14 @@ class ImageListModel(QAbstractListModel):
         if not new:
             return []
         first = len(self._entries)
-        self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
-        for e in new:
-            self._rows[e.path] = len(self._entries)
-            self._order[e.path] = next(self._seq)
-            self._entries.append(e)
-            self._by_status[e.status] += 1
-        self.endInsertRows()
+        with self._change():
+            self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
+            for e in new:
+                self._rows[e.path] = len(self._entries)
+                self._order[e.path] = next(self._seq)
+                self._entries.append(e)
+                self._by_status[e.status] += 1
+            self.endInsertRows()
         self.counts_changed.emit()
         return new
 
@@ -166,7 +184,8 @@ class ImageListModel(QAbstractListModel):
         self._by_status[old.status] -= 1
         self._by_status[entry.status] += 1
         idx = self.index(row, 0)
-        self.dataChanged.emit(idx, idx)
+        with self._change():
+            self.dataChanged.emit(idx, idx)
         if old.status != entry.status:
             self.counts_changed.emit()
         return True
@@ -174,13 +193,14 @@ class ImageListModel(QAbstractListModel):
     def remove(self, paths: Iterable[Path]) -> None:
         rows = sorted({self._rows[p] for p in paths if p in self._rows}, reverse=True)
         for row in rows:
-            self.beginRemoveRows(QModelIndex(), row, row)
-            entry = self._entries.pop(row)
-            self._by_status[entry.status] -= 1
-            self._order.pop(entry.path, None)
-            self._thumbs.pop(entry.path, None)
-            self._wanted.discard(entry.path)
-            self.endRemoveRows()
+            with self._change():
+                self.beginRemoveRows(QModelIndex(), row, row)
+                entry = self._entries.pop(row)
+                self._by_status[entry.status] -= 1
+                self._order.pop(entry.path, None)
+                self._thumbs.pop(entry.path, None)
+                self._wanted.discard(entry.path)
+                self.endRemoveRows()
         if rows:
             self._rows = {e.path: i for i, e in enumerate(self._entries)}
             self.counts_changed.emit()

@@ -17,10 +17,14 @@ def status_text(entry: ImageEntry) -> str:
         return QCoreApplication.translate("Status", "Writing…")
     if entry.captioning:
         return QCoreApplication.translate("Status", "Captioning…")
+    if entry.requested:  # asked for; the library's record follows in a moment
+        return QCoreApplication.translate("Status", "Waiting for the model")
     return {
         Status.NEW: QCoreApplication.translate("Status", "New"),
         Status.QUEUED: QCoreApplication.translate("Status", "Waiting for the model"),
         Status.SUGGESTED: QCoreApplication.translate("Status", "Needs review"),
+        Status.SKIPPED: QCoreApplication.translate("Status", "Skipped, needs review"),
+        Status.UNDONE: QCoreApplication.translate("Status", "Write undone, approved, not in the file"),
         Status.APPROVED: QCoreApplication.translate("Status", "Approved, not written"),
         Status.WRITTEN: QCoreApplication.translate("Status", "Written to file"),
         Status.REJECTED: QCoreApplication.translate("Status", "Rejected"),
@@ -52,6 +56,8 @@ _ICONS: dict[Status, QStyle.StandardPixmap] = {
     Status.NEW: QStyle.StandardPixmap.SP_FileIcon,
     Status.QUEUED: QStyle.StandardPixmap.SP_BrowserReload,
     Status.SUGGESTED: QStyle.StandardPixmap.SP_MessageBoxQuestion,
+    Status.SKIPPED: QStyle.StandardPixmap.SP_MediaSkipForward,
+    Status.UNDONE: QStyle.StandardPixmap.SP_ArrowBack,
     Status.APPROVED: QStyle.StandardPixmap.SP_DialogApplyButton,
     Status.WRITTEN: QStyle.StandardPixmap.SP_DialogSaveButton,
     Status.REJECTED: QStyle.StandardPixmap.SP_DialogCancelButton,
@@ -73,10 +79,10 @@ def spoken_summary(entry: ImageEntry) -> str:
         parts.append(entry.error.message)
     elif entry.text:
         parts.append(entry.text)
-        if entry.machine_made and entry.score is not None:
+        if entry.machine_made and entry.chosen_score is not None:
             parts.append(
                 QCoreApplication.translate("Status", "machine suggestion, %1").replace(
-                    "%1", confidence_text(entry.score)
+                    "%1", confidence_text(entry.chosen_score)
                 )
             )
     return ", ".join(parts)

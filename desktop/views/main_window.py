@@ -8,10 +8,11 @@ controller decides what happens. It never reads files or talks to a worker itsel
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QModelIndex, QSize, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QImage
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -22,12 +23,14 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
+    QStyle,
     QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop.models.entries import FILTERS
+from core.library import WatchedFolder
+from desktop.models.entries import FILTERS, ImageEntry
 from desktop.models.images import ImageListModel, ReviewOrderModel, Role
 from desktop.models.presentation import filter_text
 from desktop.settings import Settings
@@ -401,10 +404,75 @@ class MainWindow(QMainWindow):
         else:
             self.list_stack.setCurrentWidget(self.list)
 
+    # -- what the person is shown (the controller asks for these; it never reaches a widget) --
+
+    def show_entry(self, entry: ImageEntry | None) -> None:
+        """Show `entry` in the review panel (None: nothing open)."""
+        self.review.show_entry(entry)
+
+    def show_text_state(self, entry: ImageEntry) -> None:
+        """The person is typing or picking: update the status line and the chosen suggestion,
+        and leave the text field alone."""
+        self.review.refresh_badge(entry)
+        self.review.mark_chosen(entry.chosen)
+
+    def show_preview(self, path: Path, image: QImage | None, error: str = "") -> None:
+        self.review.set_preview(path, image, error)
+
+    def focus_alt_text(self) -> None:
+        self.review.focus_text()
+
+    def show_model_loading(self, name: str) -> None:
+        self.model_banner.show_message(
+            self.tr("Loading the captioning model…"),
+            self.tr(
+                "%1 is loading. You can add images meanwhile; they are captioned when it is ready."
+            ).replace("%1", name),
+            icon=QStyle.StandardPixmap.SP_BrowserReload,
+            busy=True,
+        )
+        for b in (self.manager_button, self.import_button, self.retry_model_button):
+            b.hide()
+
+    def show_model_ready(self) -> None:
+        self.model_banner.hide()
+
+    def show_model_problem(self, title: str, text: str) -> None:
+        """No model: say why and offer the model manager (where it exists), import, retry."""
+        self.model_banner.show_message(title, text, icon=QStyle.StandardPixmap.SP_MessageBoxWarning)
+        self.manager_button.setVisible(self.commands.model_manager.isEnabled())
+        self.import_button.show()
+        self.retry_model_button.show()
+
+    def show_writer_problem(self, title: str, text: str) -> None:
+        self.writer_banner.show_message(
+            title, text, icon=QStyle.StandardPixmap.SP_MessageBoxWarning
+        )
+
+    def show_progress(self, done: int, total: int, failed: int, paused: bool) -> None:
+        self.progress.set_progress(done, total, failed, paused)
+
+    def show_captioning_idle(self, paused: bool) -> None:
+        # Paused with work left: the strip keeps saying how far it got.
+        if not paused:
+            self.progress.set_idle()
+
+    def show_paused(self, paused: bool) -> None:
+        self.commands.pause.setText(
+            self.tr("Resume Captioning") if paused else self.tr("&Pause Captioning")
+        )
+
+    def show_folders(self, folders: Sequence[WatchedFolder]) -> None:
+        self.folders_panel.set_folders(folders)
+        if folders and not self.folders_dock.isVisible():
+            self.folders_dock.show()
+
     # -- selection -----------------------------------------------------------------------------
 
     def _open_index(self, idx: QModelIndex, focus: bool) -> None:
-        if idx.isValid():
+        # Only the person moving in the list opens an image; a row that left the filter (the
+        # open image was just decided) must not silently open its neighbour.
+        if idx.isValid() and not self.images.changing:
             self.open_requested.emit(Path(idx.data(Role.PATH)), focus)
 
     def select(self, path: Path | None) -> None:

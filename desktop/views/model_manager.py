@@ -31,7 +31,13 @@ from core.progress import format_bytes
 from core.types import ErrorInfo
 from desktop.models.catalog import ModelCatalogModel
 from desktop.views.a11y import Announcer, name
-from desktop.workers.models import DOWNLOAD, IMPORT, REMOVE, VERIFY, ModelWorker
+from desktop.workers.models import (
+    Download,
+    ImportFolder,
+    ModelWorker,
+    Remove,
+    Verify,
+)
 
 
 class ModelManagerDialog(QDialog):
@@ -166,40 +172,20 @@ class ModelManagerDialog(QDialog):
 
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._update())
         self.use_button.clicked.connect(self._use)
-        self.download_button.clicked.connect(lambda: self._start(DOWNLOAD, self._selected_name()))
+        self.download_button.clicked.connect(lambda: self._start(Download))
         self.other_button.clicked.connect(self._download_other)
         self.other.returnPressed.connect(self._download_other)
-        self.verify_button.clicked.connect(lambda: self._start(VERIFY, self._selected_name()))
+        self.verify_button.clicked.connect(lambda: self._start(Verify))
         self.remove_button.clicked.connect(self._remove)
         self.import_button.clicked.connect(self.choose_import)
         self.cancel_button.clicked.connect(self.worker.cancel)
         Q = Qt.ConnectionType.QueuedConnection
+        # Bound methods, not lambdas: a queued lambda would run in the worker's thread.
         worker.models_listed.connect(self._on_listed, Q)
-        worker.busy.connect(self._on_busy, Q)
+        worker.started.connect(self._on_started, Q)
         worker.download_progress.connect(self._on_download_progress, Q)
         worker.file_progress.connect(self._on_file_progress, Q)
-        worker.downloaded.connect(
-            lambda r: self._finished(
-                self.tr("Downloaded %1; it works offline now.").replace("%1", r.name), r.name
-            ),
-            Q,
-        )
-        worker.imported.connect(
-            lambda r: self._finished(self.tr("Imported %1.").replace("%1", r.name), r.name), Q
-        )
-        worker.verified.connect(self._on_verified, Q)
-        worker.removed.connect(
-            lambda r: self._finished(
-                self.tr("Removed %1 from this computer.").replace("%1", r.name)
-            ),
-            Q,
-        )
-        worker.cancelled.connect(
-            lambda op, n: self._finished(
-                self.tr("Stopped. Nothing half-finished was kept in use.")
-            ),
-            Q,
-        )
+        worker.done.connect(self._on_done, Q)
         worker.failed.connect(self._on_failed, Q)
         self._update()
         worker.refresh()
@@ -261,12 +247,10 @@ class ModelManagerDialog(QDialog):
         header.setSectionResizeMode(self.catalog.columnCount() - 1, QHeaderView.ResizeMode.Stretch)
         self._update()
 
-    def _start(self, op: str, model: str) -> None:
-        if not model:
-            return
-        {DOWNLOAD: self.worker.download, VERIFY: self.worker.verify, REMOVE: self.worker.remove}[
-            op
-        ](model)
+    def _start(self, request_type: type[Download] | type[Verify]) -> None:
+        model = self._selected_name()
+        if model:
+            self.worker.submit(request_type(model))
 
     def _download_other(self) -> None:
         text = self.other.text().strip()
@@ -314,19 +298,22 @@ class ModelManagerDialog(QDialog):
 
     # -- progress ------------------------------------------------------------------------------
 
-    def _on_busy(self, op: str, model: str) -> None:
-        self._busy = op
-        what = {
-            DOWNLOAD: self.tr("Downloading %1…"),
-            IMPORT: self.tr("Importing %1…"),
-            VERIFY: self.tr("Checking %1…"),
-            REMOVE: self.tr("Removing %1…"),
-        }[op]
+    def _on_started(self, request: Download | ImportFolder | Verify | Remove) -> None:
+        match request:
+            case Download(name=model):
+                what, self._busy = self.tr("Downloading %1…"), "download"
+            case ImportFolder(folder=folder, name=as_name):
+                what, self._busy = self.tr("Importing %1…"), "import"
+                model = as_name or str(folder)
+            case Verify(name=model):
+                what, self._busy = self.tr("Checking %1…"), "verify"
+            case Remove(name=model):
+                what, self._busy = self.tr("Removing %1…"), "remove"
         self.announcer.announce(what.replace("%1", model))
         self.progress.setRange(0, 0)
         self.progress.setFormat(what.replace("%1", model))
         self.progress.show()
-        self.cancel_button.setVisible(op in (DOWNLOAD, IMPORT, VERIFY))
+        self.cancel_button.setVisible(not isinstance(request, Remove))
         self._update()
 
     def _on_download_progress(self, p: Any) -> None:
@@ -391,7 +378,24 @@ class ModelManagerDialog(QDialog):
             )
         self._finished(msg)
 
-    def _on_failed(self, op: str, model: str, error: ErrorInfo) -> None:
+    def _on_done(self, request: object, result: Any) -> None:
+        match request:
+            case Download():
+                self._finished(
+                    self.tr("Downloaded %1; it works offline now.").replace("%1", result.name),
+                    result.name,
+                )
+            case ImportFolder():
+                self._finished(self.tr("Imported %1.").replace("%1", result.name), result.name)
+            case Verify():
+                self._on_verified(result)
+            case Remove():
+                self._finished(self.tr("Removed %1 from this computer.").replace("%1", result.name))
+
+    def _on_failed(self, request: object, error: ErrorInfo) -> None:
+        if error.code == "cancelled":
+            self._finished(self.tr("Stopped. Nothing half-finished was kept in use."))
+            return
         self._busy = ""
         self.progress.hide()
         self.cancel_button.hide()

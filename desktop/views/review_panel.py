@@ -401,10 +401,12 @@ class ReviewPanel(QWidget):
         self.badge.setText(self._badge_text(entry))
 
     def _badge_text(self, e: ImageEntry) -> str:
-        score = confidence_text(e.score)
+        # The confidence of the suggestion in use, not of the first one (they differ once the
+        # person picks another).
+        score = confidence_text(e.chosen_score)
         if e.writing:
             return self.tr("Writing to the file…")
-        if e.captioning or e.status in (Status.QUEUED, Status.NEW):
+        if e.captioning or e.requested or e.status in (Status.QUEUED, Status.NEW):
             return self.tr("Waiting for a suggestion from the model…")
         if e.status is Status.ERROR:
             return self.tr("This image could not be captioned.")
@@ -414,8 +416,12 @@ class ReviewPanel(QWidget):
             if e.decorative:
                 return self.tr("Approved as decorative; nothing needs writing.")
             return self.tr("Approved by you; not written to the file yet.")
+        if e.status is Status.UNDONE:
+            return self.tr("Write undone: the text stays approved and is no longer in the file.")
         if e.status is Status.REJECTED:
             return self.tr("Rejected: nothing will be written.")
+        if e.status is Status.SKIPPED:
+            return self.tr("Skipped earlier; it still needs review.")
         if e.edited:
             return self.tr("Edited by you; not approved yet.")
         if e.chosen is not None and e.chosen > 0:

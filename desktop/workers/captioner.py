@@ -17,17 +17,21 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from core.captioning.registry import DEFAULT_MODEL
 from core.captioning.settings import MAX_BEAMS, MAX_CANDIDATES, GenerationSettings
-from core.errors import CancelledError
 from core.jobs import CancelToken, JobQueue
 from core.library import PRIORITY_USER, PRIORITY_WATCH, Library
+from core.service import caption_jobs
 from core.types import CaptionJob, CaptionResult, ErrorInfo
 from desktop.settings import ModelSpec
+from desktop.workers.base import Worker
+
+if TYPE_CHECKING:  # the engine module loads torch lazily; it is imported in this thread only
+    from core.captioning.engine import LoadedModelInfo
 
 log = logging.getLogger(__name__)
 
@@ -97,42 +101,69 @@ def _default_factory(spec: ModelSpec, settings: GenerationSettings) -> Any:
     )
 
 
-class CaptionWorker(QObject):
-    """Signals (all delivered to the GUI thread as queued signals):
+# -- requests (answered with done(request, result) or failed(request, ErrorInfo)) -------------
+
+
+@dataclass(frozen=True)
+class LoadModel:
+    """Load (or switch to) a model in the worker thread. Result: LoadedModelInfo; failed:
+    no model (not installed, invalid, device missing ...); the queue waits for one."""
+
+    spec: ModelSpec
+
+
+@dataclass(frozen=True)
+class SetSettings:
+    settings: GenerationSettings
+
+
+@dataclass(frozen=True)
+class Enqueue:
+    """Queue images in the library (adding new ones). Result: the paths queued; a file that
+    could not be queued is reported on its own (not_queued)."""
+
+    jobs: tuple[CaptionJob, ...]
+
+
+@dataclass(frozen=True)
+class Forget:
+    """Take these images out of the queue (they were removed or decided)."""
+
+    paths: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
+class CancelQueued:
+    """Empty the queue. Result: the paths that were queued or running and were not captioned."""
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Look at the queue now (resumed, or the watcher queued work)."""
+
+
+class CaptionWorker(Worker):
+    """Answers requests with the base's done/failed. As the queue is worked through (all
+    delivered to the GUI thread as queued signals):
 
     model_loading(str)          loading a model has started (its name)
-    model_ready(LoadedModelInfo)
-    model_failed(ErrorInfo)     no model: not installed, invalid, device missing ...
     records_changed(tuple[ImageRecord])  the library rows of these images changed
     not_queued(Path, ErrorInfo) a file asked for could not be queued (gone, unreadable)
     batch_started(tuple[Path])  these images are in the model now
     caption_ready(CaptionResult)  an image got candidates (already stored in the library)
     caption_failed(CaptionResult) an image failed; `error` says why (stored too)
     progress(Progress)
-    jobs_dropped(tuple[Path])   cancelled: these were queued or running and were not captioned
     idle()                      the queue is empty (or paused) and nothing is running
     """
 
     model_loading = Signal(str)
-    model_ready = Signal(object)
-    model_failed = Signal(object)
-    records_changed = Signal(object)
     not_queued = Signal(object, object)
     batch_started = Signal(object)
     caption_ready = Signal(object)
     caption_failed = Signal(object)
     progress = Signal(object)
-    jobs_dropped = Signal(object)
     idle = Signal()
 
-    # Private: requests from other threads, queued to this worker's thread.
-    _load_requested = Signal(object)
-    _settings_changed = Signal(object)
-    _jobs_added = Signal(object)
-    _forget_requested = Signal(object)
-    _cancel_requested = Signal()
-    _resume_requested = Signal()
-    _shutdown_requested = Signal()
     _work_available = Signal()
 
     def __init__(
@@ -161,37 +192,33 @@ class CaptionWorker(QObject):
         self._done = 0
         self._failed = 0
         self._seconds = 0.0
-        Queued = Qt.ConnectionType.QueuedConnection
-        self._load_requested.connect(self._load, Queued)
-        self._settings_changed.connect(self._set_settings, Queued)
-        self._jobs_added.connect(self._add_jobs, Queued)
-        self._forget_requested.connect(self._forget, Queued)
-        self._cancel_requested.connect(self._drop_all, Queued)
-        self._resume_requested.connect(self._resume, Queued)
-        self._shutdown_requested.connect(self._shutdown, Queued)
-        self._work_available.connect(self._process, Queued)
+        self._work_available.connect(self._process, Qt.ConnectionType.QueuedConnection)
+        self.handle(LoadModel, self._load)
+        self.handle(SetSettings, self._set_settings)
+        self.handle(Enqueue, self._add_jobs)
+        self.handle(Forget, self._forget)
+        self.handle(CancelQueued, self._drop_all)
+        self.handle(Resume, self._resume)
 
-    # -- thread-safe API ---------------------------------------------------------------------
+    # -- thread-safe conveniences --------------------------------------------------------------
 
     def load_model(self, spec: ModelSpec) -> None:
-        """Load (or switch to) the model `spec` in the worker thread."""
-        self._load_requested.emit(spec)
+        self.submit(LoadModel(spec))
 
     def set_generation_settings(self, settings: GenerationSettings) -> None:
-        self._settings_changed.emit(settings)
+        self.submit(SetSettings(settings))
 
     def enqueue(self, jobs: Iterable[CaptionJob]) -> None:
         """Queue images in the library (adding new ones); an image already queued keeps its
         place unless this job is more urgent."""
-        self._jobs_added.emit(tuple(jobs))
+        self.submit(Enqueue(tuple(jobs)))
 
     def nudge(self) -> None:
         """Something queued work in the library (the watcher): look now."""
-        self._resume_requested.emit()
+        self.submit(Resume())
 
     def forget(self, paths: Iterable[Path]) -> None:
-        """Take these images out of the queue (they were removed or decided)."""
-        self._forget_requested.emit(tuple(paths))
+        self.submit(Forget(tuple(paths)))
 
     def pause(self) -> None:
         """Finish the batch in the model, then start no other until resume()."""
@@ -199,7 +226,7 @@ class CaptionWorker(QObject):
 
     def resume(self) -> None:
         self._pause_flag = False
-        self._resume_requested.emit()
+        self.submit(Resume())
 
     @property
     def paused(self) -> bool:
@@ -208,13 +235,13 @@ class CaptionWorker(QObject):
     def cancel(self) -> None:
         """Stop the batch in the model within a decoding step and empty the queue."""
         self._cancel.cancel()
-        self._cancel_requested.emit()
+        self.submit(CancelQueued())
 
     def shutdown(self) -> None:
         """Cancel the batch in the model (it goes back to the queue for next time), release the
         model and end the thread's event loop."""
         self._cancel.cancel()
-        self._shutdown_requested.emit()
+        super().shutdown()
 
     # -- worker thread -----------------------------------------------------------------------
 
@@ -226,10 +253,11 @@ class CaptionWorker(QObject):
             self._timer.timeout.connect(self._schedule)
         return self._timer
 
-    @Slot(object)
-    def _load(self, spec: ModelSpec) -> None:
+    def _load(self, request: LoadModel) -> LoadedModelInfo | None:
+        """None: this model is loaded already (nothing changed, nothing to announce)."""
+        spec = request.spec
         if self._captioner is not None and spec == self._spec:
-            return
+            return None
         self._release()
         self._spec = spec
         name = spec.name or DEFAULT_MODEL
@@ -240,27 +268,25 @@ class CaptionWorker(QObject):
         except Exception as exc:  # every failure becomes a message; the queue waits for a model
             self._model_error = ErrorInfo.from_exception(exc)
             log.warning("model %s could not be loaded: %s", name, self._model_error.message)
-            self.model_failed.emit(self._model_error)
             self._idle = False
             self._went_idle()
-            return
+            raise
         self._captioner = captioner
         self._model_error = None
         log.info("model %s ready on %s (%.1f s)", info.name, info.device, info.load_seconds)
-        self.model_ready.emit(info)
-        self._schedule()
+        self._schedule()  # queued: the answer (model ready) goes out before the first batch
+        return info
 
-    @Slot(object)
-    def _set_settings(self, settings: GenerationSettings) -> None:
-        self._settings = settings
+    def _set_settings(self, request: SetSettings) -> None:
+        self._settings = request.settings
 
-    @Slot(object)
-    def _add_jobs(self, jobs: tuple[CaptionJob, ...]) -> None:
+    def _add_jobs(self, request: Enqueue) -> tuple[Path, ...]:
+        jobs = request.jobs
         # Queuing hashes each new file: take a handful at a time and let a batch run in
         # between, so captioning starts at once after a drop of thousands of files.
         if len(jobs) > ADD_CHUNK:
             jobs, rest = jobs[:ADD_CHUNK], jobs[ADD_CHUNK:]
-            self._jobs_added.emit(rest)
+            self._submitted.emit(Enqueue(rest))
         queued: list[Path] = []
         for job in jobs:
             path = Path(job.path)
@@ -285,15 +311,14 @@ class CaptionWorker(QObject):
         if queued:
             self.records_changed.emit(tuple(self.library.images(paths=queued)))
         self._schedule()
+        return tuple(queued)
 
-    @Slot(object)
-    def _forget(self, paths: tuple[Path, ...]) -> None:
-        self.library.dequeue(paths)
-        for p in paths:
+    def _forget(self, request: Forget) -> None:
+        self.library.dequeue(request.paths)
+        for p in request.paths:
             self._keys.pop(_key(p), None)
 
-    @Slot()
-    def _drop_all(self) -> None:
+    def _drop_all(self, _request: CancelQueued) -> tuple[Path, ...]:
         queued = [
             r for r in self.library.images(include_missing=False) if r.queued and not r.in_flight
         ]
@@ -304,13 +329,11 @@ class CaptionWorker(QObject):
         self._keys.clear()
         self._cancel.reset()  # the batch that was running has stopped by now
         self._reset_run()
-        if dropped:
-            self.jobs_dropped.emit(dropped)
         self._idle = False
         self._went_idle()
+        return dropped
 
-    @Slot()
-    def _resume(self) -> None:
+    def _resume(self, _request: Resume) -> None:
         self._schedule()
 
     def _went_idle(self) -> None:
@@ -361,42 +384,33 @@ class CaptionWorker(QObject):
         self._schedule()
 
     def _caption(self, key: str, batch: list[CaptionJob]) -> None:
-        settings = settings_for(key, self._settings)
+        # core's caption loop (the one `altlens watch` runs): it records each result as it
+        # arrives, turns a failure of the model into per-image errors and hands back to the
+        # queue what was not captioned. This side turns each result into signals.
         paths = [Path(j.path) for j in batch]
         self.batch_started.emit(tuple(paths))
-        done: set[int] = set()
-        try:
-            for result in self._captioner.iter_caption(paths, settings, cancel=self._cancel):
-                job = batch[result.index]
-                done.add(result.index)
-                stored = self._queue.complete(job, result)
-                self._keys.pop(_key(job.path), None)
-                self._count(result)
-                self.records_changed.emit(tuple(self.library.images(paths=[job.path])))
-                if stored:
-                    (self.caption_ready if result.ok else self.caption_failed).emit(result)
-                self.progress.emit(self._progress())
-        except CancelledError:
-            log.info(
-                "captioning cancelled with %d of %d images of the batch done", len(done), len(paths)
-            )
-        except Exception as exc:  # the engine reports per-image errors; this is the model itself
-            log.exception("captioning a batch failed")
-            error = ErrorInfo.from_exception(exc)
-            for i, job in enumerate(batch):
-                if i not in done:
-                    done.add(i)
-                    result = CaptionResult(i, job.path, error=error)
-                    self._queue.complete(job, result)
-                    self._count(result)
-                    self.caption_failed.emit(result)
-            self.records_changed.emit(tuple(self.library.images(paths=paths)))
+        finished: set[Path] = set()
+
+        def on_result(job: CaptionJob, result: CaptionResult, stored: bool) -> None:
+            finished.add(Path(job.path))
+            self._keys.pop(_key(job.path), None)
+            self._count(result)
+            self.records_changed.emit(tuple(self.library.images(paths=[job.path])))
+            if stored:
+                (self.caption_ready if result.ok else self.caption_failed).emit(result)
             self.progress.emit(self._progress())
-        finally:
-            left = [j for i, j in enumerate(batch) if i not in done]
-            if left:  # cancelled or stopping: back to the queue, captioned another time
-                self._queue.release(left)
-                self.records_changed.emit(tuple(self.library.images(paths=[j.path for j in left])))
+
+        caption_jobs(
+            self._queue,
+            self._captioner,
+            batch,
+            cancel=self._cancel,
+            settings=settings_for(key, self._settings),
+            on_result=on_result,
+        )
+        left = [p for p in paths if p not in finished]
+        if left:  # cancelled or stopping: back in the queue, captioned another time
+            self.records_changed.emit(tuple(self.library.images(paths=left)))
 
     def _count(self, result: CaptionResult) -> None:
         self._done += 1
@@ -421,14 +435,12 @@ class CaptionWorker(QObject):
             self._captioner = None
             gc.collect()  # let torch free the weights before another model loads
 
-    @Slot()
-    def _shutdown(self) -> None:
+    def closing(self) -> None:
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
         self._queue.close()
         self._release()
-        QThread.currentThread().quit()
 
 
 def _key(path: Path | str) -> Path:

@@ -14,10 +14,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from core.images import load_image
-from core.types import ErrorInfo
+from desktop.workers.base import Worker
 
 log = logging.getLogger(__name__)
 
@@ -36,38 +36,41 @@ class DecodedImage:
     data: bytes
 
 
-class ImageWorker(QObject):
-    image_loaded = Signal(object)  # DecodedImage
-    image_failed = Signal(object, int, object)  # path, size, ErrorInfo
+@dataclass(frozen=True)
+class LoadImage:
+    """Decode `path` to fit a `size` square. Result: DecodedImage."""
 
-    _load_requested = Signal(object, int)
-    _shutdown_requested = Signal()
+    path: Path
+    size: int
+
+
+class ImageWorker(Worker):
+    """Answers LoadImage with the base's done(request, DecodedImage) / failed(request, error).
+
+    Unlike the other workers it does not run requests in order: the newest is served first
+    (the image a person just opened, the thumbnails just scrolled into view) and a request
+    made again while waiting is merged with the earlier one."""
+
     _work_available = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._pending: OrderedDict[tuple[Path, int], None] = OrderedDict()
+        self._pending: OrderedDict[LoadImage, None] = OrderedDict()
         self._scheduled = False
-        Queued = Qt.ConnectionType.QueuedConnection
-        self._load_requested.connect(self._add, Queued)
-        self._shutdown_requested.connect(self._shutdown, Queued)
-        self._work_available.connect(self._next, Queued)
-
-    # -- thread-safe API ---------------------------------------------------------------------
+        self._work_available.connect(self._next, Qt.ConnectionType.QueuedConnection)
+        self.handle(LoadImage, self._load)
 
     def request(self, path: Path, size: int) -> None:
-        self._load_requested.emit(Path(path), int(size))
+        self.submit(LoadImage(Path(path), int(size)))
 
-    def shutdown(self) -> None:
-        self._shutdown_requested.emit()
+    # -- image thread --------------------------------------------------------------------------
 
-    # -- worker thread -----------------------------------------------------------------------
-
-    @Slot(object, int)
-    def _add(self, path: Path, size: int) -> None:
-        key = (path, size)
-        self._pending.pop(key, None)
-        self._pending[key] = None  # newest last; served first
+    def run_now(self, request: object) -> None:
+        # Arriving requests wait in `_pending` (newest last, duplicates merged); `_next`
+        # answers them one per event-loop turn, so a new request can overtake the backlog.
+        assert isinstance(request, LoadImage)
+        self._pending.pop(request, None)
+        self._pending[request] = None
         if not self._scheduled:
             self._scheduled = True
             self._work_available.emit()
@@ -77,23 +80,17 @@ class ImageWorker(QObject):
         self._scheduled = False
         if not self._pending:
             return
-        (path, size), _ = self._pending.popitem(last=True)
-        try:
-            decoded = decode(path, size)
-        except (
-            Exception
-        ) as exc:  # load_image raises typed errors; anything else is a bug, still per file
-            self.image_failed.emit(path, size, ErrorInfo.from_exception(exc))
-        else:
-            self.image_loaded.emit(decoded)
+        request, _ = self._pending.popitem(last=True)
+        super().run_now(request)
         if self._pending:
             self._scheduled = True
             self._work_available.emit()
 
-    @Slot()
-    def _shutdown(self) -> None:
+    def _load(self, request: LoadImage) -> DecodedImage:
+        return decode(request.path, request.size)
+
+    def closing(self) -> None:
         self._pending.clear()
-        QThread.currentThread().quit()
 
 
 def decode(path: Path, size: int) -> DecodedImage:

@@ -13,16 +13,16 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from core.images import collect_images
 from core.jobs import CancelToken
-from core.library import PRIORITY_WATCH, Library, norm_path
+from core.library import PRIORITY_WATCH, Library, WatchedFolder, norm_path
 from core.service import apply_batch
 from core.types import ErrorInfo
 from core.watching import FolderWatcher, WatchBatch
+from desktop.workers.base import Worker
 
 log = logging.getLogger(__name__)
 
@@ -39,32 +39,84 @@ class CollectedFiles:
     error: ErrorInfo | None = None
 
 
-class LibraryWorker(QObject):
-    """Signals (queued to the GUI thread):
+# -- requests (answered with done(request, result) or failed(request, ErrorInfo)) -------------
+
+
+@dataclass(frozen=True)
+class LoadLibrary:
+    """Send every image (records_loaded, in chunks), then watch and catch up with the
+    folders. Result: how many images the library holds."""
+
+
+@dataclass(frozen=True)
+class Classify:
+    """Split dropped paths into files and folders (a stat each). Result: Classified."""
+
+    tag: str
+    paths: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
+class Classified:
+    files: tuple[Path, ...]
+    folders: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
+class Collect:
+    """Expand folders into their image files. Result: CollectedFiles (with its error)."""
+
+    tag: str
+    roots: tuple[Path, ...]
+    recursive: bool
+
+
+@dataclass(frozen=True)
+class AddFolder:
+    """Watch a folder. Result (as for every folder request): the watched folders after it."""
+
+    path: Path
+    recursive: bool = True
+
+
+@dataclass(frozen=True)
+class RemoveFolder:
+    path: Path
+
+
+@dataclass(frozen=True)
+class SetRecursive:
+    path: Path
+    recursive: bool
+
+
+@dataclass(frozen=True)
+class SetPaused:
+    path: Path
+    paused: bool
+
+
+FolderRequest = AddFolder | RemoveFolder | SetRecursive | SetPaused
+
+
+class LibraryWorker(Worker):
+    """Answers requests with the base's done/failed; besides, as things happen:
 
     records_loaded(tuple[ImageRecord])      rows of the library, at start (in chunks)
-    library_loaded(int)                     all of them sent
     records_changed(tuple[ImageRecord])     rows that a scan or a watcher batch changed
     records_gone(tuple[Path])               images deleted (or moved away) on disk
     folders_changed(tuple[WatchedFolder])   the watched folders, after any change
-    folder_failed(Path, ErrorInfo)          a folder could not be added or scanned
-    paths_classified(str, files, folders)   collected(CollectedFiles)
+    folder_failed(Path, ErrorInfo)          a folder could not be watched or scanned
     work_queued()                           the library queue has new work for the captioner
     """
 
     records_loaded = Signal(object)
-    library_loaded = Signal(int)  # after the last chunk: how many images the library holds
-    records_changed = Signal(object)
     records_gone = Signal(object)
     folders_changed = Signal(object)
     folder_failed = Signal(object, object)
-    paths_classified = Signal(str, object, object)
-    files_collected = Signal(object)
     work_queued = Signal()
 
-    _requested = Signal(str, object)
     _batch_arrived = Signal(object)
-    _shutdown_requested = Signal()
 
     def __init__(
         self,
@@ -80,61 +132,51 @@ class LibraryWorker(QObject):
         self._debounce = debounce
         self._watcher: FolderWatcher | None = None
         self._cancel = CancelToken()
-        Queued = Qt.ConnectionType.QueuedConnection
-        self._requested.connect(self._run, Queued)
-        self._batch_arrived.connect(self._apply, Queued)
-        self._shutdown_requested.connect(self._shutdown, Queued)
+        self._batch_arrived.connect(self._apply, Qt.ConnectionType.QueuedConnection)
+        self.handle(LoadLibrary, self._load)
+        self.handle(Classify, self._classify)
+        self.handle(Collect, self._collect)
+        for folder_request in (AddFolder, RemoveFolder, SetRecursive, SetPaused):
+            self.handle(folder_request, self._folder)
 
-    # -- thread-safe API ---------------------------------------------------------------------
+    # -- thread-safe conveniences --------------------------------------------------------------
 
     def load(self) -> None:
-        """Send every image of the library, then start watching and catch up with the folders."""
-        self._requested.emit("load", ())
+        self.submit(LoadLibrary())
 
     def classify(self, tag: str, paths: Iterable[Path]) -> None:
-        """Split dropped paths into files and folders (a stat each)."""
-        self._requested.emit("classify", (tag, tuple(Path(p) for p in paths)))
+        self.submit(Classify(tag, tuple(Path(p) for p in paths)))
 
     def collect(self, tag: str, paths: Iterable[Path], recursive: bool) -> None:
-        """Expand folders into their image files (core.images.collect_images)."""
-        self._requested.emit("collect", (tag, tuple(Path(p) for p in paths), recursive))
+        self.submit(Collect(tag, tuple(Path(p) for p in paths), recursive))
 
     def add_folder(self, path: Path, recursive: bool = True) -> None:
-        self._requested.emit("add", (Path(path), recursive))
+        self.submit(AddFolder(Path(path), recursive))
 
     def remove_folder(self, path: Path) -> None:
-        self._requested.emit("remove", (Path(path),))
+        self.submit(RemoveFolder(Path(path)))
 
     def set_folder_recursive(self, path: Path, recursive: bool) -> None:
-        self._requested.emit("recursive", (Path(path), recursive))
+        self.submit(SetRecursive(Path(path), recursive))
 
     def set_folder_paused(self, path: Path, paused: bool) -> None:
-        self._requested.emit("pause", (Path(path), paused))
+        self.submit(SetPaused(Path(path), paused))
 
     def shutdown(self) -> None:
         """Stop the watcher and any scan, then end the thread."""
         self._cancel.cancel()
-        self._shutdown_requested.emit()
+        super().shutdown()
 
     # -- library thread ----------------------------------------------------------------------
 
-    @Slot(str, object)
-    def _run(self, op: str, args: tuple[Any, ...]) -> None:
-        if self._cancel.cancelled:
-            return
-        try:
-            getattr(self, f"_{op}")(*args)
-        except Exception as exc:  # one bad request must not stop the thread
-            log.exception("library request %s failed", op)
-            if op in ("add", "remove", "recursive", "pause"):
-                self.folder_failed.emit(args[0], ErrorInfo.from_exception(exc))
-                self.folders_changed.emit(tuple(self.library.folders()))
+    def run_now(self, request: object) -> None:
+        if not self._cancel.cancelled:  # shutting down: what is left is not needed any more
+            super().run_now(request)
 
-    def _load(self) -> None:
+    def _load(self, _request: LoadLibrary) -> int:
         records = self.library.images(include_missing=False)
         for i in range(0, len(records), LOAD_CHUNK):
             self.records_loaded.emit(tuple(records[i : i + LOAD_CHUNK]))
-        self.library_loaded.emit(len(records))
         folders = self.library.folders()
         self.folders_changed.emit(tuple(folders))
         for f in folders:
@@ -142,57 +184,60 @@ class LibraryWorker(QObject):
                 self._start_watching(f.path, f.recursive)
         if self.library.queue_length():
             self.work_queued.emit()  # queued before the last exit, or recovered after a crash
+        return len(records)
 
-    def _classify(self, tag: str, paths: tuple[Path, ...]) -> None:
+    def _classify(self, request: Classify) -> Classified:
         files: list[Path] = []
         folders: list[Path] = []
-        for p in paths:
+        for p in request.paths:
             p = norm_path(p)
             (folders if p.is_dir() else files).append(p)
-        self.paths_classified.emit(tag, tuple(files), tuple(folders))
+        return Classified(tuple(files), tuple(folders))
 
-    def _collect(self, tag: str, roots: tuple[Path, ...], recursive: bool) -> None:
+    def _collect(self, request: Collect) -> CollectedFiles:
+        tag, roots = request.tag, request.roots
         try:
-            files = tuple(norm_path(p) for p in collect_images(roots, recursive=recursive))
+            files = tuple(norm_path(p) for p in collect_images(roots, recursive=request.recursive))
         except OSError as exc:
             log.warning("could not list %s: %s", ", ".join(map(str, roots)), exc)
-            self.files_collected.emit(
-                CollectedFiles(tag, roots, (), ErrorInfo("folder-unreadable", f"{exc}"))
-            )
-            return
-        self.files_collected.emit(CollectedFiles(tag, roots, files))
+            return CollectedFiles(tag, roots, (), ErrorInfo("folder-unreadable", f"{exc}"))
+        return CollectedFiles(tag, roots, files)
 
-    def _add(self, path: Path, recursive: bool) -> None:
-        folder = self.library.add_folder(path, recursive=recursive)
-        self.folders_changed.emit(tuple(self.library.folders()))
-        if not folder.paused:
-            self._start_watching(folder.path, folder.recursive)
+    def _folder(self, request: FolderRequest) -> tuple[WatchedFolder, ...]:
+        try:
+            self._change_folder(request)
+        finally:
+            # Also after a failure: the panel shows what the library really holds.
+            self.folders_changed.emit(tuple(self.library.folders()))
+        return tuple(self.library.folders())
 
-    def _remove(self, path: Path) -> None:
-        if self._watcher is not None:
-            self._watcher.unwatch(path)
-        self.library.remove_folder(path)
-        self.folders_changed.emit(tuple(self.library.folders()))
-
-    def _recursive(self, path: Path, recursive: bool) -> None:
-        current = self.library.folder(path)
-        self.library.add_folder(path, recursive=recursive, poll=bool(current and current.poll))
-        self.folders_changed.emit(tuple(self.library.folders()))
-        folder = self.library.folder(path)
-        if folder is not None and not folder.paused:
-            self._start_watching(folder.path, recursive)
-
-    def _pause(self, path: Path, paused: bool) -> None:
-        self.library.set_folder_paused(path, paused)
-        self.folders_changed.emit(tuple(self.library.folders()))
-        folder = self.library.folder(path)
-        if folder is None:
-            return
-        if paused:
-            if self._watcher is not None:
-                self._watcher.unwatch(folder.path)
-        else:
-            self._start_watching(folder.path, folder.recursive)
+    def _change_folder(self, request: FolderRequest) -> None:
+        match request:
+            case AddFolder(path=path, recursive=recursive):
+                folder = self.library.add_folder(path, recursive=recursive)
+                if not folder.paused:
+                    self._start_watching(folder.path, folder.recursive)
+            case RemoveFolder(path=path):
+                if self._watcher is not None:
+                    self._watcher.unwatch(path)
+                self.library.remove_folder(path)
+            case SetRecursive(path=path, recursive=recursive):
+                current = self.library.folder(path)
+                poll = bool(current and current.poll)
+                self.library.add_folder(path, recursive=recursive, poll=poll)
+                found = self.library.folder(path)
+                if found is not None and not found.paused:
+                    self._start_watching(found.path, recursive)
+            case SetPaused(path=path, paused=paused):
+                self.library.set_folder_paused(path, paused)
+                found = self.library.folder(path)
+                if found is None:
+                    return
+                if paused:
+                    if self._watcher is not None:
+                        self._watcher.unwatch(found.path)
+                else:
+                    self._start_watching(found.path, found.recursive)
 
     def _start_watching(self, folder: Path, recursive: bool) -> None:
         """Watch `folder` and catch up with what changed while nobody watched."""
@@ -257,9 +302,7 @@ class LibraryWorker(QObject):
             self.records_gone.emit(tuple(sorted(gone)))
         self.work_queued.emit()
 
-    @Slot()
-    def _shutdown(self) -> None:
+    def closing(self) -> None:
         if self._watcher is not None:
             self._watcher.stop()
             self._watcher = None
-        QThread.currentThread().quit()

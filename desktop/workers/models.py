@@ -9,19 +9,17 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from core.errors import CancelledError
 from core.jobs import CancelToken
-from core.types import ErrorInfo
+from desktop.workers.base import Worker
 
 log = logging.getLogger(__name__)
-
-# Operation names, echoed in `busy` and `failed`.
-LIST, DOWNLOAD, IMPORT, VERIFY, REMOVE = "list", "download", "import", "verify", "remove"
 
 
 def _throttled(emit: Callable[[Any], None], interval: float = 0.1) -> Callable[[Any], None]:
@@ -45,30 +43,60 @@ def _default_store() -> Any:
     return ModelStore()
 
 
-class ModelWorker(QObject):
-    """Signals (queued to the GUI thread), with core.captioning frozen values:
+# -- requests (answered with done(request, result) or failed(request, ErrorInfo); a cancelled
+# one fails with the code "cancelled") ------------------------------------------------------
 
-    models_listed(tuple[ModelRecord])
-    busy(str op, str name)                 an operation started
+
+@dataclass(frozen=True)
+class ListModels:
+    """Result: tuple[ModelRecord]."""
+
+
+@dataclass(frozen=True)
+class Download:
+    """Download a known model or a Hugging Face id (the only network access AltLens makes,
+    and only when a person asks for it). Result: ModelRecord."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class ImportFolder:
+    """Result: ModelRecord."""
+
+    folder: Path
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Verify:
+    """Result: VerifyReport."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Remove:
+    """Result: ModelRecord (as it was)."""
+
+    name: str
+
+
+ModelRequest = Download | ImportFolder | Verify | Remove
+
+
+class ModelWorker(Worker):
+    """Besides the base's done/failed, with core.captioning frozen values:
+
+    started(request)                       a download, import, check or removal began
     download_progress(DownloadProgress)    file_progress(FileProgress)  (import and verify)
-    downloaded(ModelRecord)  imported(ModelRecord)  verified(VerifyReport)  removed(ModelRecord)
-    cancelled(str op, str name)
-    failed(str op, str name, ErrorInfo)
+    models_listed(tuple[ModelRecord])      the models, after any change
     """
 
-    models_listed = Signal(object)
-    busy = Signal(str, str)
+    started = Signal(object)
     download_progress = Signal(object)
     file_progress = Signal(object)
-    downloaded = Signal(object)
-    imported = Signal(object)
-    verified = Signal(object)
-    removed = Signal(object)
-    cancelled = Signal(str, str)
-    failed = Signal(str, str, object)
-
-    _requested = Signal(str, object)
-    _shutdown_requested = Signal()
+    models_listed = Signal(object)
 
     def __init__(
         self, factory: Callable[[], Any] = _default_store, parent: QObject | None = None
@@ -77,28 +105,26 @@ class ModelWorker(QObject):
         self._factory = factory
         self._store: Any = None
         self._cancel = CancelToken()
-        Queued = Qt.ConnectionType.QueuedConnection
-        self._requested.connect(self._run, Queued)
-        self._shutdown_requested.connect(self._shutdown, Queued)
+        self.handle(ListModels, self._list)
+        for request_type in (Download, ImportFolder, Verify, Remove):
+            self.handle(request_type, self._change)
 
-    # -- thread-safe API ---------------------------------------------------------------------
+    # -- thread-safe conveniences --------------------------------------------------------------
 
     def refresh(self) -> None:
-        self._requested.emit(LIST, ())
+        self.submit(ListModels())
 
     def download(self, name: str) -> None:
-        """Download a known model or a Hugging Face id (the only network access AltLens makes,
-        and only when a person asks for it)."""
-        self._requested.emit(DOWNLOAD, (name,))
+        self.submit(Download(name))
 
     def import_folder(self, folder: Path, name: str | None = None) -> None:
-        self._requested.emit(IMPORT, (Path(folder), name))
+        self.submit(ImportFolder(Path(folder), name))
 
     def verify(self, name: str) -> None:
-        self._requested.emit(VERIFY, (name,))
+        self.submit(Verify(name))
 
     def remove(self, name: str) -> None:
-        self._requested.emit(REMOVE, (name,))
+        self.submit(Remove(name))
 
     def cancel(self) -> None:
         """Stop the download, import or verify in progress (the files stay consistent: a
@@ -107,7 +133,7 @@ class ModelWorker(QObject):
 
     def shutdown(self) -> None:
         self._cancel.cancel()
-        self._shutdown_requested.emit()
+        super().shutdown()
 
     # -- worker thread -----------------------------------------------------------------------
 
@@ -116,25 +142,33 @@ class ModelWorker(QObject):
             self._store = self._factory()
         return self._store
 
-    @Slot(str, object)
-    def _run(self, op: str, args: tuple[Any, ...]) -> None:
-        name = str(args[0]) if args else ""
+    def _list(self, _request: ListModels) -> tuple[Any, ...]:
+        records = tuple(self._the_store().list())
+        self.models_listed.emit(records)
+        return records
+
+    def _change(self, request: ModelRequest) -> Any:
         self._cancel.reset()
-        if op != LIST:
-            self.busy.emit(op, name)
+        self.started.emit(request)
         try:
-            store = self._the_store()
-            if op == LIST:
-                self.models_listed.emit(tuple(store.list()))
-                return
-            if op == DOWNLOAD:
+            return self._do(request)
+        except CancelledError:
+            log.info("%s cancelled", request)
+            raise
+        finally:
+            # The list after any change, also a failed or cancelled one (a partial download).
+            self.models_listed.emit(tuple(self._safe_list()))
+
+    def _do(self, request: ModelRequest) -> Any:
+        store = self._the_store()
+        match request:
+            case Download(name=name):
                 record = store.download(
                     name, progress=_throttled(self.download_progress.emit), cancel=self._cancel
                 )
                 log.info("downloaded model %s to %s", record.name, record.path)
-                self.downloaded.emit(record)
-            elif op == IMPORT:
-                folder, as_name = args
+                return record
+            case ImportFolder(folder=folder, name=as_name):
                 record = store.import_folder(
                     folder,
                     name=as_name,
@@ -142,24 +176,13 @@ class ModelWorker(QObject):
                     cancel=self._cancel,
                 )
                 log.info("imported model %s from %s", record.name, folder)
-                self.imported.emit(record)
-            elif op == VERIFY:
-                self.verified.emit(
-                    store.verify(
-                        name, progress=_throttled(self.file_progress.emit), cancel=self._cancel
-                    )
+                return record
+            case Verify(name=name):
+                return store.verify(
+                    name, progress=_throttled(self.file_progress.emit), cancel=self._cancel
                 )
-            elif op == REMOVE:
-                self.removed.emit(store.remove(name))
-        except CancelledError:
-            log.info("%s of %s cancelled", op, name)
-            self.cancelled.emit(op, name)
-        except Exception as exc:  # every failure is reported with its message; the thread goes on
-            if not hasattr(exc, "code"):
-                log.exception("model %s of %s failed", op, name)
-            self.failed.emit(op, name, ErrorInfo.from_exception(exc))
-        if op != LIST:
-            self.models_listed.emit(tuple(self._safe_list()))
+            case Remove(name=name):
+                return store.remove(name)
 
     def _safe_list(self) -> list[Any]:
         try:
@@ -168,7 +191,5 @@ class ModelWorker(QObject):
             log.warning("listing models failed: %s", exc)
             return []
 
-    @Slot()
-    def _shutdown(self) -> None:
+    def closing(self) -> None:
         self._store = None
-        QThread.currentThread().quit()

@@ -6,6 +6,10 @@ step, so a crash never loses an approval and never leaves a write unrecorded).
 It owns one core.metadata.MetadataWriter (one ExifTool process), created in this thread on
 first use. Requests run one at a time in the order they were made; shutdown is queued behind
 them, so approved writes finish before the app exits.
+
+Every request is a frozen dataclass below and is answered by the base Worker's
+`done(request, result)` or `failed(request, ErrorInfo)`; the library rows a request changed
+are sent first as `records_changed`, so the answer is the last word.
 """
 
 from __future__ import annotations
@@ -14,12 +18,16 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject
 
+from core.errors import AltLensError
 from core.library import Library
-from core.types import ErrorInfo
+from desktop.workers.base import Then, Worker
+
+if TYPE_CHECKING:  # imported in the thread on first use (it may be missing: see CheckWriting)
+    from core.metadata import MetadataSnapshot, WritePlan, WriteRequest, WriteResult
 
 log = logging.getLogger(__name__)
 
@@ -30,47 +38,84 @@ def _default_factory() -> Any:
     return MetadataWriter()
 
 
+class MetadataUnavailableError(AltLensError):
+    code = "metadata-unavailable"
+
+
 @dataclass(frozen=True)
 class Approval:
-    """What a person approved for one image. `request` (a core.metadata WriteRequest) is set
-    when the text is to be written into the file now; None records the decision only
-    (a decorative image, or writing is impossible on this computer)."""
+    """What a person approved for one image. `request` is set when the text is to be written
+    into the file now; None records the decision only (a decorative image, or writing is
+    impossible on this computer)."""
 
     path: Path
     text: str
     long_description: str | None = None
     decorative: bool = False
-    request: Any = None
+    request: WriteRequest | None = None
 
 
-class WriterWorker(QObject):
-    """Signals carry frozen values (and the request they answer):
+# -- requests (answered with done(request, result) or failed(request, ErrorInfo)) -------------
 
-    records_changed(tuple[ImageRecord])         the library rows after a decision or a write
-    metadata_read(MetadataSnapshot)             read_failed(Path, ErrorInfo)
-    preview_ready(WriteRequest, WritePlan)      preview_failed(WriteRequest, ErrorInfo)
-    approved(Approval)                          approve_failed(Approval, ErrorInfo)
-    written(WriteRequest, WriteResult)          write_failed(WriteRequest, ErrorInfo)
-    undone(Path, WriteResult)                   undo_failed(Path, ErrorInfo)
-    unavailable(ErrorInfo)                      writing is impossible here (ExifTool missing)
-    """
 
-    records_changed = Signal(object)
-    unavailable = Signal(object)
-    metadata_read = Signal(object)
-    read_failed = Signal(object, object)
-    preview_ready = Signal(object, object)
-    preview_failed = Signal(object, object)
-    approved = Signal(object)
-    approve_failed = Signal(object, object)
-    written = Signal(object, object)
-    write_failed = Signal(object, object)
-    undone = Signal(object, object)
-    undo_failed = Signal(object, object)
+@dataclass(frozen=True)
+class CheckWriting:
+    """Can files be written here (ExifTool found)? Result: None; failed says why not."""
 
-    _requested = Signal(str, object)
-    _shutdown_requested = Signal()
 
+@dataclass(frozen=True)
+class ReadMetadata:
+    """Result: MetadataSnapshot."""
+
+    path: Path
+
+
+@dataclass(frozen=True)
+class PreviewWrite:
+    """Result: WritePlan."""
+
+    request: WriteRequest
+
+
+@dataclass(frozen=True)
+class Approve:
+    """Record the approval (result: None); with `approval.request`, a WriteFile follows."""
+
+    approval: Approval
+
+
+@dataclass(frozen=True)
+class WriteFile:
+    """Result: WriteResult. Submitted by Approve, after the approval is recorded."""
+
+    request: WriteRequest
+
+
+@dataclass(frozen=True)
+class Reject:
+    path: Path
+
+
+@dataclass(frozen=True)
+class Skip:
+    path: Path
+
+
+@dataclass(frozen=True)
+class Forget:
+    """Remove images from the library (never their files)."""
+
+    paths: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
+class Undo:
+    """Undo the last write into the file. Result: WriteResult."""
+
+    path: Path
+
+
+class WriterWorker(Worker):
     def __init__(
         self,
         library: Library,
@@ -81,41 +126,45 @@ class WriterWorker(QObject):
         self.library = library
         self._factory = factory
         self._writer: Any = None
-        Queued = Qt.ConnectionType.QueuedConnection
-        self._requested.connect(self._run, Queued)
-        self._shutdown_requested.connect(self._shutdown, Queued)
+        self.handle(CheckWriting, self._check)
+        self.handle(ReadMetadata, self._read)
+        self.handle(PreviewWrite, self._preview)
+        self.handle(Approve, self._approve)
+        self.handle(WriteFile, self._write)
+        self.handle(Reject, self._reject)
+        self.handle(Skip, self._skip)
+        self.handle(Forget, self._forget)
+        self.handle(Undo, self._undo)
 
-    # -- thread-safe API ---------------------------------------------------------------------
+    # -- thread-safe conveniences --------------------------------------------------------------
 
     def check(self) -> None:
         """Find out (off the GUI thread: it searches PATH) whether writing is possible."""
-        self._requested.emit("check", ())
+        self.submit(CheckWriting())
 
     def read(self, path: Path) -> None:
-        self._requested.emit("read", (Path(path),))
+        self.submit(ReadMetadata(Path(path)))
 
-    def preview(self, request: Any) -> None:
-        self._requested.emit("preview", (request,))
+    def preview(self, request: WriteRequest) -> None:
+        self.submit(PreviewWrite(request))
 
     def approve(self, approval: Approval) -> None:
         """Record the approval in the library, then write it into the file if it has a request."""
-        self._requested.emit("approve", (approval,))
+        self.submit(Approve(approval))
 
     def reject(self, path: Path) -> None:
-        self._requested.emit("reject", (Path(path),))
+        self.submit(Reject(Path(path)))
+
+    def skip(self, path: Path) -> None:
+        self.submit(Skip(Path(path)))
 
     def forget(self, paths: Iterable[Path]) -> None:
-        """Remove images from the library (never their files)."""
-        self._requested.emit("forget", (tuple(Path(p) for p in paths),))
+        self.submit(Forget(tuple(Path(p) for p in paths)))
 
     def undo(self, path: Path) -> None:
-        self._requested.emit("undo", (Path(path),))
+        self.submit(Undo(Path(path)))
 
-    def shutdown(self) -> None:
-        """Finish the requests already made, stop ExifTool, end the thread."""
-        self._shutdown_requested.emit()
-
-    # -- writer thread -----------------------------------------------------------------------
+    # -- writer thread -------------------------------------------------------------------------
 
     def _metadata(self) -> Any:
         if self._writer is None:
@@ -125,135 +174,94 @@ class WriterWorker(QObject):
     def _changed(self, paths: Iterable[Path]) -> None:
         self.records_changed.emit(tuple(self.library.images(paths=list(paths))))
 
-    @Slot(str, object)
-    def _run(self, op: str, args: tuple[Any, ...]) -> None:
-        getattr(self, f"_{op}")(*args)
-
-    def _check(self) -> None:
+    def _check(self, _request: CheckWriting) -> None:
         try:
             from core.metadata import ExifToolMissingError, exiftool_available
         except ImportError as exc:
-            self.unavailable.emit(
-                ErrorInfo("metadata-unavailable", f"The metadata writer is not installed: {exc}")
-            )
-            return
+            raise MetadataUnavailableError(f"The metadata writer is not installed: {exc}") from exc
         if not exiftool_available():
-            self.unavailable.emit(ErrorInfo.from_exception(ExifToolMissingError()))
+            raise ExifToolMissingError()
 
-    def _read(self, path: Path) -> None:
-        try:
-            snapshot = self._metadata().read(path)
-        except Exception as exc:
-            self.read_failed.emit(path, _error(exc))
-        else:
-            self.metadata_read.emit(snapshot)
+    def _read(self, request: ReadMetadata) -> MetadataSnapshot:
+        return self._metadata().read(request.path)
 
-    def _preview(self, request: Any) -> None:
-        try:
-            plan = self._metadata().preview(request)
-        except Exception as exc:
-            self.preview_failed.emit(request, _error(exc))
-        else:
-            self.preview_ready.emit(request, plan)
+    def _preview(self, request: PreviewWrite) -> WritePlan:
+        return self._metadata().preview(request.request)
 
-    def _approve(self, approval: Approval) -> None:
+    def _approve(self, request: Approve) -> Then | None:
+        a = request.approval
         try:
             self.library.approve(
-                approval.path,
-                approval.text,
-                long_description=approval.long_description,
-                decorative=approval.decorative,
+                a.path, a.text, long_description=a.long_description, decorative=a.decorative
             )
-        except Exception as exc:
-            log.warning("recording the approval of %s failed: %s", approval.path, exc)
-            self._changed([approval.path])
-            self.approve_failed.emit(approval, _error(exc))
-            return
-        self._changed([approval.path])
-        self.approved.emit(approval)
-        if approval.request is not None:
-            self._write(approval.request)
+        finally:
+            self._changed([a.path])
+        return Then(None, WriteFile(a.request)) if a.request is not None else None
 
-    def _write(self, request: Any) -> None:
+    def _write(self, request: WriteFile) -> WriteResult:
+        req = request.request
         try:
-            result = self._metadata().write(request)
-        except Exception as exc:
-            log.warning("writing %s failed: %s", request.path, exc)
-            self._changed([request.path])  # first: the failure below must be the last word
-            self.write_failed.emit(request, _error(exc))
-            return
-        log.info("wrote %d field(s) to %s", len(result.changes), request.path)
-        identity = result.identity_after
-        if identity is not None:
-            try:
+            result = self._metadata().write(req)
+            log.info("wrote %d field(s) to %s", len(result.changes), req.path)
+            identity = result.identity_after
+            if identity is not None:
                 # The file's identity after our write: the watcher's event for it is known as
                 # ours and nothing is queued again.
                 self.library.record_write(
-                    request.path,
+                    req.path,
                     size=identity.size,
                     mtime_ns=identity.mtime_ns,
                     sha256=identity.sha256,
                     inode=identity.inode,
-                    text=request.alt_text,
-                    long_description=request.long_description,
+                    text=req.alt_text,
+                    long_description=req.long_description,
                 )
-            except Exception as exc:
-                log.exception("the write to %s succeeded but could not be recorded", request.path)
-                self._changed([request.path])
-                self.write_failed.emit(request, _error(exc))
-                return
-        self._changed([request.path])
-        self.written.emit(request, result)
+        finally:
+            self._changed([req.path])  # first: the answer below must be the last word
+        return result
 
-    def _reject(self, path: Path) -> None:
+    def _reject(self, request: Reject) -> None:
         try:
-            self.library.reject(path)
-        except Exception as exc:
-            log.warning("recording the rejection of %s failed: %s", path, exc)
-        self._changed([path])
+            self.library.reject(request.path)
+        finally:
+            self._changed([request.path])
 
-    def _forget(self, paths: tuple[Path, ...]) -> None:
-        for p in paths:
+    def _skip(self, request: Skip) -> None:
+        try:
+            self.library.skip(request.path)
+        finally:
+            self._changed([request.path])
+
+    def _forget(self, request: Forget) -> None:
+        for p in request.paths:
             try:
                 self.library.forget(p)
             except Exception as exc:
                 log.warning("removing %s from the library failed: %s", p, exc)
 
-    def _undo(self, path: Path) -> None:
+    def _undo(self, request: Undo) -> WriteResult:
+        path = request.path
         try:
             result = self._metadata().undo(path)
-        except Exception as exc:
-            log.warning("undoing the last write to %s failed: %s", path, exc)
-            self._changed([path])
-            self.undo_failed.emit(path, _error(exc))
-            return
-        # The library has no "undone" state: the text stays approved, no longer in the file.
-        record = self.library.get(path)
-        if record is not None and record.status == "written":
             try:
-                self.library.approve(
-                    path,
-                    record.alt_text or "",
-                    long_description=record.long_description,
-                    decorative=record.decorative or not (record.alt_text or "").strip(),
-                )
-            except Exception as exc:
+                self.library.record_undo(path, disk_caption=self._caption_on_disk(path))
+            except Exception as exc:  # the file is restored; the record says it next time
                 log.warning("recording the undo of %s failed: %s", path, exc)
-        self._changed([path])
-        self.undone.emit(path, result)
+        finally:
+            self._changed([path])
+        return result
 
-    @Slot()
-    def _shutdown(self) -> None:
+    def _caption_on_disk(self, path: Path) -> str | None:
+        """The alt text (else description) the file holds now, as the library keeps it."""
+        try:
+            snapshot = self._metadata().read(path)
+        except Exception as exc:
+            log.warning("reading %s after the undo failed: %s", path, exc)
+            return None
+        value = snapshot.alt_text or snapshot.description
+        return value.value if value is not None and not value.empty else None
+
+    def closing(self) -> None:
         if self._writer is not None:
-            try:
-                self._writer.close()
-            except Exception:
-                log.exception("closing the metadata writer failed")
+            self._writer.close()
             self._writer = None
-        QThread.currentThread().quit()
-
-
-def _error(exc: BaseException) -> ErrorInfo:
-    if not hasattr(exc, "code"):
-        log.error("unexpected error in the writer thread", exc_info=exc)
-    return ErrorInfo.from_exception(exc)

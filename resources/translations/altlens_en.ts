@@ -279,9 +279,283 @@ Licensed under the GNU General Public License, version 3 or later.</source>
     </message>
   </context>
   <context>
-    <name>AltLensApp</name>
+    <name>Announcements</name>
     <message>
       <source>Settings saved.</source>
+      <translation type="unfinished" />
+    </message>
+    <message numerus="yes">
+      <source>Looking for images in %n folder(s)…</source>
+      <translation>
+        <numerusform>Looking for images in %n folder…</numerusform>
+        <numerusform>Looking for images in %n folders…</numerusform>
+      </translation>
+    </message>
+    <message numerus="yes">
+      <source>Watching %n folder(s); their images are captioned, and new ones as they arrive.</source>
+      <translation>
+        <numerusform>Watching %n folder; their images are captioned, and new ones as they arrive.</numerusform>
+        <numerusform>Watching %n folders; their images are captioned, and new ones as they arrive.</numerusform>
+      </translation>
+    </message>
+    <message>
+      <source>Stopped watching %1; its images stay in the list.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Folder %1: %2</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Could not read the folder: %1</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>No images found in %1.</source>
+      <translation type="unfinished" />
+    </message>
+    <message numerus="yes">
+      <source>%n image(s) from earlier need(s) review. Press F8 to start.</source>
+      <translation>
+        <numerusform>%n image from earlier needs review. Press F8 to start.</numerusform>
+        <numerusform>%n images from earlier need review. Press F8 to start.</numerusform>
+      </translation>
+    </message>
+    <message numerus="yes">
+      <source>Library loaded: %n image(s), none waiting for review.</source>
+      <translation>
+        <numerusform>Library loaded: %n image, none waiting for review.</numerusform>
+        <numerusform>Library loaded: %n images, none waiting for review.</numerusform>
+      </translation>
+    </message>
+    <message>
+      <source>Could not load the library: %1</source>
+      <translation type="unfinished" />
+    </message>
+    <message numerus="yes">
+      <source>%n image(s) left the list: deleted or moved on disk.</source>
+      <translation>
+        <numerusform>%n image left the list: deleted or moved on disk.</numerusform>
+        <numerusform>%n images left the list: deleted or moved on disk.</numerusform>
+      </translation>
+    </message>
+    <message numerus="yes">
+      <source>%n image(s) added; captioning now.</source>
+      <translation>
+        <numerusform>%n image added; captioning now.</numerusform>
+        <numerusform>%n images added; captioning now.</numerusform>
+      </translation>
+    </message>
+    <message numerus="yes">
+      <source>%n image(s) added; they wait until a captioning model is ready.</source>
+      <translation>
+        <numerusform>%n image added; they wait until a captioning model is ready.</numerusform>
+        <numerusform>%n images added; they wait until a captioning model is ready.</numerusform>
+      </translation>
+    </message>
+    <message>
+      <source>These images are already in the list.</source>
+      <translation type="unfinished" />
+    </message>
+    <message numerus="yes">
+      <source>Removed %n image(s) from the list; the files are untouched.</source>
+      <translation>
+        <numerusform>Removed %n image from the list; the files are untouched.</numerusform>
+        <numerusform>Removed %n images from the list; the files are untouched.</numerusform>
+      </translation>
+    </message>
+    <message>
+      <source>Model ready: %1 on %2.</source>
+      <translation type="unfinished" />
+    </message>
+    <message numerus="yes">
+      <source>Captioning finished: %n suggestion(s) ready for review</source>
+      <translation>
+        <numerusform>Captioning finished: %n suggestion ready for review</numerusform>
+        <numerusform>Captioning finished: %n suggestions ready for review</numerusform>
+      </translation>
+    </message>
+    <message numerus="yes">
+      <source>; %n image(s) could not be captioned</source>
+      <translation>
+        <numerusform>; %n image could not be captioned</numerusform>
+        <numerusform>; %n images could not be captioned</numerusform>
+      </translation>
+    </message>
+    <message>
+      <source>Captioning paused; the images in the model finish first.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Captioning resumed.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Captioning cancelled; waiting images were taken out of the queue.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>New suggestion for %1: %2</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>%1 could not be captioned: %2</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>First suggestion ready: %1 is open for review.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>First suggestion ready: %1. Press F8 for the next image needing review.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>with varied wording</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>with a wider search</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Making new suggestions for %1 %2…</source>
+      <translation type="unfinished" />
+    </message>
+    <message numerus="yes">
+      <source>Trying %n image(s) again.</source>
+      <translation>
+        <numerusform>Trying %n image again.</numerusform>
+        <numerusform>Trying %n images again.</numerusform>
+      </translation>
+    </message>
+    <message>
+      <source>No images have errors.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>%1, %2</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>The list is empty.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>This is the last image.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>This is the first image.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>No other image needs review; %1, open now, still does.</source>
+      <translation type="unfinished" />
+    </message>
+    <message numerus="yes">
+      <source>Nothing to review yet; %n image(s) still waiting for the model.</source>
+      <translation>
+        <numerusform>Nothing to review yet; %n image still waiting for the model.</numerusform>
+        <numerusform>Nothing to review yet; %n images still waiting for the model.</numerusform>
+      </translation>
+    </message>
+    <message>
+      <source>Nothing left to review.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Marked as decorative.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>No longer marked as decorative.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>There is no suggestion %1.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Using suggestion %1: %2</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>No image is open. Press F8 to open the next one needing review.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>%1 is being written; wait a moment.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Skipped %1; it comes back after the others.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Rejected %1; nothing will be written.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>%1 approved as decorative; nothing is written into the file.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Approved %1, but not written: %2</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>None of the selected images has alt text ready to write.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Writing into files is not available in this installation.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Nothing was written.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Cannot write %1: %2</source>
+      <translation type="unfinished" />
+    </message>
+    <message numerus="yes">
+      <source>Writing %n image(s)…</source>
+      <translation>
+        <numerusform>Writing %n image…</numerusform>
+        <numerusform>Writing %n images…</numerusform>
+      </translation>
+    </message>
+    <message numerus="yes">
+      <source>Written to %1: %n field(s).</source>
+      <translation>
+        <numerusform>Written to %1: %n field.</numerusform>
+        <numerusform>Written to %1: %n fields.</numerusform>
+      </translation>
+    </message>
+    <message>
+      <source>%1 already held this text; nothing needed writing.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Could not record the approval of %1: %2</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Could not record the decision about %1: %2</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Could not write %1: %2</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Undid the last write to %1; the file holds its earlier text again.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Could not undo the write to %1: %2</source>
       <translation type="unfinished" />
     </message>
   </context>
@@ -446,6 +720,25 @@ Licensed under the GNU General Public License, version 3 or later.</source>
     </message>
     <message>
       <source>Pause watching the selected folder</source>
+      <translation type="unfinished" />
+    </message>
+  </context>
+  <context>
+    <name>Intake</name>
+    <message>
+      <source>Add images</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Images (%1);;All files (*)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Add folder</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Watch folder</source>
       <translation type="unfinished" />
     </message>
   </context>
@@ -624,6 +917,22 @@ Drop photos or folders here, or add them with Ctrl+O (images) or Ctrl+Shift+O (a
     </message>
     <message>
       <source>No images here: %1. Choose another filter with Ctrl+1 (all images).</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Loading the captioning model…</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>%1 is loading. You can add images meanwhile; they are captioned when it is ready.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Resume Captioning</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>&amp;Pause Captioning</source>
       <translation type="unfinished" />
     </message>
   </context>
@@ -876,6 +1185,29 @@ Drop photos or folders here, or add them with Ctrl+O (images) or Ctrl+Shift+O (a
     </message>
   </context>
   <context>
+    <name>ModelStatus</name>
+    <message>
+      <source>No captioning model is installed</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>%1
+
+Open the model manager to download one, or import a model folder copied from another computer. Images you add wait until a model is ready.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>The captioning model could not be loaded</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>%1
+
+Choose another model in Settings or the model manager, or try again.</source>
+      <translation type="unfinished" />
+    </message>
+  </context>
+  <context>
     <name>ProgressStrip</name>
     <message>
       <source>Captioning progress</source>
@@ -928,362 +1260,6 @@ Drop photos or folders here, or add them with Ctrl+O (images) or Ctrl+Shift+O (a
         <numerusform>about %n minute left</numerusform>
         <numerusform>about %n minutes left</numerusform>
       </translation>
-    </message>
-  </context>
-  <context>
-    <name>ReviewController</name>
-    <message numerus="yes">
-      <source>Looking for images in %n folder(s)…</source>
-      <translation>
-        <numerusform>Looking for images in %n folder…</numerusform>
-        <numerusform>Looking for images in %n folders…</numerusform>
-      </translation>
-    </message>
-    <message numerus="yes">
-      <source>Watching %n folder(s); their images are captioned, and new ones as they arrive.</source>
-      <translation>
-        <numerusform>Watching %n folder; their images are captioned, and new ones as they arrive.</numerusform>
-        <numerusform>Watching %n folders; their images are captioned, and new ones as they arrive.</numerusform>
-      </translation>
-    </message>
-    <message>
-      <source>Watch folder</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>Stopped watching %1; its images stay in the list.</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>Folder %1: %2</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>Could not read the folder: %1</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>No images found in %1.</source>
-      <translation type="unfinished" />
-    </message>
-    <message numerus="yes">
-      <source>%n image(s) from earlier need(s) review. Press F8 to start.</source>
-      <translation>
-        <numerusform>%n image from earlier needs review. Press F8 to start.</numerusform>
-        <numerusform>%n images from earlier need review. Press F8 to start.</numerusform>
-      </translation>
-    </message>
-    <message numerus="yes">
-      <source>Library loaded: %n image(s), none waiting for review.</source>
-      <translation>
-        <numerusform>Library loaded: %n image, none waiting for review.</numerusform>
-        <numerusform>Library loaded: %n images, none waiting for review.</numerusform>
-      </translation>
-    </message>
-    <message numerus="yes">
-      <source>%n image(s) left the list: deleted or moved on disk.</source>
-      <translation>
-        <numerusform>%n image left the list: deleted or moved on disk.</numerusform>
-        <numerusform>%n images left the list: deleted or moved on disk.</numerusform>
-      </translation>
-    </message>
-    <message numerus="yes">
-      <source>%n image(s) added; captioning now.</source>
-      <translation>
-        <numerusform>%n image added; captioning now.</numerusform>
-        <numerusform>%n images added; captioning now.</numerusform>
-      </translation>
-    </message>
-    <message numerus="yes">
-      <source>%n image(s) added; they wait until a captioning model is ready.</source>
-      <translation>
-        <numerusform>%n image added; they wait until a captioning model is ready.</numerusform>
-        <numerusform>%n images added; they wait until a captioning model is ready.</numerusform>
-      </translation>
-    </message>
-    <message>
-      <source>These images are already in the list.</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>Add images</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>Images (%1);;All files (*)</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>Add folder</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>Loading the captioning model…</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>%1 is loading. You can add images meanwhile; they are captioned when it is ready.</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>Model ready: %1 on %2.</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>No captioning model is installed</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>%1
-
-Open the model manager to download one, or import a model folder copied from another computer. Images you add wait until a model is ready.</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>The captioning model could not be loaded</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>%1
-
-Choose another model in Settings or the model manager, or try again.</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>New suggestion for %1: %2</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>%1 could not be captioned: %2</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>First suggestion ready: %1. Press F8 to review.</source>
-      <translation type="unfinished" />
-    </message>
-    <message numerus="yes">
-      <source>Captioning finished: %n suggestion(s) ready for review</source>
-      <translation>
-        <numerusform>Captioning finished: %n suggestion ready for review</numerusform>
-        <numerusform>Captioning finished: %n suggestions ready for review</numerusform>
-      </translation>
-    </message>
-    <message numerus="yes">
-      <source>; %n image(s) could not be captioned</source>
-      <translation>
-        <numerusform>; %n image could not be captioned</numerusform>
-        <numerusform>; %n images could not be captioned</numerusform>
-      </translation>
-    </message>
-    <message>
-      <source>Captioning paused; the images in the model finish first.</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>Captioning resumed.</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>Resume Captioning</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>&amp;Pause Captioning</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>Captioning cancelled; waiting images were taken out of the queue.</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>No preview: %1</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>%1, %2</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>The list is empty.</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>This is the last image.</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>This is the first image.</source>
-      <translation type="unfinished" />
-    </message>
-    <message numerus="yes">
-      <source>Nothing to review yet; %n image(s) still waiting for the model.</source>
-      <translation>
-        <numerusform>Nothing to review yet; %n image still waiting for the model.</numerusform>
-        <numerusform>Nothing to review yet; %n images still waiting for the model.</numerusform>
-      </translation>
-    </message>
-    <message>
-      <source>Nothing left to review.</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>Marked as decorative.</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>No longer marked as decorative.</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>There is no suggestion %1.</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>Using suggestion %1: %2</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>Writing into files is not available in this installation.</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>No image is open. Press F8 to open the next one needing review.</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>%1 is being written; wait a moment.</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>%1 approved as decorative; nothing is written into the file.</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>Approved %1, but not written: %2</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>None of the selected images has alt text ready to write.</source>
-      <translation type="unfinished" />
-    </message>
-    <message numerus="yes">
-      <source>Approve and write the alt text of %n image(s)?</source>
-      <translation>
-        <numerusform>Approve and write the alt text of %n image?</numerusform>
-        <numerusform>Approve and write the alt text of %n images?</numerusform>
-      </translation>
-    </message>
-    <message numerus="yes">
-      <source>%n selected image(s) will be left alone (no usable text, or already decided).</source>
-      <translation>
-        <numerusform>%n selected image will be left alone (no usable text, or already decided).</numerusform>
-        <numerusform>%n selected images will be left alone (no usable text, or already decided).</numerusform>
-      </translation>
-    </message>
-    <message>
-      <source>Approve selected</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>Nothing was written.</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>Cannot write %1: %2</source>
-      <translation type="unfinished" />
-    </message>
-    <message numerus="yes">
-      <source>Writing %n image(s)…</source>
-      <translation>
-        <numerusform>Writing %n image…</numerusform>
-        <numerusform>Writing %n images…</numerusform>
-      </translation>
-    </message>
-    <message numerus="yes">
-      <source>Written to %1: %n field(s).</source>
-      <translation>
-        <numerusform>Written to %1: %n field.</numerusform>
-        <numerusform>Written to %1: %n fields.</numerusform>
-      </translation>
-    </message>
-    <message>
-      <source>%1 already held this text; nothing needed writing.</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>Could not record the approval of %1: %2</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>Could not write %1: %2</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>Skipped %1; it comes back after the others.</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>Rejected %1; nothing will be written.</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>with varied wording</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>with a wider search</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>Making new suggestions for %1 %2…</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>No images have errors.</source>
-      <translation type="unfinished" />
-    </message>
-    <message numerus="yes">
-      <source>Trying %n image(s) again.</source>
-      <translation>
-        <numerusform>Trying %n image again.</numerusform>
-        <numerusform>Trying %n images again.</numerusform>
-      </translation>
-    </message>
-    <message>
-      <source>Remove from list</source>
-      <translation type="unfinished" />
-    </message>
-    <message numerus="yes">
-      <source>Remove %n image(s) from the list? AltLens forgets their suggestions and decisions; the files and any text already written stay as they are.</source>
-      <translation>
-        <numerusform>Remove %n image from the list? AltLens forgets their suggestions and decisions; the files and any text already written stay as they are.</numerusform>
-        <numerusform>Remove %n images from the list? AltLens forgets their suggestions and decisions; the files and any text already written stay as they are.</numerusform>
-      </translation>
-    </message>
-    <message numerus="yes">
-      <source>Removed %n image(s) from the list; the files are untouched.</source>
-      <translation>
-        <numerusform>Removed %n image from the list; the files are untouched.</numerusform>
-        <numerusform>Removed %n images from the list; the files are untouched.</numerusform>
-      </translation>
-    </message>
-    <message>
-      <source>Undid the last write to %1; the file holds its earlier text again.</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>Could not undo the write to %1: %2</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>Captions cannot be written into files</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>%1
-
-Suggestions still work, and you can approve them; approved text is written with Approve and Write Selected once writing works.</source>
-      <translation type="unfinished" />
     </message>
   </context>
   <context>
@@ -1401,7 +1377,15 @@ Suggestions still work, and you can approve them; approved text is written with 
       <translation type="unfinished" />
     </message>
     <message>
+      <source>Write undone: the text stays approved and is no longer in the file.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
       <source>Rejected: nothing will be written.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Skipped earlier; it still needs review.</source>
       <translation type="unfinished" />
     </message>
     <message>
@@ -1455,6 +1439,42 @@ Suggestions still work, and you can approve them; approved text is written with 
     <message>
       <source>Machine suggestion, not reviewed yet.</source>
       <translation type="unfinished" />
+    </message>
+  </context>
+  <context>
+    <name>ReviewSession</name>
+    <message>
+      <source>No preview: %1</source>
+      <translation type="unfinished" />
+    </message>
+    <message numerus="yes">
+      <source>Approve and write the alt text of %n image(s)?</source>
+      <translation>
+        <numerusform>Approve and write the alt text of %n image?</numerusform>
+        <numerusform>Approve and write the alt text of %n images?</numerusform>
+      </translation>
+    </message>
+    <message numerus="yes">
+      <source>%n selected image(s) will be left alone (no usable text, or already decided).</source>
+      <translation>
+        <numerusform>%n selected image will be left alone (no usable text, or already decided).</numerusform>
+        <numerusform>%n selected images will be left alone (no usable text, or already decided).</numerusform>
+      </translation>
+    </message>
+    <message>
+      <source>Approve selected</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Remove from list</source>
+      <translation type="unfinished" />
+    </message>
+    <message numerus="yes">
+      <source>Remove %n image(s) from the list? AltLens forgets their suggestions and decisions; the files and any text already written stay as they are.</source>
+      <translation>
+        <numerusform>Remove %n image from the list? AltLens forgets their suggestions and decisions; the files and any text already written stay as they are.</numerusform>
+        <numerusform>Remove %n images from the list? AltLens forgets their suggestions and decisions; the files and any text already written stay as they are.</numerusform>
+      </translation>
     </message>
   </context>
   <context>
@@ -1710,6 +1730,14 @@ Suggestions still work, and you can approve them; approved text is written with 
       <translation type="unfinished" />
     </message>
     <message>
+      <source>Skipped, needs review</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Write undone, approved, not in the file</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
       <source>Approved, not written</source>
       <translation type="unfinished" />
     </message>
@@ -1850,6 +1878,19 @@ Suggestions still work, and you can approve them; approved text is written with 
     </message>
     <message>
       <source>Close</source>
+      <translation type="unfinished" />
+    </message>
+  </context>
+  <context>
+    <name>Writing</name>
+    <message>
+      <source>Captions cannot be written into files</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>%1
+
+Suggestions still work, and you can approve them; approved text is written with Approve and Write Selected once writing works.</source>
       <translation type="unfinished" />
     </message>
   </context>

@@ -471,7 +471,7 @@ def test_migration_from_schema_1(tmp_path: Path) -> None:
     c.execute("COMMIT")
     c.close()
     with Library(db) as lib:
-        assert lib.schema_version == SCHEMA_VERSION == 2
+        assert lib.schema_version == SCHEMA_VERSION == 3
         rec = lib.get(tmp_path / "dog.jpg")
         assert (
             rec.status == "approved"

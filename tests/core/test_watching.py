@@ -19,13 +19,17 @@ DEBOUNCE = 0.3
 
 
 class Collector:
+    """Receives the watcher's batches; tests wait on its condition, woken by each batch."""
+
     def __init__(self) -> None:
         self.batches: list[WatchBatch] = []
         self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)
 
     def __call__(self, batch: WatchBatch) -> None:
-        with self.lock:
+        with self.arrived:
             self.batches.append(batch)
+            self.arrived.notify_all()
 
     def events(self, kind: str | None = None) -> list[tuple[str, str, str | None]]:
         with self.lock:
@@ -37,12 +41,38 @@ class Collector:
             ]
 
     def wait(self, pred: Callable[[], bool], timeout: float = 20.0) -> bool:
+        """Wait until `pred()` holds, checking it each time a batch arrives."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if pred():
-                return True
-            time.sleep(0.05)
-        return pred()
+        with self.arrived:
+            while True:
+                # pred() reads events(), which takes this same (non-reentrant) lock.
+                self.arrived.release()
+                try:
+                    if pred():
+                        return True
+                finally:
+                    self.arrived.acquire()
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.arrived.wait(left)
+
+    def names(self, kind: str | None = None) -> list[str]:
+        return [n for _, n, _ in self.events(kind)]
+
+
+_sentinels = iter(range(10**6))
+
+
+def settle(folder: Path, got: Collector, staging: Path) -> str:
+    """Copy a new image into `folder` and wait for its event. Events are delivered once quiet
+    for the debounce, oldest first, so anything the earlier changes were going to deliver has
+    been delivered by then: a negative check after this waits on an event, not on a clock."""
+    [src] = make_images(staging / "sentinels", 1, seed=next(_sentinels) + 1000)
+    name = f"zz-sentinel-{src.stem}.jpg"
+    shutil.copy(src, folder / name)
+    assert got.wait(lambda: name in got.names("changed")), f"{name} never arrived"
+    return name
 
 
 @pytest.fixture(params=["native", "poll"])
@@ -64,8 +94,8 @@ def test_new_complete_files_arrive_once(watched) -> None:
     for s in srcs:
         shutil.copy(s, folder / s.name)
     assert got.wait(lambda: len(got.events("changed")) >= 20)
-    time.sleep(DEBOUNCE * 3)
-    assert sorted(n for _, n, _ in got.events("changed")) == sorted(s.name for s in srcs)
+    sentinel = settle(folder, got, staging)
+    assert sorted(n for n in got.names("changed") if n != sentinel) == sorted(s.name for s in srcs)
     assert w.idle()
 
 
@@ -89,11 +119,11 @@ def test_stalled_copy_is_held_until_the_image_is_whole(watched) -> None:
     data = src.read_bytes()
     target = folder / "stalled.jpg"
     target.write_bytes(data[: len(data) // 2])
-    time.sleep(DEBOUNCE * 5)  # quiet and stable, but visibly unfinished
-    assert got.events("changed") == []
+    sentinel = settle(folder, got, staging)  # quiet and stable, but visibly unfinished
+    assert got.names("changed") == [sentinel]
     with open(target, "ab") as fh:
         fh.write(data[len(data) // 2 :])
-    assert got.wait(lambda: got.events("changed") == [("changed", "stalled.jpg", None)])
+    assert got.wait(lambda: got.names("changed") == [sentinel, "stalled.jpg"])
 
 
 def test_renames_moves_and_deletes(watched) -> None:
@@ -107,8 +137,8 @@ def test_renames_moves_and_deletes(watched) -> None:
     os.rename(b, folder / "sub" / b.name)
     c.unlink()
     assert got.wait(lambda: len(got.events()) >= 6)
-    time.sleep(DEBOUNCE * 2)
-    tail = got.events()[3:]
+    sentinel = settle(folder, got, staging)
+    tail = [e for e in got.events()[3:] if e[1] != sentinel]
     if w.poll:  # polling cannot always pair a rename; it may report delete + create
         assert ("deleted", c.name, None) in tail
         assert {d or n for k, n, d in tail if k in ("moved", "changed")} >= {"renamed.jpg", b.name}
@@ -128,10 +158,10 @@ def test_ignored_names_and_temporary_renames(watched) -> None:
     shutil.copy(src, folder / ".dotfile.jpg")
     (folder / "notes.txt").write_text("hello")
     shutil.copy(src, folder / "download.jpg.part")
-    time.sleep(DEBOUNCE * 4)
-    assert got.events() == []
+    sentinel = settle(folder, got, staging)
+    assert got.names() == [sentinel]
     os.rename(folder / "download.jpg.part", folder / "download.jpg")  # the download finished
-    assert got.wait(lambda: got.events() == [("changed", "download.jpg", None)])
+    assert got.wait(lambda: got.events()[1:] == [("changed", "download.jpg", None)])
 
 
 def test_folder_moved_in_and_renamed(watched) -> None:
@@ -143,7 +173,7 @@ def test_folder_moved_in_and_renamed(watched) -> None:
     assert got.wait(
         lambda: any(k == "moved" for k, _, _ in got.events()) or len(got.events("deleted")) > 0
     )
-    time.sleep(DEBOUNCE * 3)
+    settle(folder, got, staging)
     if not w.poll:
         assert ("moved", "album", "album 2024") in got.events()
     assert {s.name for s in srcs} <= {n for _, n, _ in got.events("changed")}
@@ -161,8 +191,9 @@ def test_burst_without_drops(tmp_path: Path) -> None:
         for s in srcs:
             shutil.copy(s, folder / s.name)
         assert got.wait(lambda: len(got.events("changed")) >= 300, timeout=60)
-        time.sleep(DEBOUNCE * 2)
-        assert len(got.events("changed")) == 300 and w.stats.raw_events >= 300
+        sentinel = settle(folder, got, tmp_path / "staging")
+        changed = [n for n in got.names("changed") if n != sentinel]
+        assert len(changed) == 300 and w.stats.raw_events >= 300
     finally:
         w.stop()
 
@@ -179,8 +210,8 @@ def test_non_recursive_watch_ignores_subfolders(tmp_path: Path) -> None:
         shutil.copy(s, folder / "sub" / "deep.jpg")
         shutil.copy(s, folder / "top.jpg")
         assert got.wait(lambda: got.events("changed") != [])
-        time.sleep(DEBOUNCE * 3)
-        assert got.events("changed") == [("changed", "top.jpg", None)]
+        sentinel = settle(folder, got, tmp_path / "staging")
+        assert got.names("changed") == ["top.jpg", sentinel]
     finally:
         w.stop()
 
@@ -189,9 +220,12 @@ def test_callback_errors_do_not_stop_watching(tmp_path: Path) -> None:
     folder = tmp_path / "w"
     folder.mkdir()
     calls: list[WatchBatch] = []
+    called = threading.Condition()
 
     def flaky(batch: WatchBatch) -> None:
-        calls.append(batch)
+        with called:
+            calls.append(batch)
+            called.notify_all()
         if len(calls) == 1:
             raise RuntimeError("boom")
 
@@ -201,12 +235,11 @@ def test_callback_errors_do_not_stop_watching(tmp_path: Path) -> None:
     try:
         a, b = make_images(tmp_path / "staging", 2)
         shutil.copy(a, folder / a.name)
-        deadline = time.monotonic() + 10
-        while not calls and time.monotonic() < deadline:
-            time.sleep(0.05)
+        with called:
+            assert called.wait_for(lambda: len(calls) >= 1, timeout=10)
         shutil.copy(b, folder / b.name)
-        while len(calls) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        with called:
+            assert called.wait_for(lambda: len(calls) >= 2, timeout=10)
         assert len(calls) == 2
     finally:
         w.stop()

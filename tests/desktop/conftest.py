@@ -5,6 +5,7 @@ and autouse guards that fail a test leaking a thread or logging a Qt warning."""
 from __future__ import annotations
 
 import random
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -70,6 +71,13 @@ def _no_leaked_threads(qtbot) -> Iterator[None]:
 
 
 @pytest.fixture
+def exiftool_installed() -> None:
+    """Fail (never skip) a write test on a machine without ExifTool."""
+    if shutil.which("exiftool") is None:
+        pytest.fail("ExifTool is not installed; run scripts/bootstrap.sh (apt: libimage-exiftool-perl)")
+
+
+@pytest.fixture
 def sample_images(tmp_path: Path) -> Callable[[int], list[Path]]:
     """Write `n` toy-scene JPEGs (the scenes the test model was trained on), with a camera's
     EXIF block like photos have."""
@@ -125,8 +133,14 @@ def make_app(qtbot, settings, record) -> Iterator[Callable[..., object]]:
         apps.append(app)
         qtbot.addWidget(app.window)
         if wait_model:
-            ready = record(app.caption_worker.model_ready)
-            with qtbot.waitSignal(ready.fired, timeout=120_000):
+            from desktop.workers.captioner import LoadModel
+
+            ready = record(app.caption_worker.done)
+            with qtbot.waitSignal(
+                ready.fired,
+                timeout=120_000,
+                check_params_cb=lambda a: isinstance(a[0], LoadModel) and a[1] is not None,
+            ):
                 app.start(paths or [], show=True)
         else:
             app.start(paths or [], show=True)
@@ -185,6 +199,19 @@ def wait_statuses(
         )
 
     qtbot.waitUntil(done, timeout=timeout)
+
+
+def open_image(app) -> Path | None:
+    """The image the review panel shows (its title), as the person sees it."""
+    title = app.window.review.title.text()
+    return next((e.path for e in app.images.entries() if e.name == title), None)
+
+
+def spoken_row(app, path: Path) -> str:
+    """What a screen reader says for `path`'s row in the list (whatever the filter)."""
+    from PySide6.QtCore import Qt
+
+    return app.images.index_of(path).data(Qt.ItemDataRole.AccessibleTextRole)
 
 
 def drop_on(widget, paths: list[Path]) -> None:

@@ -6,7 +6,6 @@ order follows the work."""
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from PySide6.QtCore import Qt
@@ -27,6 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.metadata import FieldChange, SkippedField, WritePlan
+from core.types import ErrorInfo
 from desktop.models.images import Role
 from tests.desktop.conftest import wait_statuses
 
@@ -67,29 +68,27 @@ def unnamed_controls(root: QWidget) -> list[str]:
     return missing
 
 
-def write_plan(path: Path) -> SimpleNamespace:
-    """A WritePlan-shaped value (the real one comes from core.metadata when it is merged)."""
-    change = SimpleNamespace(
+def write_plan(path: Path) -> WritePlan:
+    """A real plan, as the writer's preview gives it: one change, one field left alone."""
+    change = FieldChange(
         field="XMP-iptcCore:AltTextAccessibility",
         old=None,
         new="Two red circles",
         target=path,
         role="alt_text",
     )
-    skipped = SimpleNamespace(
+    skipped = SkippedField(
         role="description",
         field="IFD0:ImageDescription",
         reason="a person wrote it",
         current="My holiday",
     )
-    return SimpleNamespace(
+    return WritePlan(
         path=path,
         targets=(path,),
         changes=(change,),
         skipped=(skipped,),
         warnings=("A warning",),
-        creates=(),
-        has_changes=True,
     )
 
 
@@ -100,9 +99,7 @@ def reviewed_app(qtbot, make_app, sample_images):
     wait_statuses(qtbot, app, images, {"suggested"})
     app.controller.open(images[0], focus=True)
     # Show the banners and the error box too, so their controls are walked while visible.
-    app.controller._on_model_failed(
-        SimpleNamespace(code="model-not-found", message="No model here.")
-    )
+    app.controller.model.on_failed(ErrorInfo("model-not-found", "No model here."))
     app.window.review.error_box.show()
     app.window.log_dock.show()
     app.window.folders_dock.show()

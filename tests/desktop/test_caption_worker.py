@@ -20,7 +20,9 @@ from desktop.workers.captioner import (
     PRIORITY_DROPPED,
     PRIORITY_WATCHED,
     SAMPLING,
+    CancelQueued,
     CaptionWorker,
+    LoadModel,
     settings_for,
 )
 
@@ -45,10 +47,12 @@ def worker(qtbot, library: Library) -> Iterator[CaptionWorker]:
 
 
 def load(qtbot, record, worker: CaptionWorker, model: Path, batch_size: int = 4) -> object:
-    ready = record(worker.model_ready)
-    with qtbot.waitSignal(ready.fired, timeout=LOAD_TIMEOUT):
+    ready = record(worker.done)
+    with qtbot.waitSignal(
+        ready.fired, timeout=LOAD_TIMEOUT, check_params_cb=lambda a: isinstance(a[0], LoadModel)
+    ):
         worker.load_model(ModelSpec(str(model), batch_size=batch_size))
-    return ready.values[0]
+    return ready.calls[-1][1]
 
 
 def test_settings_for_regeneration() -> None:
@@ -128,13 +132,16 @@ def test_cancel_empties_the_queue_and_the_worker_goes_on(
 ) -> None:
     load(qtbot, record, worker, toy_model_dir, batch_size=1)
     images = sample_images(6)
-    ok, dropped = record(worker.caption_ready), record(worker.jobs_dropped)
+    ok, answered = record(worker.caption_ready), record(worker.done)
     worker.pause()
     worker.enqueue(CaptionJob(p) for p in images)
-    with qtbot.waitSignal(dropped.fired, timeout=30_000):
+    with qtbot.waitSignal(
+        answered.fired, timeout=30_000, check_params_cb=lambda a: isinstance(a[0], CancelQueued)
+    ):
         worker.cancel()
     worker.resume()
-    assert sorted(dropped.values[0]) == images and ok.calls == []
+    dropped = next(result for request, result in answered.calls if request == CancelQueued())
+    assert sorted(dropped) == images and ok.calls == []
     assert {r.status for r in library.images()} == {"new"}
     with qtbot.waitSignal(ok.fired, timeout=RUN_TIMEOUT):
         worker.enqueue([CaptionJob(images[0])])
@@ -143,14 +150,15 @@ def test_cancel_empties_the_queue_and_the_worker_goes_on(
 def test_a_missing_model_is_reported_and_jobs_wait(
     qtbot, record, worker: CaptionWorker, tmp_path: Path, sample_images
 ) -> None:
-    failed = record(worker.model_failed)
+    failed = record(worker.failed)
     with qtbot.waitSignal(failed.fired, timeout=LOAD_TIMEOUT):
         worker.load_model(ModelSpec(None))  # the default model is not in the empty test hub cache
-    assert failed.values[0].code == "model-not-found"
-    assert "altlens models" in failed.values[0].message
+    request, error = failed.calls[0]
+    assert request == LoadModel(ModelSpec(None)) and error.code == "model-not-found"
+    assert "altlens models" in error.message
     with qtbot.waitSignal(failed.fired, timeout=LOAD_TIMEOUT):
         worker.load_model(ModelSpec(str(tmp_path / "nowhere")))
-    assert failed.values[1].code == "model-not-found"
+    assert failed.calls[1][1].code == "model-not-found"
     bad, changed = record(worker.caption_failed), record(worker.records_changed)
     with qtbot.waitSignal(changed.fired, timeout=10_000):
         worker.enqueue([CaptionJob(sample_images(1)[0])])

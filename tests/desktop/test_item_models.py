@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 
 from core.types import Candidate, CaptionResult, ErrorInfo
@@ -161,3 +162,20 @@ def test_thumbnail_memory_is_bounded(monkeypatch) -> None:
     assert not model.index(4, 0).data(Qt.ItemDataRole.DecorationRole).isNull()  # recent: kept
     model.index(0, 0).data(Qt.ItemDataRole.DecorationRole)  # dropped: asked for again
     assert wanted[-1] == Path("/photos/0.jpg") and len(wanted) == 6
+
+
+def test_the_window_never_sets_a_library_images_status() -> None:
+    """A library image's status comes from its record; one with no row yet moves only through
+    core.review's transitions."""
+    stored = ImageEntry(Path("/p/a.jpg"), Status.SUGGESTED, record_id=7)
+    with pytest.raises(ValueError, match="comes from its record"):
+        stored.with_(status=Status.APPROVED)
+    assert stored.with_(pending=True).status is Status.SUGGESTED  # the overlay only
+    placeholder = ImageEntry(Path("/p/b.jpg"), Status.QUEUED)
+    assert placeholder.dequeued().status is Status.NEW
+    assert placeholder.failed(ErrorInfo("corrupt-image", "x")).status is Status.ERROR
+    result = CaptionResult(0, Path("/p/b.jpg"), (Candidate("a circle", 0.4),), model="toy")
+    assert placeholder.with_result(result).status is Status.SUGGESTED
+    # A decision the library made stays: new suggestions for an approved image keep it.
+    approved = ImageEntry(Path("/p/c.jpg"), Status.APPROVED)
+    assert approved.with_result(result).status is Status.APPROVED

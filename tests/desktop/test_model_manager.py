@@ -11,6 +11,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from desktop.models.catalog import ModelCatalogModel
+from desktop.workers.captioner import LoadModel
+from desktop.workers.models import Download, ImportFolder, Remove, Verify
 from tests.core.modelstore.fake_hub import FakeHub
 from tests.desktop.conftest import answer_next_dialog
 from tests.desktop.test_accessibility import unnamed_controls
@@ -69,9 +71,11 @@ def test_download_use_verify_remove(qtbot, app_with_hub, record) -> None:
     assert unnamed_controls(dialog) == []
     # Download another model by id: progress, then it is used at once (no model worked before).
     progress = record(app.model_worker.download_progress)
-    ready = record(app.caption_worker.model_ready)
+    ready = record(app.caption_worker.done)
     dialog.other.setText(REPO_ID)
-    with qtbot.waitSignal(ready.fired, timeout=120_000):
+    with qtbot.waitSignal(
+        ready.fired, timeout=120_000, check_params_cb=lambda a: isinstance(a[0], LoadModel)
+    ):
         dialog.other_button.click()
     assert progress.values and progress.values[-1].bytes_done == progress.values[-1].bytes_total
     assert app.settings.value("model/name") == REPO_ID
@@ -81,15 +85,18 @@ def test_download_use_verify_remove(qtbot, app_with_hub, record) -> None:
     assert any(m.startswith(f"Downloaded {REPO_ID}") for m in dialog.announcer.history)
     # Verify.
     dialog.table.selectRow(dialog.catalog.row_of(REPO_ID))
-    verified = record(app.model_worker.verified)
-    with qtbot.waitSignal(verified.fired, timeout=60_000):
+    done = record(app.model_worker.done)
+    with qtbot.waitSignal(
+        done.fired, timeout=60_000, check_params_cb=lambda a: isinstance(a[0], Verify)
+    ):
         dialog.verify_button.click()
-    assert verified.values[0].ok
+    assert done.calls[-1][1].ok
     qtbot.waitUntil(lambda: "match their recorded hashes" in dialog.status.text())
     # Remove, after confirming.
-    removed = record(app.model_worker.removed)
     answer_next_dialog(lambda box: box.button(box.StandardButton.Yes).click())
-    with qtbot.waitSignal(removed.fired, timeout=30_000):
+    with qtbot.waitSignal(
+        done.fired, timeout=30_000, check_params_cb=lambda a: isinstance(a[0], Remove)
+    ):
         dialog.remove_button.click()
     qtbot.waitUntil(lambda: REPO_ID not in rows(dialog), timeout=30_000)
 
@@ -103,21 +110,22 @@ def test_import_a_folder_and_a_failing_download(
     dialog.other.setText("altlens-test/does-not-exist")
     with qtbot.waitSignal(failed.fired, timeout=60_000):
         dialog.other_button.click()
-    op, _name, error = failed.calls[0]
-    assert op == "download" and error.message
+    request, error = failed.calls[0]
+    assert request == Download("altlens-test/does-not-exist") and error.message
     qtbot.waitUntil(lambda: dialog.status.text() == error.message)
     assert dialog.other_button.isEnabled()  # ready for the next try
-    imported = record(app.model_worker.imported)
-    with qtbot.waitSignal(imported.fired, timeout=60_000):
+    done = record(app.model_worker.done)
+    with qtbot.waitSignal(done.fired, timeout=60_000):
         app.model_worker.import_folder(toy_model_dir, "my-toy")
-    assert imported.values[0].name == "my-toy"
+    assert done.calls[0][0] == ImportFolder(toy_model_dir, "my-toy")
+    assert done.calls[0][1].name == "my-toy"
     qtbot.waitUntil(lambda: "imported" in rows(dialog).get("my-toy", "").lower(), timeout=30_000)
     # An incomplete folder is explained, not imported.
     (tmp_path / "half").mkdir()
     (tmp_path / "half" / "config.json").write_text("{}")
     with qtbot.waitSignal(failed.fired, timeout=30_000):
         app.model_worker.import_folder(tmp_path / "half")
-    assert failed.calls[-1][0] == "import" and failed.calls[-1][2].message
+    assert isinstance(failed.calls[-1][0], ImportFolder) and failed.calls[-1][1].message
 
 
 def test_catalog_model_passes_the_model_tester(qtmodeltester, toy_model_dir: Path) -> None:

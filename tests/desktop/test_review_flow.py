@@ -10,52 +10,63 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from desktop.models.entries import Status
-from tests.desktop.conftest import answer_next_dialog, drop_on, wait_statuses
+from tests.desktop.conftest import (
+    answer_next_dialog,
+    drop_on,
+    open_image,
+    spoken_row,
+    wait_statuses,
+)
 
 
 def test_drop_edit_pick_reject_skip(qtbot, make_app, sample_images) -> None:
+    """Acted through the window, checked on what the panel, the list and the library show."""
     app = make_app()
-    w, c = app.window, app.controller
+    w = app.window
+    r = w.review
     images = sample_images(3)
     drop_on(w, images)
     wait_statuses(qtbot, app, images, {"suggested"})
     # The first suggestion is shown at once, marked as machine-made.
-    assert c.current in images
-    entry = c.entry()
-    assert entry.machine_made and len(entry.candidates) >= 2
-    assert w.review.text_edit.text() == entry.candidates[0].text
-    assert "Machine suggestion" in w.review.badge.text()
+    shown = open_image(app)
+    assert shown in images
+    candidates = app.library.get(shown).candidates
+    assert len(candidates) >= 2
+    assert r.text_edit.text() == candidates[0].text
+    assert r.badge.text().startswith("Machine suggestion")
+    assert "machine suggestion" in spoken_row(app, shown)
     # Editing makes it the person's text.
     w.activateWindow()
     qtbot.waitActive(w)
-    c.open(c.current, focus=True)
-    qtbot.waitUntil(w.review.text_edit.hasFocus)
-    QTest.keyClicks(w.review.text_edit, " at noon")
-    assert c.entry().text == entry.candidates[0].text + " at noon"
-    assert c.entry().edited and not c.entry().machine_made
-    assert "Edited by you" in w.review.badge.text()
+    w.list.setFocus()
+    QTest.keyClick(w.list, Qt.Key.Key_Return)  # Enter opens the selected image for review
+    qtbot.waitUntil(r.text_edit.hasFocus)
+    QTest.keyClicks(r.text_edit, " at noon")
+    assert r.text_edit.text() == candidates[0].text + " at noon"
+    assert r.badge.text().startswith("Edited by you")
+    assert "machine suggestion" not in spoken_row(app, shown)
     # Alt+2 picks the second candidate, even with the cursor in the text.
-    QTest.keyClick(w.review.text_edit, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
-    assert (
-        c.entry().text == entry.candidates[1].text
-        and c.entry().chosen == 1
-        and not c.entry().edited
-    )
-    assert w.review.text_edit.text() == entry.candidates[1].text
+    QTest.keyClick(r.text_edit, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
+    assert r.text_edit.text() == candidates[1].text
+    assert r.badge.text().startswith("Machine suggestion 2")
+    in_use = r.candidate_model.index(1, 0).data(Qt.ItemDataRole.AccessibleTextRole)
+    assert in_use.endswith(", in use")
     # Reject: nothing will be written; the next image needing review opens.
-    first = c.current
+    first = shown
     w.commands.reject.trigger()
-    assert app.images.entry(first).status is Status.REJECTED
-    assert c.current != first and c.entry().status is Status.SUGGESTED
+    second = open_image(app)
+    assert second not in (None, first) and "Needs review" in spoken_row(app, second)
+    qtbot.waitUntil(lambda: "Rejected" in spoken_row(app, first))
+    assert app.library.get(first).status == "rejected"
     # Skip: the image stays undecided and comes back after the others.
-    skipped = c.current
     w.commands.skip.trigger()
-    assert app.images.entry(skipped).status is Status.SUGGESTED
-    third = c.current
-    assert third not in (first, skipped)
+    qtbot.waitUntil(lambda: "Skipped, needs review" in spoken_row(app, second))
+    assert app.library.get(second).status == "skipped"
+    third = open_image(app)
+    assert third not in (first, second)
     w.commands.next_review.trigger()
-    assert c.current == skipped  # the only one left besides the open one
-    assert app.images.counts()["rejected"] == 1
+    assert open_image(app) == second  # the only one left besides the open one
+    assert sorted(rec.status for rec in app.library.images()) == ["rejected", "skipped", "suggested"]
 
 
 def test_a_broken_image_shows_its_error_and_the_queue_goes_on(
@@ -110,10 +121,11 @@ def test_regenerate_gives_new_suggestions(qtbot, make_app, sample_images, record
     ready = record(app.caption_worker.caption_ready)
     with qtbot.waitSignal(ready.fired, timeout=60_000):
         app.window.commands.regenerate.trigger()
-        assert app.controller.entry().status is Status.QUEUED
+        # The person is told at once that a new suggestion is on its way.
+        assert app.window.review.badge.text() == "Waiting for a suggestion from the model…"
     wait_statuses(qtbot, app, [image], {"suggested"})
     assert any(m.startswith("New suggestion for scene00.jpg") for m in app.window.announcer.history)
-    assert 1 <= len(app.controller.entry().candidates) <= 5
+    assert 1 <= app.window.review.candidate_model.rowCount() <= 5  # the suggestions shown
 
 
 def test_adding_the_same_files_again_changes_nothing(qtbot, make_app, sample_images) -> None:
@@ -123,6 +135,7 @@ def test_adding_the_same_files_again_changes_nothing(qtbot, make_app, sample_ima
     wait_statuses(qtbot, app, images, {"suggested"})
     app.controller.open(images[0])
     app.window.commands.reject.trigger()
+    qtbot.waitUntil(lambda: app.images.entry(images[0]).status is Status.REJECTED)
     drop_on(app.window, images)
     qtbot.waitUntil(
         lambda: app.window.announcer.history[-1] == "These images are already in the list."
@@ -137,8 +150,12 @@ def test_cancel_and_pause_from_the_window(qtbot, make_app, sample_images, record
     app.window.commands.pause.setChecked(True)
     drop_on(app.window, images)
     qtbot.waitUntil(lambda: len(app.images.entries()) == 6)
-    dropped = record(app.caption_worker.jobs_dropped)
-    with qtbot.waitSignal(dropped.fired, timeout=30_000):
+    from desktop.workers.captioner import CancelQueued
+
+    answered = record(app.caption_worker.done)
+    with qtbot.waitSignal(
+        answered.fired, timeout=30_000, check_params_cb=lambda a: isinstance(a[0], CancelQueued)
+    ):
         app.window.commands.cancel.trigger()
     qtbot.waitUntil(lambda: all(e.status is Status.NEW for e in app.images.entries()))
     app.window.commands.pause.setChecked(False)

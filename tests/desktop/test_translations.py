@@ -18,11 +18,11 @@ REPO = Path(__file__).resolve().parents[2]
 def test_plural_forms() -> None:
     tr = QCoreApplication.translate
     assert (
-        tr("ReviewController", "%n image(s) added; captioning now.", "", 1)
+        tr("Announcements", "%n image(s) added; captioning now.", "", 1)
         == "1 image added; captioning now."
     )
     assert (
-        tr("ReviewController", "%n image(s) added; captioning now.", "", 3)
+        tr("Announcements", "%n image(s) added; captioning now.", "", 3)
         == "3 images added; captioning now."
     )
     assert tr("MainWindow", "AltLens — %n need(s) review", "", 1) == "AltLens — 1 needs review"
