@@ -127,8 +127,10 @@ def build(out: Path, *, seed: int = 0, shape: str | None = None, sharpness: floa
     model = SmolVLMForConditionalGeneration(config).eval()
     if not shape:
         with torch.no_grad():
-            # Decisive logits in whole words, as a trained model has (float32 rounding never
-            # decides a tie, answers decode to words); eos_scale sets how soon answers end.
+            # The end token a little more likely, so answers end after a varied number of tokens.
+            # Favouring whole words (sharpness > 1, rest < 1) makes this tiny Llama loop on one
+            # word past the budget or end at once on some photos, so by default only the end
+            # token is tuned and answers mix words with byte tokens.
             words = [tok.convert_tokens_to_ids("Ġ" + w) for w in _WORDS]
             favour_words(model.lm_head.weight, words, eos, sharpness=sharpness, eos_scale=eos_scale, rest=rest)
     gen = model.generation_config
