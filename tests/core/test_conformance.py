@@ -162,7 +162,10 @@ def test_random_weights_cannot_show_the_rule(tiny_models: dict[str, Path]) -> No
 @pytest.mark.parametrize("mode", ["bfloat16", "int8"])
 def test_faster_modes_run_every_family(family: str, mode: str, tiny_models: dict[str, Path]) -> None:
     """Asked for explicitly, each faster mode converts every matrix product of every family
-    and captions every image."""
+    and captions every image. What this does not check: the <= 2% rule. Random weights cannot
+    show it (test_random_weights_cannot_show_the_rule); it is proven on the trained toy model
+    (vision-encoder-decoder, tests/core/test_numerics.py), and `auto` uses a faster mode on a
+    CPU only for the families proven so (test_auto_picks_a_faster_mode_only_where_the_rule_was_proven)."""
     from transformers.pytorch_utils import Conv1D
 
     if mode == "int8" and not numerics.int8_matmul_available():

@@ -119,6 +119,8 @@ def test_engine_texts_and_errors_follow_the_reference_tokens(
                 assert f"within {BUDGET} tokens" in r.error.message
             elif not text:
                 assert r.error is not None and r.error.code == "empty-answer", (row, r)
+                # An in-memory image is named by its position, not by a PIL repr.
+                assert r.error.message.startswith(f"Image {r.index + 1} of the input: "), r.error.message
             else:
                 assert r.error is None and r.caption == text
 
