@@ -333,14 +333,14 @@ class Captioner:
                         errors[i] = ErrorInfo.from_exception(_as_captioning_error(one_exc))
         for i, cands in captions.items():
             if isinstance(cands, AltLensError):  # a prompted model's per-image error (empty, runaway)
-                errors[i] = ErrorInfo(cands.code, f"{items[i]}: {cands}")
+                errors[i] = ErrorInfo(cands.code, f"{_name(items[i], i)}: {cands}")
             elif not cands and i not in errors:
                 if request.task != "alt" or getattr(self._adapter, "prompted", False):
                     from core.captioning.tasks import EmptyAnswerError, empty_message
 
-                    errors[i] = ErrorInfo(EmptyAnswerError.code, f"{items[i]}: {empty_message(request.task)}")
+                    errors[i] = ErrorInfo(EmptyAnswerError.code, f"{_name(items[i], i)}: {empty_message(request.task)}")
                 else:
-                    errors[i] = ErrorInfo("empty-caption", f"{items[i]}: The model produced no text for this image.")
+                    errors[i] = ErrorInfo("empty-caption", f"{_name(items[i], i)}: The model produced no text for this image.")
         per_image = (time.perf_counter() - started) / max(1, len(batch))
         for i in batch:
             path = Path(items[i]) if isinstance(items[i], (str, os.PathLike)) else None
@@ -397,6 +397,14 @@ def _candidates(raw: list[tuple[str, float]], settings: GenerationSettings, task
             best[clean] = score
     ordered = sorted(best.items(), key=lambda kv: -kv[1])
     return tuple(Candidate(text, score) for text, score in ordered)
+
+
+def _name(item: ImageInput, index: int) -> str:
+    """How an error message names an input: its path, or for an in-memory image its position
+    in the call (a PIL repr with a memory address tells a person nothing)."""
+    if isinstance(item, (str, os.PathLike)):
+        return os.fspath(item)
+    return f"Image {index + 1} of the input"
 
 
 def _decode_thread_setup(nice: int) -> None:

@@ -64,14 +64,20 @@ class PromptedAdapter(ModelAdapter):
         """The processor's tensors for `images` asked to do `task` (each family's own prompt)."""
         raise NotImplementedError(f"{type(self).__name__} must build its prompt")
 
-    def generation_kwargs_for(self, settings: GenerationSettings, budget: int) -> dict[str, Any]:
-        kw = self.generation_kwargs(settings)
+    def generation_kwargs(self, settings: GenerationSettings, budget: int | None = None) -> dict[str, Any]:
+        """generate()'s keywords as this family runs them: the answer's token budget (default:
+        the alt-text task's) replaces settings.max_length, which counts a caption's start
+        token and would cut a prompted model's answers short."""
+        kw = super().generation_kwargs(settings)
         # The budget counts new tokens only (prompt and image tokens are not the answer's).
         kw.pop("max_length", None)
-        kw["max_new_tokens"] = budget
+        kw["max_new_tokens"] = token_budget("alt", None) if budget is None else budget
         if "min_length" in kw:  # likewise a minimum counts the answer's tokens only
-            kw["min_new_tokens"] = min(kw.pop("min_length"), budget)
+            kw["min_new_tokens"] = min(kw.pop("min_length"), kw["max_new_tokens"])
         return kw
+
+    def generation_kwargs_for(self, settings: GenerationSettings, budget: int) -> dict[str, Any]:
+        return self.generation_kwargs(settings, budget)
 
     @torch.inference_mode()
     def generate_tokens(

@@ -32,6 +32,9 @@ SAMPLES = sorted((REPO / "tests" / "data" / "samples").glob("*.jpg"))
 OFFERED = sorted(set(SUPPORTED_FAMILIES) & set(FAMILIES))
 MAX_LENGTH = 12
 N_NUMERIC = 50  # 2% of 50 = 1 image may differ
+# "The model gave no text": a caption family says empty-caption, a prompted family (Florence-2,
+# SmolVLM2) empty-answer, its code for every task.
+EMPTY_CODES = ("empty-caption", "empty-answer")
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -97,7 +100,7 @@ def altlens_tokens(
     rows = [r[: r.index(eos)] if eos in r else r for r in rows]
     for r, tokens in zip(results, rows, strict=True):
         # A caption that ends at once is the only acceptable error, and only then.
-        assert r.error is None or (r.error.code == "empty-caption" and not tokens), r.error
+        assert r.error is None or (r.error.code in EMPTY_CODES and not tokens), r.error
     kw = adapter.generation_kwargs(settings)
     length = {k: kw[k] for k in ("max_length", "max_new_tokens") if k in kw}
     return rows, length
@@ -159,7 +162,10 @@ def test_random_weights_cannot_show_the_rule(tiny_models: dict[str, Path]) -> No
 @pytest.mark.parametrize("mode", ["bfloat16", "int8"])
 def test_faster_modes_run_every_family(family: str, mode: str, tiny_models: dict[str, Path]) -> None:
     """Asked for explicitly, each faster mode converts every matrix product of every family
-    and captions every image."""
+    and captions every image. What this does not check: the <= 2% rule. Random weights cannot
+    show it (test_random_weights_cannot_show_the_rule); it is proven on the trained toy model
+    (vision-encoder-decoder, tests/core/test_numerics.py), and `auto` uses a faster mode on a
+    CPU only for the families proven so (test_auto_picks_a_faster_mode_only_where_the_rule_was_proven)."""
     from transformers.pytorch_utils import Conv1D
 
     if mode == "int8" and not numerics.int8_matmul_available():
@@ -169,7 +175,7 @@ def test_faster_modes_run_every_family(family: str, mode: str, tiny_models: dict
     left = [n for n, m in cap.adapter.model.named_modules() if type(m) in (torch.nn.Linear, Conv1D)]
     assert left == []
     results = cap.caption(_noise(8), GenerationSettings(num_beams=4, max_length=MAX_LENGTH))
-    assert all(r.error is None or r.error.code == "empty-caption" for r in results), [r.error for r in results]
+    assert all(r.error is None or r.error.code in EMPTY_CODES for r in results), [r.error for r in results]
     assert any(r.caption for r in results)
 
 

@@ -167,3 +167,21 @@ def sharpen(lm_head_weight: Any, factor: float = 8.0) -> None:
 
     with torch.no_grad():
         lm_head_weight.mul_(factor)
+
+
+def favour_words(lm_head_weight: Any, words: list[int], eos: int, *, sharpness: float, eos_scale: float,
+                 rest: float) -> None:
+    """Make a tiny random model answer in whole words, as a trained one does: the output rows
+    of the vocabulary's whole-word tokens scaled by `sharpness` (decisive logits), the end
+    token's by `sharpness * eos_scale` (how readily answers end), every other row (bytes,
+    word pieces, special tokens) by `rest` (< 1: rarely chosen)."""
+    import torch
+
+    keep = torch.zeros(lm_head_weight.shape[0], dtype=torch.bool)
+    keep[list(words)] = True
+    keep[eos] = False
+    with torch.no_grad():
+        eos_row = lm_head_weight[eos] * sharpness * eos_scale
+        lm_head_weight[~keep] *= rest
+        lm_head_weight[keep] *= sharpness
+        lm_head_weight[eos] = eos_row

@@ -22,11 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from tests.tinymodels import TinyFamily
+from tests.tinymodels._hub import favour_words
 
 # The real task tokens and a few location tokens: the real tokenizer has <loc_0>..<loc_999>.
 _ADDED = ["<od>", "</od>", "<ocr>", "</ocr>", "<cap>", "</cap>", "<dcap>", "</dcap>",
           "<ncap>", "</ncap>", "<loc_0>", "<loc_1>", "<loc_2>", "<loc_3>"]
-EOS_SCALE = 6.0
+EOS_SCALE = 3.0
+SHARPNESS = 1.5
+REST = 0.3
 _WORDS = ["the", "a", "an", "of", "on", "in", "with", "and", "is", "dog", "cat", "car", "red",
           "blue", "green", "street", "beach", "man", "woman", "sign", "text", "reads", "open",
           "stop", "tree", "sky", "house", "image", "shows", "two", "small", "large", "park"]
@@ -87,7 +90,8 @@ def _tokenizer(out: Path, vocab_size: int | None) -> Any:
     return tok
 
 
-def build(out: Path, *, seed: int = 0, shape: str | None = None) -> Path:
+def build(out: Path, *, seed: int = 0, shape: str | None = None, sharpness: float = SHARPNESS,
+          eos_scale: float = EOS_SCALE, rest: float = REST) -> Path:
     """Save a tiny random Florence-2 (or, with `shape="base"`/"large", one with the real
     checkpoint's dimensions, for timing) in the florence-community layout."""
     import torch
@@ -125,10 +129,10 @@ def build(out: Path, *, seed: int = 0, shape: str | None = None) -> Path:
     model = Florence2ForConditionalGeneration(config).eval()
     if not shape:
         with torch.no_grad():
-            # Decisive logits, as a trained model has, so float32 rounding never decides a tie;
-            # the end token a little less likely so answers have a few words before it.
-            model.lm_head.weight.mul_(1.0)
-            model.lm_head.weight[2].mul_(EOS_SCALE)
+            # Decisive logits in whole words, as a trained model has (float32 rounding never
+            # decides a tie, answers decode to words); eos_scale sets how soon answers end.
+            words = [tok.convert_tokens_to_ids("Ġ" + w) for w in _WORDS]
+            favour_words(model.lm_head.weight, words, 2, sharpness=sharpness, eos_scale=eos_scale, rest=rest)
     side = dims["image"]
     with torch.no_grad():
         n_tokens = model.model.get_image_features(torch.zeros(1, 3, side, side)).pooler_output.shape[1]
@@ -176,9 +180,17 @@ def _split_processor_config(out: Path, processor_class: str) -> None:
 
 
 def reference(folder: Path, images: Sequence[Any], gen_kwargs: dict[str, Any]) -> list[list[int]]:
+    """The conformance contract (tests/tinymodels/__init__.py): each answer's tokens after the
+    decoder start token (the forced <s> kept: AltLens decodes it too), up to the first </s>."""
+    eos = 2
+    rows = [row[1:] for row in generate_rows(folder, images, gen_kwargs)]
+    return [r[: r.index(eos)] if eos in r else r for r in rows]
+
+
+def generate_rows(folder: Path, images: Sequence[Any], gen_kwargs: dict[str, Any]) -> list[list[int]]:
     """The model card's code: `processor(text=task, images)` then `generate()`. `gen_kwargs`
-    may hold `task` (default "<CAPTION>"); the decoder's own tokens come back (start token
-    included, as generate() returns them for an encoder-decoder)."""
+    may hold `task` (default "<CAPTION>"); the decoder's own tokens come back whole (start token
+    included, padding after the end, as generate() returns them for an encoder-decoder)."""
     import torch
     from transformers import AutoProcessor, Florence2ForConditionalGeneration
 
@@ -199,5 +211,6 @@ FAMILY = TinyFamily(
     reference=reference,
     notes="florence-community/Florence-2-base and -large layout; "
     "gen_kwargs may carry task=<CAPTION>|<MORE_DETAILED_CAPTION>|<OCR>",
-    options={"shape": ("base", "large")},
+    # AltLens decodes the answer without the decoder start token: nothing more to drop.
+    options={"shape": ("base", "large"), "altlens_prefix": 0},
 )
