@@ -22,6 +22,7 @@ from core.errors import AltLensError, UsageError
 # Order is the order in `altlens --help`.
 COMMAND_MODULES = [
     "core.commands.caption",
+    "core.commands.batch",
     "core.commands.models",
     "core.commands.library",
     "core.commands.metadata",
