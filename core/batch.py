@@ -7,7 +7,7 @@ process): `pip install altlens[scale]`.
 Shape of the job:
 
     driver: sources -> absolute paths -> drop those done before (stat match, see
-            core/batch_results.py) -> ray.data.from_items -> map_batches(CaptionWorker,
+            core/batch_results.DoneIndex.split) -> ray.data.from_items -> map_batches(CaptionWorker,
             concurrency=N actors, num_cpus/num_gpus per actor) -> count the outcome rows
     actor:  one Captioner (one model) per actor, loaded once; each call gets a block of
             `part_size` paths, fingerprints them, skips pictures done before (by content
@@ -228,8 +228,7 @@ def run_batch(opts: BatchOptions, *, worker_cls: type = CaptionWorker) -> BatchS
     summary = BatchSummary(sources=len(paths))
     opts.out.mkdir(parents=True, exist_ok=True)
     done: DoneIndex = done_index(opts.out, key)
-    todo = [p for p in paths if not done.stat_done(p)]
-    summary.done_before = len(paths) - len(todo)
+    todo, summary.done_before, skip_hashes = done.split(paths)
     if not todo:
         summary.seconds = time.perf_counter() - started
         return summary
@@ -274,7 +273,7 @@ def run_batch(opts: BatchOptions, *, worker_cls: type = CaptionWorker) -> BatchS
                 "settings_desc": desc,
                 "out": str(opts.out.absolute()),
                 "fmt": opts.fmt,
-                "done_hashes": frozenset(done.content_hashes),
+                "done_hashes": skip_hashes,
             },
             batch_size=opts.part_size,
             # A fixed pool: every actor loads the model once; Ray Data restarts one that dies

@@ -191,15 +191,34 @@ class DoneIndex:
     """What earlier runs with the same settings key finished."""
 
     content_hashes: set[str] = field(default_factory=set)
-    stats: set[tuple[str, int, int]] = field(default_factory=set)  # (path, size, mtime_ns)
+    stats: dict[tuple[str, int, int], str] = field(default_factory=dict)  # (path, size, mtime_ns) -> content hash
     rows: int = 0
 
-    def stat_done(self, path: str) -> bool:
+    def stat_done(self, path: str) -> str | None:
+        """The content hash of the done row for this very file, unchanged since; else None."""
         try:
             st = os.stat(path)
         except OSError:
-            return False
-        return (path, st.st_size, st.st_mtime_ns) in self.stats
+            return None
+        return self.stats.get((path, st.st_size, st.st_mtime_ns))
+
+    def split(self, paths: Sequence[str]) -> tuple[list[str], int, frozenset[str]]:
+        """(paths to hand to the actors, how many are done, the content hashes the actors must
+        still skip). Files unchanged at their done path are dropped here, by one stat each;
+        the actors then only need the pictures that were done at a path not seen unchanged in
+        this run (moved, renamed, or captioned from another source), which on a plain rerun is
+        almost none: no actor holds millions of hashes. A copy of a picture that is still at
+        its captioned path is captioned for its own path, as the library keeps it as an image
+        of its own."""
+        todo: list[str] = []
+        matched: set[str] = set()
+        for p in paths:
+            h = self.stat_done(p)
+            if h is None:
+                todo.append(p)
+            else:
+                matched.add(h)
+        return todo, len(paths) - len(todo), frozenset(self.content_hashes - matched)
 
 
 def done_index(out: Path, key: str) -> DoneIndex:
@@ -219,7 +238,7 @@ def done_index(out: Path, key: str) -> DoneIndex:
             idx.rows += 1
             idx.content_hashes.add(r["content_hash"])
             if r["size"] is not None and r["mtime_ns"] is not None:
-                idx.stats.add((r["path"], r["size"], r["mtime_ns"]))
+                idx.stats[(r["path"], r["size"], r["mtime_ns"])] = r["content_hash"]
     return idx
 
 

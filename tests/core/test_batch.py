@@ -102,16 +102,24 @@ def test_write_part_never_replaces_a_committed_part(tmp_path: Path) -> None:
 
 
 def test_done_index_by_content_and_by_stat(tmp_path: Path, toy_model_dir: Path, one_torch_thread: None) -> None:
-    photos = make_photos(tmp_path / "src", 2)
+    photos = make_photos(tmp_path / "src", 3)
     w = worker(toy_model_dir, tmp_path / "out")
     w({"path": [str(p) for p in photos]})
     idx = br.done_index(tmp_path / "out", w.key)
-    assert idx.rows == 2 and idx.stat_done(str(photos[0]))
+    assert idx.rows == 3 and idx.stat_done(str(photos[0]))
     moved = tmp_path / "elsewhere.jpg"
     photos[0].rename(moved)
-    assert not idx.stat_done(str(moved))  # a new path is read, then skipped by its content hash
-    w2 = worker(toy_model_dir, tmp_path / "out", done=frozenset(idx.content_hashes))
-    assert w2({"path": [str(moved)]})["outcome"] == ["skipped"]
+    copy = tmp_path / "copy.jpg"
+    copy.write_bytes(photos[1].read_bytes())
+    photos[2].write_bytes(photos[2].read_bytes() + b"")  # rewritten: new mtime, same bytes
+    os.utime(photos[2], ns=(1, 1))
+    todo, done, skip = idx.split([str(moved), str(photos[1]), str(copy), str(photos[2])])
+    # Unchanged at its done path: dropped by stat, never read. The others are read by an actor.
+    assert todo == [str(moved), str(copy), str(photos[2])] and done == 1
+    w2 = worker(toy_model_dir, tmp_path / "out", done=skip)
+    # Moved, or touched with the same picture: skipped by content. A copy of a picture that is
+    # still at its captioned path is an image of its own (as in the library): captioned.
+    assert w2({"path": todo})["outcome"] == ["skipped", "captioned", "skipped"]
     assert br.done_index(tmp_path / "out", "another-key").rows == 0  # other settings: not done
 
 
