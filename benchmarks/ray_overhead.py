@@ -111,7 +111,8 @@ def main() -> None:
             seconds, note = timed(sides[side], a.work / f"{side}.stdout")
             times[side].append(seconds)
             print(f"round {r + 1} {side:7}: {seconds:7.1f} s, {a.photos / seconds:6.2f} images/s ({note})", flush=True)
-        plain = {json.loads(line)["path"]: json.loads(line)["caption"] for line in (a.work / "caption.stdout").read_text().splitlines()}
+        lines = (a.work / "caption.stdout").read_text().splitlines()
+        plain = {json.loads(line)["path"]: json.loads(line)["caption"] for line in lines}
         ray_rows = {}
         for part in out.glob("part-*.jsonl"):
             for line in part.read_text().splitlines():

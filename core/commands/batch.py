@@ -26,20 +26,20 @@ def register(sub: argparse._SubParsersAction) -> None:
             "`altlens import DIR`. Needs `pip install 'altlens[scale]'`."
         ),
     )
-    p.add_argument("sources", nargs="+", metavar="SOURCE", help="folders (walked with subfolders), images, path lists or manifests")
-    p.add_argument("--out", "-o", required=True, type=Path, metavar="DIR", help="output folder (created; shared storage on a cluster)")
-    p.add_argument("--format", dest="fmt", choices=["parquet", "jsonl"], default="parquet", help="part file format (default: parquet)")
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="folders (walked with subfolders), images, path lists, manifests")
+    p.add_argument("--out", "-o", required=True, type=Path, metavar="DIR", help="output folder (shared storage on a cluster)")
+    p.add_argument("--format", dest="fmt", choices=["parquet", "jsonl"], default="parquet", help="part files (default: parquet)")
     p.add_argument(
         "--address", metavar="ADDRESS",
         help="join this Ray cluster ('auto', 'ray://head:10001', 'head:6379'); without it a local Ray starts on this machine",
     )
-    p.add_argument("--actors", type=int, metavar="N", help="model copies (Ray actors) to run (default: as many as the CPUs/GPUs hold)")
+    p.add_argument("--actors", type=int, metavar="N", help="model copies (Ray actors) to run (default: as many as fit)")
     p.add_argument(
         "--num-cpus", type=float, metavar="C",
         help="CPUs per actor (default: every CPU of the local Ray; 4 per actor on a cluster, 8 with --num-gpus)",
     )
     p.add_argument("--num-gpus", type=float, default=0.0, metavar="G", help="GPUs per actor, e.g. 1 or 0.5 (default: 0)")
-    p.add_argument("--part-size", type=int, default=128, metavar="P", help="images per actor call and per output part (default: 128)")
+    p.add_argument("--part-size", type=int, default=128, metavar="P", help="images per actor call and output part (default: 128)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or summary")
     add_model_options(p)
     p.set_defaults(func=run)
