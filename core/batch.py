@@ -25,6 +25,7 @@ part and reports it without captioning again: nothing is written twice. If the w
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import math
 import os
@@ -38,6 +39,7 @@ from core.batch_results import (
     collect_sources,
     done_index,
     model_identity,
+    output_lock,
     part_name,
     read_part,
     settings_key,
@@ -214,19 +216,24 @@ def run_batch(opts: BatchOptions, *, worker_cls: type = CaptionWorker) -> BatchS
         raise UsageError(f"Unknown output format {opts.fmt!r}; use parquet or jsonl.")
     if opts.part_size < 1:
         raise UsageError(f"The part size must be at least 1 (got {opts.part_size}).")
-    try:
-        import ray
-    except ImportError:
-        raise UsageError(
-            "`altlens batch` needs Ray Data, which is not installed.", hint="pip install 'altlens[scale]'"
-        ) from None
+    if importlib.util.find_spec("ray") is None:
+        raise UsageError("`altlens batch` needs Ray Data, which is not installed.", hint="pip install 'altlens[scale]'")
     from core.captioning.loading import resolve_model
 
     folder = resolve_model(opts.model, allow_download=opts.allow_download)  # fail before starting Ray
     key, desc = settings_key(model_identity(folder), opts.settings, dtype=opts.dtype, backend=opts.backend)
     paths = collect_sources(opts.sources)
-    summary = BatchSummary(sources=len(paths))
     opts.out.mkdir(parents=True, exist_ok=True)
+    with output_lock(opts.out):
+        return _run_locked(opts, worker_cls, started, key, desc, paths)
+
+
+def _run_locked(
+    opts: BatchOptions, worker_cls: type, started: float, key: str, desc: str, paths: list[str]
+) -> BatchSummary:
+    import ray
+
+    summary = BatchSummary(sources=len(paths))
     done: DoneIndex = done_index(opts.out, key)
     todo, summary.done_before, skip_hashes = done.split(paths)
     if not todo:

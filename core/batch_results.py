@@ -153,6 +153,50 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
+# --- one job per folder ------------------------------------------------------------------------------
+
+LOCK_NAME = ".altlens-batch.lock"
+
+
+@contextlib.contextmanager
+def output_lock(out: Path) -> Iterator[None]:
+    """Hold the output folder for one job. Two jobs over overlapping sources into one folder
+    would each caption what the other has not committed yet, and both rows would stay. A lock
+    left by a dead process on this computer is taken over; one from another computer is
+    reported (its job may still run there)."""
+    from core.processes import pid_alive
+
+    lock = out / LOCK_NAME
+    me = f"{socket.gethostname()}:{os.getpid()}"
+    while True:
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                owner = lock.read_text(encoding="utf-8").strip()
+            except FileNotFoundError:
+                continue  # released meanwhile
+            host, _, pid = owner.rpartition(":")
+            if host == socket.gethostname() and pid.isdigit() and not pid_alive(int(pid)):
+                log.info("taking over the lock of a job that is gone (%s)", owner)
+                with contextlib.suppress(FileNotFoundError):
+                    lock.unlink()
+                continue
+            raise UsageError(
+                f"Another `altlens batch` ({owner}) is writing into this folder.",
+                path=out,
+                hint=f"Wait for it, or delete {LOCK_NAME} there if that job is gone.",
+            ) from None
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(me + "\n")
+        break
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            lock.unlink()
+
+
 # --- reading ---------------------------------------------------------------------------------------
 
 

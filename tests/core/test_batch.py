@@ -102,6 +102,24 @@ def test_write_part_never_replaces_a_committed_part(tmp_path: Path) -> None:
     assert br.part_files(tmp_path) == [tmp_path / "part-k-1.parquet"]
 
 
+def test_one_job_per_output_folder(tmp_path: Path) -> None:
+    import socket
+
+    with br.output_lock(tmp_path):
+        with pytest.raises(br.UsageError, match="Another `altlens batch`"), br.output_lock(tmp_path):
+            pass
+        assert (tmp_path / br.LOCK_NAME).read_text().strip() == f"{socket.gethostname()}:{os.getpid()}"
+    assert not (tmp_path / br.LOCK_NAME).exists()
+    # A job that died (a pid that ran and exited) left its lock: the next job takes it over.
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout.strip()
+    (tmp_path / br.LOCK_NAME).write_text(f"{socket.gethostname()}:{dead}\n")
+    with br.output_lock(tmp_path):
+        pass
+    (tmp_path / br.LOCK_NAME).write_text("another-computer:1\n")  # cannot be checked from here
+    with pytest.raises(br.UsageError, match="another-computer:1"), br.output_lock(tmp_path):
+        pass
+
+
 def test_done_index_by_content_and_by_stat(tmp_path: Path, toy_model_dir: Path, one_torch_thread: None) -> None:
     photos = make_photos(tmp_path / "src", 3)
     w = worker(toy_model_dir, tmp_path / "out")
