@@ -29,6 +29,7 @@ import importlib.util
 import logging
 import math
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,7 +116,7 @@ class CaptionWorker:
         fmt: str,
         done_hashes: frozenset[str],
     ) -> None:
-        from core.captioning.engine import Captioner
+        from core.captioning.engine import DECODE_NICE, Captioner
 
         self.settings = settings
         self.key = key
@@ -124,6 +125,11 @@ class CaptionWorker:
         self.fmt = fmt
         self.done_hashes = done_hashes
         self.captioner = Captioner(settings=settings, **captioner)
+        if sys.platform.startswith("linux"):
+            # Ray runs workers at niceness 15 and the engine puts its decode threads at an
+            # absolute 10, which would rank decoding above the model (the opposite of
+            # `altlens caption`, where decoding takes only idle CPU); keep the order.
+            self.captioner.decode_nice = min(19, os.getpriority(os.PRIO_PROCESS, 0) + DECODE_NICE)
         self.captioner.load()  # now, so a model that cannot load fails the job at once
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
