@@ -249,7 +249,14 @@ def _run_locked(
     started_here = False
     if not ray.is_initialized():
         if opts.address:
-            ray.init(address=opts.address, log_to_driver=True)
+            try:
+                ray.init(address=opts.address, log_to_driver=True)
+            except (ConnectionError, RuntimeError) as exc:
+                raise UsageError(
+                    f"Could not join the Ray cluster at {opts.address}: {str(exc).splitlines()[0]}",
+                    hint="Check the address (`ray status` on the cluster); a cluster with token authentication "
+                    "also needs RAY_AUTH_MODE=token and its token (~/.ray/auth_token or RAY_AUTH_TOKEN).",
+                ) from exc
         else:
             ray.init(
                 num_cpus=opts.local_cpus or os.cpu_count() or 1,
