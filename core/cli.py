@@ -23,6 +23,7 @@ from core.errors import AltLensError, UsageError
 COMMAND_MODULES = [
     "core.commands.caption",
     "core.commands.describe",
+    "core.commands.batch",
     "core.commands.models",
     "core.commands.library",
     "core.commands.metadata",

@@ -46,8 +46,10 @@ log = logging.getLogger(__name__)
 
 _CHUNK = 1 << 20
 # A scan of the entropy-coded data may contain FF00 (stuffed byte) and FFD0..FFD7 (restart
-# markers); any other FFxx ends the scan.
-_NOT_A_MARKER = {0x00, *range(0xD0, 0xD8), 0xFF}
+# markers); any other FFxx ends the scan (FF FF is fill: the last FF of a run is the marker's).
+# One regex search finds that FF at C speed: a Python loop over every FF of a 12 MP photo's
+# scan (~25,000 of them) cost ~5x the file's sha256.
+_SCAN_END = re.compile(rb"\xff(?=[^\x00\xd0-\xd7\xff])")
 
 
 @dataclass(frozen=True)
@@ -204,17 +206,11 @@ def _jpeg_hash(data: mmap.mmap) -> tuple[str, str | None]:
         h.update(data[pos:end])
         pos = end
         if marker == 0xDA:  # SOS: entropy-coded data follows until the next real marker
-            scan_start = pos
-            while True:
-                ff = data.find(b"\xff", pos)
-                if ff < 0 or ff + 1 >= n:
-                    raise _Unparseable("scan data runs to the end of the file (truncated)")
-                if data[ff + 1] in _NOT_A_MARKER:
-                    pos = ff + 1 if data[ff + 1] == 0xFF else ff + 2
-                    continue
-                h.update(data[scan_start:ff])
-                pos = ff
-                break
+            m = _SCAN_END.search(data, pos)
+            if m is None:
+                raise _Unparseable("scan data runs to the end of the file (truncated)")
+            h.update(data[pos : m.start()])
+            pos = m.start()
     h.update(b"orientation=%d" % orientation)
     return "jpeg:" + h.hexdigest(), caption
 

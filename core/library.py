@@ -1170,6 +1170,52 @@ class Library:
                 )
         return True
 
+    def record_external_result(
+        self, path: str | os.PathLike[str], content_hash: str, result: CaptionResult, fp: Fingerprint | None = None
+    ) -> str:
+        """Store a result made outside the library (`altlens batch`) for the picture with
+        `content_hash`, at `path` or, if that file is gone, wherever the library now has that
+        picture. `fp` is the file's fingerprint when the caller knows it is current (saves a
+        read). Like `record_result`, reviewed images keep their status and text; an error is
+        only recorded for an image without suggestions. Returns "applied", "unchanged",
+        "changed" (the file is another picture now) or "unmatched"."""
+        p = norm_path(path)
+        if os.path.isfile(p):
+            self.observe(p, enqueue=None, fp=fp)
+        now = time.time()
+        with self._write(durable=False) as c:
+            row = c.execute(f"SELECT {_COLUMNS} FROM images WHERE path = ? AND missing_since IS NULL", (str(p),)).fetchone()
+            if row is None:  # moved since: the library follows pictures by content
+                row = c.execute(
+                    f"SELECT {_COLUMNS} FROM images WHERE content_hash = ? AND missing_since IS NULL ORDER BY updated_at DESC",
+                    (content_hash,),
+                ).fetchone()
+            if row is None:
+                return "unmatched"
+            if row["content_hash"] != content_hash:
+                return "changed"
+            reviewed = row["status"] in REVIEWED
+            if result.ok:
+                cands = json.dumps([c_.to_dict() for c_ in result.candidates], ensure_ascii=False)
+                if cands == row["candidates"] and (result.model or None) == row["model"]:
+                    return "unchanged"
+                c.execute(
+                    "UPDATE images SET candidates = ?, model = ?, suggested_at = ?, error_code = NULL, error_message = NULL, "
+                    "status = ?, queue_priority = NULL, queued_at = NULL, claim = NULL, claimed_at = NULL, "
+                    "caption_runs = caption_runs + 1, updated_at = ? WHERE id = ?",
+                    (cands, result.model or None, now, row["status"] if reviewed else "suggested", now, row["id"]),
+                )
+                return "applied"
+            err = result.error or ErrorInfo("empty-caption", "The model produced no text for this image.")
+            if reviewed or row["candidates"] not in (None, "", "[]") or row["error_code"] == err.code:
+                return "unchanged"
+            c.execute(
+                "UPDATE images SET error_code = ?, error_message = ?, status = 'error', queue_priority = NULL, "
+                "queued_at = NULL, claim = NULL, claimed_at = NULL, caption_runs = caption_runs + 1, updated_at = ? WHERE id = ?",
+                (err.code, err.message, now, row["id"]),
+            )
+            return "applied"
+
     def recover(self) -> int:
         """Hand back to the queue the work whose process is gone. Runs on open."""
         released = 0

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Set up a development environment on a fresh Debian/Ubuntu machine (also what CI runs):
 # system packages (ExifTool, the X11/EGL libraries Qt needs, Xvfb for screenshots), a venv in
-# .venv with the CPU build of torch, and AltLens in editable mode with its test and ONNX extras.
+# .venv with the CPU build of torch, and AltLens in editable mode with its test, ONNX and
+# scale (Ray) extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,5 +38,5 @@ PYTHON="${PYTHON:-python3}"
 # Pin the CPU build first: an unpinned torch would pull a multi-GB CUDA build. Users with an
 # NVIDIA GPU install a CUDA build of torch instead (see README).
 .venv/bin/python -m pip install -q "torch==2.13.0"
-.venv/bin/python -m pip install -q -e '.[test,onnx]'
+.venv/bin/python -m pip install -q -e '.[test,onnx,scale]'
 echo "bootstrap: ready. Try: .venv/bin/altlens --help"

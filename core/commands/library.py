@@ -120,14 +120,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     i = sub.add_parser(
         "import",
-        help="apply captions edited in a CSV",
+        help="apply captions edited in a CSV, or bring in `altlens batch` results",
         description=(
             "Apply captions from a CSV (as made by `altlens export --csv`). Edited captions, and "
             "rows whose status says approved, become approved text; unedited rows change "
-            "nothing. Images already approved or written are not changed unless --overwrite."
+            "nothing. Images already approved or written are not changed unless --overwrite. "
+            "Given the output folder of `altlens batch` (or one of its .parquet/.jsonl parts), "
+            "its captions become suggestions waiting for review, matched by path and content; "
+            "a file changed since it was captioned is left alone."
         ),
     )
-    i.add_argument("file", type=Path, metavar="FILE.csv")
+    i.add_argument("file", type=Path, metavar="FILE.csv|BATCH_DIR")
     i.add_argument(
         "--overwrite",
         action="store_true",
@@ -295,11 +298,17 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _is_batch_output(path: Path) -> bool:
+    return path.is_dir() or path.suffix.lower() in (".parquet", ".jsonl")
+
+
 def run_import(args: argparse.Namespace) -> int:
+    if _is_batch_output(args.file):
+        return _run_batch_import(args)
     library = _open(args, create=False)
     try:
         if args.dry_run:
-            report = _dry_run(library, args)
+            report = _dry_run(library, lambda: library.import_csv(args.file, overwrite=args.overwrite))
         else:
             report = library.import_csv(args.file, overwrite=args.overwrite)
     finally:
@@ -319,7 +328,28 @@ def run_import(args: argparse.Namespace) -> int:
     return 0 if not (report.unmatched or report.conflicts or report.invalid) else 1
 
 
-def _dry_run(library: Any, args: argparse.Namespace) -> Any:
+def _run_batch_import(args: argparse.Namespace) -> int:
+    from core.batch_results import import_into_library
+
+    # A batch usually comes before any library exists: its import creates one.
+    library = _open(args, create=True)
+    try:
+        if args.dry_run:
+            report = _dry_run(library, lambda: import_into_library(library, args.file))
+        else:
+            report = import_into_library(library, args.file)
+    finally:
+        library.close()
+    for path in report.changed:
+        print(f"altlens: {path} changed since it was captioned; not imported (caption it again)", file=sys.stderr)
+    for path in report.unmatched:
+        print(f"altlens: {path}: no such image here (moved, deleted, or never readable)", file=sys.stderr)
+    prefix = "would apply" if args.dry_run else "import"
+    print(f"altlens: {prefix}: {report.summary()}.", file=sys.stderr)
+    return 0 if report.applied or report.unchanged or not report.rows else 1
+
+
+def _dry_run(library: Any, do_import: Any) -> Any:
     """Run the import inside a transaction that is rolled back."""
 
     class _Rollback(Exception):
@@ -328,7 +358,7 @@ def _dry_run(library: Any, args: argparse.Namespace) -> Any:
     result: list[Any] = []
     try:
         with library._write():
-            result.append(library.import_csv(args.file, overwrite=args.overwrite))
+            result.append(do_import())
             raise _Rollback
     except _Rollback:
         pass

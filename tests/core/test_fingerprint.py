@@ -106,3 +106,18 @@ def test_xmp_description_forms() -> None:
     assert xmp_description(li) == "Dog & cat"
     assert xmp_description(b'<rdf:Description dc:description="short form"/>') == "short form"
     assert xmp_description(b"<x:xmpmeta/>") is None
+
+
+def test_jpeg_content_hashes_never_change(tmp_path: Path) -> None:
+    """Libraries and batch outputs store these hashes: a new way of computing them must give
+    the same values, including scans that end in fill bytes (FF FF) after stuffed bytes and
+    restart markers. Values from the byte-by-byte scanner this replaced."""
+    data = Path("tests/data").resolve()
+    assert fingerprint(data / "et_Canon.jpg").content_hash == "jpeg:99111dbfe4b966e95e870b2cfc4b132f229a89b9459e36957334d888f9b729bc"
+    scene = (data / "samples" / "scene-1.jpg").read_bytes()
+    assert fingerprint(data / "samples" / "scene-1.jpg").content_hash == "jpeg:6c521e625bf474c5e45490177eb7e30e5b9b8687f9c2eda8212c565f02237d25"
+    filled = tmp_path / "fill.jpg"
+    filled.write_bytes(scene[: scene.rindex(b"\xff\xd9")] + b"\xff\x00\xff\xd3\xff\xff\xff\xd9")
+    assert fingerprint(filled).content_hash == "jpeg:db53b8ba47e66023b760fcc2bf63b40e198c664f83337fd80c26c21e464a21cb"
+    filled.write_bytes(scene[: scene.rindex(b"\xff\xd9")] + b"\xff\x00\xff\xd3\xff\xff")  # no end marker
+    assert not fingerprint(filled).content_hash.startswith("jpeg:") and not looks_complete(filled)
