@@ -1203,16 +1203,16 @@ class Library:
                     "UPDATE images SET candidates = ?, model = ?, suggested_at = ?, error_code = NULL, error_message = NULL, "
                     "status = ?, queue_priority = NULL, queued_at = NULL, claim = NULL, claimed_at = NULL, "
                     "caption_runs = caption_runs + 1, updated_at = ? WHERE id = ?",
-                    (cands, result.model or None, now, row["status"] if reviewed else "suggested", now, row["id"]),
+                    (cands, result.model or None, now, transition(row["status"], Event.CAPTIONED), now, row["id"]),
                 )
                 return "applied"
             err = result.error or ErrorInfo("empty-caption", "The model produced no text for this image.")
             if reviewed or row["candidates"] not in (None, "", "[]") or row["error_code"] == err.code:
                 return "unchanged"
             c.execute(
-                "UPDATE images SET error_code = ?, error_message = ?, status = 'error', queue_priority = NULL, "
+                "UPDATE images SET error_code = ?, error_message = ?, status = ?, queue_priority = NULL, "
                 "queued_at = NULL, claim = NULL, claimed_at = NULL, caption_runs = caption_runs + 1, updated_at = ? WHERE id = ?",
-                (err.code, err.message, now, row["id"]),
+                (err.code, err.message, transition(row["status"], Event.CAPTION_FAILED), now, row["id"]),
             )
             return "applied"
 
