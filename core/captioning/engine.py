@@ -115,6 +115,7 @@ class Captioner:
         # must finish (see benchmarks/RESULTS.md, "overlap").
         self.decode_nice = DECODE_NICE
         self._adapter: ModelAdapter | None = None
+        self._folder: Path | None = None
         self.info: LoadedModelInfo | None = None
 
     # -- loading ---------------------------------------------------------------------------
@@ -129,13 +130,19 @@ class Captioner:
         if self.info is not None:
             return self.info
         started = time.perf_counter()
-        folder = resolve_model(self.model_name, allow_download=self.allow_download)
+        # resolved already when the first photos started decoding early (its checks parse
+        # every JSON file of the model, ~0.1 s)
+        folder = self._folder or resolve_model(self.model_name, allow_download=self.allow_download)
         from core.captioning.runtime import configure_openmp
 
         configure_openmp()  # before torch loads its OpenMP runtime
         import torch
 
-        from core.captioning.adapters import adapter_for
+        def adapter_for(folder: Path) -> Any:
+            # Imports transformers (~2 s on a small CPU): only for models the light path lacks.
+            from core.captioning.adapters import adapter_for as lookup
+
+            return lookup(folder)
 
         device = pick_device(self.requested_device)
         if self.backend == "onnx" and device != "cpu":
@@ -143,10 +150,19 @@ class Captioner:
                 raise UsageError("The ONNX backend runs on the CPU; use --device cpu or another backend.")
             device = "cpu"
         mode = "float32" if self.backend == "reference" else resolve_mode(self.requested_dtype, device)
-        cls = adapter_for(folder)
-        log.info("loading %s (%s) on %s as %s, backend %s", folder, cls.family, device, mode, self.backend)
+        from core.captioning import vitgpt2
+
+        # ViT-GPT-2 models on the CPU run without transformers (vitgpt2.py): its import and the
+        # per-start weight conversion were most of a cold start. Everything else, and the
+        # reference and torch backends (which are transformers' generate()), go through it.
+        light_reason = vitgpt2.unsupported_reason(folder) if self.backend == "auto" and device == "cpu" else "backend"
+        cls: Any = vitgpt2.VitGpt2Adapter if light_reason is None else adapter_for(folder)
+        log.info("loading %s (%s) on %s as %s, backend %s%s", folder, cls.family, device, mode, self.backend,
+                 ", without transformers" if light_reason is None else "")
         try:
-            if self.backend == "onnx":
+            if light_reason is None:
+                self._adapter = vitgpt2.VitGpt2Adapter(folder, device=torch.device(device), mode=mode)
+            elif self.backend == "onnx":
                 from core.captioning.onnx_backend import OnnxAdapter
 
                 self._adapter = OnnxAdapter(folder, mode=mode, onnx_dir=self.onnx_dir)
@@ -201,13 +217,18 @@ class Captioner:
         """
         settings = settings or self.settings
         items = list(images)
-        adapter = self.adapter
         reference = self.backend == "reference"
+        # Where the input size is known before the model loads, the first batch of photos is
+        # decoded on the helper threads while this thread imports torch and maps the weights.
+        early_size = None if self.loaded or reference or not items else self._early_image_size()
+        ready = threading.Event()
+        if early_size is None:
+            self.load()
+            ready.set()
         # The reference decodes every photo at full size and runs one image per call, as the
         # model card's code does; everything else decodes JPEGs at reduced scale (draft mode).
-        size: tuple[int, int] | None = None if reference else adapter.image_size
+        size: tuple[int, int] | None = None if reference else early_size or self.adapter.image_size
         batch_size = 1 if reference else self.batch_size
-        model_label = self.info.name if self.info else ""
         batches = [list(range(i, min(i + batch_size, len(items)))) for i in range(0, len(items), batch_size)]
         done = 0
         with ThreadPoolExecutor(
@@ -216,9 +237,15 @@ class Captioner:
         ) as pool:
 
             def submit(batch: list[int]) -> list[Future[torch.Tensor]]:
-                return [pool.submit(_prepare, adapter, items[i], size) for i in batch]
+                return [pool.submit(self._prepare, ready, items[i], size) for i in batch]
 
             pending = submit(batches[0]) if batches else []
+            if not ready.is_set():
+                try:
+                    self.load()
+                finally:
+                    ready.set()  # decode threads waiting for the model go on (or fail) now
+            model_label = self.info.name if self.info else ""
             for n, batch in enumerate(batches):
                 if cancel is not None:
                     cancel.raise_if_cancelled()
@@ -229,6 +256,27 @@ class Captioner:
                 done += len(batch)
                 if progress is not None:
                     progress(done, len(items))
+
+    def _early_image_size(self) -> tuple[int, int] | None:
+        """The model's input size, read from its preprocessor config without loading it, for
+        models the transformers-free path runs (None: decode after loading, as before)."""
+        if self.backend != "auto" or self.requested_device not in ("auto", "cpu"):
+            return None
+        try:
+            folder = self._folder = resolve_model(self.model_name, allow_download=False)
+        except AltLensError:
+            return None  # load() reports it, with the download it may be allowed
+        from core.captioning import vitgpt2
+
+        return vitgpt2.image_size(folder) if vitgpt2.unsupported_reason(folder) is None else None
+
+    def _prepare(self, ready: threading.Event, item: ImageInput, size: tuple[int, int] | None) -> torch.Tensor:
+        """Decode one image, then (once the model is loaded) preprocess it; on a decode thread."""
+        image = _to_image(item, size)
+        ready.wait()
+        if self._adapter is None:
+            raise CaptioningError("The model could not be loaded.")
+        return self._adapter.pixel_values([image])
 
     def _run_batch(
         self,
@@ -304,11 +352,6 @@ def _decode_thread_setup(nice: int) -> None:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
         except OSError as exc:
             log.debug("could not lower the decode thread's priority: %s", exc)
-
-
-def _prepare(adapter: Any, item: ImageInput, size: tuple[int, int] | None) -> torch.Tensor:
-    """Decode and preprocess one image into the model's pixel tensor (on a decode thread)."""
-    return adapter.pixel_values([_to_image(item, size)])
 
 
 def _to_image(item: ImageInput, size: tuple[int, int] | None) -> Image.Image:

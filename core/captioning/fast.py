@@ -18,10 +18,16 @@ numeric mode applied to the model (bfloat16, int8; numerics.py) applies here too
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import torch
 import torch.nn.functional as F
+
+from core.captioning.search import SearchResult, beam_search, greedy_search
+from core.captioning.settings import GenerationSettings
+from core.errors import ModelInvalidError
+from core.jobs import CancelToken
 
 log = logging.getLogger(__name__)
 
@@ -322,3 +328,65 @@ def make_static_step(decoder: Any) -> Any:
         return lm_head(ln_f(x))[:, -1].to(torch.float32)
 
     return step
+
+
+def run_search(
+    decoder: Any,
+    batch: int,
+    settings: GenerationSettings,
+    generation_config: Any,
+    model_config: Any,
+    eos: int | None,
+    pad: int | None,
+    cancel: CancelToken | None,
+    *,
+    static: bool = False,
+    device: torch.device | None = None,
+) -> SearchResult:
+    """Beam search or greedy decoding with generate()'s semantics for this model's
+    generation config (start token, length penalty, early stopping). `static`: see search.py."""
+    start = generation_config.decoder_start_token_id
+    if start is None:
+        start = model_config.decoder_start_token_id
+    if start is None:
+        raise ModelInvalidError("The model does not say which token starts a caption (decoder_start_token_id).")
+    check = cancel.raise_if_cancelled if cancel is not None else None
+    if settings.beams > 1:
+        return beam_search(
+            decoder,
+            batch_size=batch,
+            start_id=int(start),
+            eos_id=eos,
+            pad_id=pad,
+            num_beams=settings.beams,
+            max_length=settings.max_length,
+            num_return=settings.num_candidates,
+            length_penalty=float(generation_config.length_penalty if generation_config.length_penalty is not None else 1.0),
+            early_stopping=generation_config.early_stopping if generation_config.early_stopping is not None else False,
+            min_length=settings.min_length,
+            check_cancel=check,
+            device=device,
+            static=static,
+        )
+    return greedy_search(
+        decoder,
+        batch_size=batch,
+        start_id=int(start),
+        eos_id=eos,
+        pad_id=pad,
+        max_length=settings.max_length,
+        min_length=settings.min_length,
+        check_cancel=check,
+        device=device,
+        static=static,
+    )
+
+
+def decode_candidates(tokenizer: Any, result: SearchResult) -> list[list[tuple[str, float]]]:
+    batch, per_image, length = result.sequences.shape
+    texts = tokenizer.batch_decode(result.sequences.reshape(batch * per_image, length).cpu(), skip_special_tokens=True)
+    scores = result.scores.reshape(-1).tolist()
+    return [
+        [(texts[i * per_image + j], math.exp(scores[i * per_image + j])) for j in range(per_image)]
+        for i in range(batch)
+    ]
