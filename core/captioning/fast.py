@@ -112,7 +112,9 @@ def cross_keys_values(decoder: Any, encoder_states: torch.Tensor) -> list[tuple[
     out = []
     for block in decoder.transformer.h:
         k, v = block.crossattention.c_attn(encoder_states).split(cfg.hidden_size, dim=2)
-        out.append((k.view(shape).transpose(1, 2), v.view(shape).transpose(1, 2)))
+        # Contiguous once per image: every step's attention reads them (as strided views,
+        # sdpa on 2 threads took 3.4 instead of 1.9 ms per layer for 8 images; same numbers).
+        out.append((k.view(shape).transpose(1, 2).contiguous(), v.view(shape).transpose(1, 2).contiguous()))
     return out
 
 
