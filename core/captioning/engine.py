@@ -17,10 +17,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from PIL import Image
 
+from core.captioning.backends import BACKENDS as BACKEND_REGISTRY
+from core.captioning.backends import Request as BackendRequest
 from core.captioning.loading import resolve_model
 from core.captioning.numerics import MODES, resolve_mode
 from core.captioning.settings import GenerationSettings
@@ -48,11 +50,8 @@ DType = Literal["auto", "float32", "bfloat16", "float16", "int8"]
 Backend = Literal["auto", "torch", "reference", "onnx"]
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda", "mps")
 DTYPES: tuple[str, ...] = MODES  # numeric modes, see numerics.py
-#: auto: the fast path where it covers the model (GPT-2 decoders), transformers' generate()
-#: elsewhere; torch: always generate(); reference: the model card's code (full-size decode,
-#: one image per call, float32), the baseline benchmarks compare against; onnx: an exported
-#: ONNX encoder/decoder run by onnxruntime (`altlens models export-onnx`).
-BACKENDS: tuple[str, ...] = ("auto", "torch", "reference", "onnx")
+#: The backends' names, from their registry (backends.py): auto, torch, reference, onnx.
+BACKENDS: tuple[str, ...] = tuple(BACKEND_REGISTRY)
 ImageInput = str | os.PathLike[str] | Image.Image
 ProgressCallback = Callable[[int, int], None]  # (done, total)
 DEFAULT_BATCH_SIZE = 8
@@ -135,47 +134,27 @@ class Captioner:
         folder = self._folder or resolve_model(self.model_name, allow_download=self.allow_download)
         from core.captioning.runtime import configure_openmp
 
-        configure_openmp()  # before torch loads its OpenMP runtime
-        import torch
-
-        def adapter_for(folder: Path) -> Any:
-            # Imports transformers (~2 s on a small CPU): only for models the light path lacks.
-            from core.captioning.adapters import adapter_for as lookup
-
-            return lookup(folder)
-
+        configure_openmp()  # before torch loads its OpenMP runtime (pick_device imports it)
+        backend = BACKEND_REGISTRY[self.backend]
         device = pick_device(self.requested_device)
-        if self.backend == "onnx" and device != "cpu":
+        if backend.device is not None and device != backend.device:
             if self.requested_device != "auto":
-                raise UsageError("The ONNX backend runs on the CPU; use --device cpu or another backend.")
-            device = "cpu"
-        mode = "float32" if self.backend == "reference" else resolve_mode(self.requested_dtype, device)
-        from core.captioning import vitgpt2
-
-        # ViT-GPT-2 models on the CPU run without transformers (vitgpt2.py): its import and the
-        # per-start weight conversion were most of a cold start. Everything else, and the
-        # reference and torch backends (which are transformers' generate()), go through it.
-        light_reason = vitgpt2.unsupported_reason(folder) if self.backend == "auto" and device == "cpu" else "backend"
-        cls: Any = vitgpt2.VitGpt2Adapter if light_reason is None else adapter_for(folder)
-        log.info("loading %s (%s) on %s as %s, backend %s%s", folder, cls.family, device, mode, self.backend,
-                 ", without transformers" if light_reason is None else "")
+                raise UsageError(f"The {backend.label} backend runs on the {backend.device.upper()}; "
+                                 f"use --device {backend.device} or another backend.")
+            device = backend.device
+        mode = backend.mode or resolve_mode(self.requested_dtype, device)
+        log.info("loading %s on %s as %s, backend %s", folder, device, mode, backend.name)
         try:
-            if light_reason is None:
-                self._adapter = vitgpt2.VitGpt2Adapter(folder, device=torch.device(device), mode=mode)
-            elif self.backend == "onnx":
-                from core.captioning.onnx_backend import OnnxAdapter
-
-                self._adapter = OnnxAdapter(folder, mode=mode, onnx_dir=self.onnx_dir)
-            else:
-                self._adapter = cls(folder, device=torch.device(device), mode=mode, fast=self.backend == "auto")
+            self._adapter = backend.load(BackendRequest(folder, device, mode, self.onnx_dir))
         except AltLensError:
             raise
         except Exception as exc:
             raise CaptioningError(f"The model could not be loaded: {type(exc).__name__}: {exc}") from exc
+        log.info("loaded with %s", type(self._adapter).__name__)
         self.info = LoadedModelInfo(
             name=self.model_name or folder.name,
             folder=folder,
-            family=cls.family,
+            family=self._adapter.family,
             device=device,
             dtype=mode,
             load_seconds=time.perf_counter() - started,
