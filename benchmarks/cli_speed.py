@@ -196,6 +196,7 @@ def main() -> None:
     # Untimed warm-up of the reference (page cache, .pyc files) so neither side pays it.
     run_measured([*ref_cmd, photos[0]], user_env)
 
+    same_f32 = same_auto = 0
     ref_all: list[Run] = []
     alt_all: list[Run] = []
     ref_one: list[Run] = []
@@ -214,14 +215,25 @@ def main() -> None:
             sink.append(res)
             print(f"  round {r + 1}: {label:9s} {len(files):2d} photo(s) {res.seconds:6.1f} s, "
                   f"peak {res.peak_mb:5.0f} MB (load {load_avg()})", flush=True)
+        if r == 0:
+            # Identity in float32 against round 1's reference captions (and the default
+            # mode's agreement with float32, for the record).
+            f32 = run_measured([*alt_cmd, "--dtype", "float32", "--no-repetition-guard", *photos], alt_env)
+            same_f32 = sum(same_words(a, b) for a, b in zip(ref_all[0].captions, f32.captions, strict=True))
+            auto = run_measured([*alt_cmd, "--no-repetition-guard", *photos], alt_env)
+            same_auto = sum(same_words(a, b) for a, b in zip(f32.captions, auto.captions, strict=True))
+        # The table after every round: a long run on a busy machine still leaves results.
+        text = table(ref_all, alt_all, ref_one, alt_one, n, first.seconds, same_f32, same_auto)
+        print("\n" + text + "\n", flush=True)
+        if args.write:
+            RESULTS.write_text(
+                "# Whole-process speed (`python benchmarks/cli_speed.py --write`)\n\n" + text + "\n", encoding="utf-8"
+            )
+            print(f"wrote {RESULTS}", flush=True)
 
-    # Identity in float32 (and the default mode's agreement, for the record).
-    f32 = run_measured([*alt_cmd, "--dtype", "float32", "--no-repetition-guard", *photos], alt_env)
-    ref_caps = ref_all[0].captions
-    same_f32 = sum(same_words(a, b) for a, b in zip(ref_caps, f32.captions, strict=True))
-    auto = run_measured([*alt_cmd, "--no-repetition-guard", *photos], alt_env)
-    same_auto = sum(same_words(a, b) for a, b in zip(f32.captions, auto.captions, strict=True))
 
+def table(ref_all: list[Run], alt_all: list[Run], ref_one: list[Run], alt_one: list[Run], n: int,
+          first_s: float, same_f32: int, same_auto: int) -> str:
     def med(runs: list[Run], attr: str = "seconds") -> float:
         return statistics.median(getattr(x, attr) for x in runs)
 
@@ -237,31 +249,27 @@ def main() -> None:
         (f"peak memory ({n} photos)", f"{mem_ref:.0f} MB", f"{mem_alt:.0f} MB", f"{mem_alt / mem_ref:.2f} of the reference's"),
     ]
     lines = [
-        f"Whole processes, medians of {args.runs} alternating rounds; {n} photos {PHOTO_SIZE[0]}x{PHOTO_SIZE[1]} "
+        f"Whole processes, medians of {len(ref_all)} alternating round(s); {n} photos {PHOTO_SIZE[0]}x{PHOTO_SIZE[1]} "
         f"JPEG q{JPEG_QUALITY}, nlpconnect-shaped random weights, beam 4, max 16 tokens.",
-        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, load average at the end {load_avg()}.",
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, load average at the end {load_avg()} "
+        "(a load above the CPU count means other programs were running).",
         "",
         "| run | model card's code | `altlens caption` | ratio |",
         "|---|---:|---:|---|",
         *[f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows],
         "",
         f"AltLens's first run after its cache is emptied (converts and caches the weights once per model): "
-        f"{first.seconds:.1f} s for one photo.",
+        f"{first_s:.1f} s for one photo.",
         f"float32 (`--dtype float32`): {same_f32}/{n} captions word-identical to the reference's; "
         f"default mode: {same_auto}/{n} identical to float32's (random weights; the <= 2% rule is "
         "checked on the trained test model, tests/core/test_numerics.py).",
         "Runs: " + "; ".join(
             f"{name} {', '.join(f'{x.seconds:.1f}' for x in runs)} s"
-            for name, runs in (("ref 24", ref_all), ("altlens 24", alt_all), ("ref 1", ref_one), ("altlens 1", alt_one))
+            for name, runs in ((f"reference {n}", ref_all), (f"altlens {n}", alt_all), ("reference 1", ref_one),
+                               ("altlens 1", alt_one))
         ) + ".",
     ]
-    text = "\n".join(lines)
-    print("\n" + text)
-    if args.write:
-        RESULTS.write_text(
-            "# Whole-process speed (`python benchmarks/cli_speed.py --write`)\n\n" + text + "\n", encoding="utf-8"
-        )
-        print(f"\nwrote {RESULTS}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
