@@ -6,6 +6,7 @@ the engine must pick it only where it applies."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -129,3 +130,24 @@ def test_sampling_falls_back_to_transformers(toy_model_dir: Path, home: Path) ->
     pixels = adapter.pixel_values(_images(2))
     out = adapter.generate({"pixel_values": pixels}, GenerationSettings(strategy="sample", seed=3))
     assert len(out) == 2 and all(c[0][0] for c in out)
+
+
+def test_failed_load_while_photos_decode_early_raises_without_hanging(toy_model_dir: Path, tmp_path: Path, home: Path) -> None:
+    """The first photos decode while the model loads; a model that fails to load must end the
+    call with its error, not leave the decode threads waiting."""
+    import shutil
+
+    from core.captioning import Captioner
+    from core.errors import AltLensError
+
+    broken = tmp_path / "broken"
+    shutil.copytree(toy_model_dir, broken)
+    config = json.loads((broken / "config.json").read_text())
+    config["decoder"]["n_layer"] += 1  # a layer the weights file does not have
+    (broken / "config.json").write_text(json.dumps(config))
+    photo = tmp_path / "p.png"
+    _images(1)[0].save(photo)
+    cap = Captioner(broken, device="cpu", dtype="float32")
+    assert cap._early_image_size() is not None  # the early-decode path is the one under test
+    with pytest.raises(AltLensError):
+        cap.caption([photo] * 3)
