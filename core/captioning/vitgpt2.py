@@ -88,6 +88,10 @@ def unsupported_reason(folder: Path) -> str | None:
         return "image size not given as height and width"
     from core.captioning.fast import unsupported_generation_options
 
+    if not (folder / "generation_config.json").is_file():
+        # transformers then derives generation options from config.json's own keys (older
+        # checkpoints); rather than reproduce that derivation, such models use transformers.
+        return "no generation_config.json"
     gen = _read_json(folder / "generation_config.json")
     opts = unsupported_generation_options(_DictConfig(gen))
     if opts:

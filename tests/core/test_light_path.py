@@ -102,8 +102,13 @@ def test_digest_is_remembered_until_the_file_changes(tmp_path: Path, home: Path)
     assert weightcache.digest(f) != first
 
 
-def test_unsupported_models_and_switch(tiny_dirs: dict[str, Path], toy_model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unsupported_models_and_switch(tiny_dirs: dict[str, Path], toy_model_dir: Path, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
     assert "hidden sizes" in (vitgpt2.unsupported_reason(tiny_dirs["projected"]) or "")
+    older = tmp_path / "older"  # no generation_config.json: its options live in config.json
+    __import__("shutil").copytree(toy_model_dir, older)
+    (older / "generation_config.json").unlink()
+    assert vitgpt2.unsupported_reason(older) == "no generation_config.json"
     monkeypatch.setenv(vitgpt2.ENV_SWITCH, "0")
     assert vitgpt2.unsupported_reason(toy_model_dir) is not None
 
