@@ -28,8 +28,9 @@ from transformers import (
 )
 
 from core.captioning import fast as fastpath
+from core.captioning.fast import decode_candidates, run_search  # noqa: F401 (shared with vitgpt2.py; re-exported)
 from core.captioning.numerics import apply_mode, storage_dtype
-from core.captioning.search import SearchResult, beam_search, greedy_search
+from core.captioning.search import SearchResult
 from core.captioning.settings import GenerationSettings
 from core.errors import ModelInvalidError, ModelUnsupportedError
 from core.jobs import CancelToken
@@ -339,68 +340,6 @@ class VisionEncoderDecoderAdapter(ModelAdapter):
             start = cfg.decoder.bos_token_id if cfg.decoder.bos_token_id is not None else eos
             self.model.generation_config.decoder_start_token_id = start
         return eos, pad
-
-
-def run_search(
-    decoder: Any,
-    batch: int,
-    settings: GenerationSettings,
-    generation_config: Any,
-    model_config: Any,
-    eos: int | None,
-    pad: int | None,
-    cancel: CancelToken | None,
-    *,
-    static: bool = False,
-    device: torch.device | None = None,
-) -> SearchResult:
-    """Beam search or greedy decoding with generate()'s semantics for this model's
-    generation config (start token, length penalty, early stopping). `static`: see search.py."""
-    start = generation_config.decoder_start_token_id
-    if start is None:
-        start = model_config.decoder_start_token_id
-    if start is None:
-        raise ModelInvalidError("The model does not say which token starts a caption (decoder_start_token_id).")
-    check = cancel.raise_if_cancelled if cancel is not None else None
-    if settings.beams > 1:
-        return beam_search(
-            decoder,
-            batch_size=batch,
-            start_id=int(start),
-            eos_id=eos,
-            pad_id=pad,
-            num_beams=settings.beams,
-            max_length=settings.max_length,
-            num_return=settings.num_candidates,
-            length_penalty=float(generation_config.length_penalty if generation_config.length_penalty is not None else 1.0),
-            early_stopping=generation_config.early_stopping if generation_config.early_stopping is not None else False,
-            min_length=settings.min_length,
-            check_cancel=check,
-            device=device,
-            static=static,
-        )
-    return greedy_search(
-        decoder,
-        batch_size=batch,
-        start_id=int(start),
-        eos_id=eos,
-        pad_id=pad,
-        max_length=settings.max_length,
-        min_length=settings.min_length,
-        check_cancel=check,
-        device=device,
-        static=static,
-    )
-
-
-def decode_candidates(tokenizer: Any, result: SearchResult) -> list[list[RawCandidate]]:
-    batch, per_image, length = result.sequences.shape
-    texts = tokenizer.batch_decode(result.sequences.reshape(batch * per_image, length).cpu(), skip_special_tokens=True)
-    scores = result.scores.reshape(-1).tolist()
-    return [
-        [(texts[i * per_image + j], math.exp(scores[i * per_image + j])) for j in range(per_image)]
-        for i in range(batch)
-    ]
 
 
 class ProcessorAdapter(ModelAdapter):

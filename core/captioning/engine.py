@@ -8,6 +8,7 @@ the current one; JPEG decoding and resizing release the GIL.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -17,13 +18,16 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from PIL import Image
 
+from core.captioning.backends import BACKENDS as BACKEND_REGISTRY
+from core.captioning.backends import Request as BackendRequest
 from core.captioning.loading import resolve_model
 from core.captioning.numerics import MODES, resolve_mode
 from core.captioning.settings import GenerationSettings
+from core.captioning.tasks import FAMILY_TASKS
 from core.errors import (
     AltLensError,
     CancelledError,
@@ -47,11 +51,8 @@ DType = Literal["auto", "float32", "bfloat16", "float16", "int8"]
 Backend = Literal["auto", "torch", "reference", "onnx"]
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda", "mps")
 DTYPES: tuple[str, ...] = MODES  # numeric modes, see numerics.py
-#: auto: the fast path where it covers the model (GPT-2 decoders), transformers' generate()
-#: elsewhere; torch: always generate(); reference: the model card's code (full-size decode,
-#: one image per call, float32), the baseline benchmarks compare against; onnx: an exported
-#: ONNX encoder/decoder run by onnxruntime (`altlens models export-onnx`).
-BACKENDS: tuple[str, ...] = ("auto", "torch", "reference", "onnx")
+#: The backends' names, from their registry (backends.py): auto, torch, reference, onnx.
+BACKENDS: tuple[str, ...] = tuple(BACKEND_REGISTRY)
 ImageInput = str | os.PathLike[str] | Image.Image
 ProgressCallback = Callable[[int, int], None]  # (done, total)
 DEFAULT_BATCH_SIZE = 8
@@ -114,6 +115,7 @@ class Captioner:
         # must finish (see benchmarks/RESULTS.md, "overlap").
         self.decode_nice = DECODE_NICE
         self._adapter: ModelAdapter | None = None
+        self._folder: Path | None = None
         self.info: LoadedModelInfo | None = None
 
     # -- loading ---------------------------------------------------------------------------
@@ -128,39 +130,35 @@ class Captioner:
         if self.info is not None:
             return self.info
         started = time.perf_counter()
-        folder = resolve_model(self.model_name, allow_download=self.allow_download)
+        # resolved already when the first photos started decoding early (its checks parse
+        # every JSON file of the model, ~0.1 s)
+        folder = self._folder or resolve_model(self.model_name, allow_download=self.allow_download)
         from core.captioning.runtime import configure_openmp
 
-        configure_openmp()  # before torch loads its OpenMP runtime
-        import torch
-
-        from core.captioning.adapters import adapter_for
-
+        configure_openmp()  # before torch loads its OpenMP runtime (pick_device imports it)
+        backend = BACKEND_REGISTRY[self.backend]
         device = pick_device(self.requested_device)
-        if self.backend == "onnx" and device != "cpu":
+        if backend.device is not None and device != backend.device:
             if self.requested_device != "auto":
-                raise UsageError("The ONNX backend runs on the CPU; use --device cpu or another backend.")
-            device = "cpu"
-        cls = adapter_for(folder)
-        mode = "float32" if self.backend == "reference" else resolve_mode(self.requested_dtype, device, cls.family)
-        if self.backend == "onnx" and getattr(cls, "prompted", False):
-            raise UsageError(f"The ONNX backend has no export for {cls.family} models; use --backend auto or torch.")
-        log.info("loading %s (%s) on %s as %s, backend %s", folder, cls.family, device, mode, self.backend)
+                raise UsageError(f"The {backend.label} backend runs on the {backend.device.upper()}; "
+                                 f"use --device {backend.device} or another backend.")
+            device = backend.device
+        family = _declared_family(folder)
+        if self.backend == "onnx" and family in FAMILY_TASKS:
+            raise UsageError(f"The ONNX backend has no export for {family} models; use --backend auto or torch.")
+        mode = backend.mode or resolve_mode(self.requested_dtype, device, family)
+        log.info("loading %s (%s) on %s as %s, backend %s", folder, family, device, mode, backend.name)
         try:
-            if self.backend == "onnx":
-                from core.captioning.onnx_backend import OnnxAdapter
-
-                self._adapter = OnnxAdapter(folder, mode=mode, onnx_dir=self.onnx_dir)
-            else:
-                self._adapter = cls(folder, device=torch.device(device), mode=mode, fast=self.backend == "auto")
+            self._adapter = backend.load(BackendRequest(folder, device, mode, self.onnx_dir))
         except AltLensError:
             raise
         except Exception as exc:
             raise CaptioningError(f"The model could not be loaded: {type(exc).__name__}: {exc}") from exc
+        log.info("loaded with %s", type(self._adapter).__name__)
         self.info = LoadedModelInfo(
             name=self.model_name or folder.name,
             folder=folder,
-            family=cls.family,
+            family=self._adapter.family,
             device=device,
             dtype=mode,
             load_seconds=time.perf_counter() - started,
@@ -241,36 +239,29 @@ class Captioner:
         raises CancelledError after yielding the batches that finished. `task`, `contexts`
         and `max_new_tokens`: see describe().
         """
-        from core.captioning.tasks import check_task, token_budget
+        from core.captioning.tasks import check_task
 
         settings = settings or self.settings
         items = list(images)
         check_task(task)
         if contexts is not None and len(contexts) != len(items):
             raise UsageError(f"Got {len(contexts)} contexts for {len(items)} images; give one per image (None for none).")
-        adapter = self.adapter
-        prompted = bool(getattr(adapter, "prompted", False))
-        if prompted:
-            token_budget(task, max_new_tokens)  # a bad budget is the caller's error, before any work
-            if task not in adapter.tasks:  # type: ignore[attr-defined]
-                raise UsageError(f"This model ({adapter.family}) cannot do '{task}'.")
-            if contexts is not None and any(contexts) and not adapter.accepts_context:  # type: ignore[attr-defined]
-                raise UsageError(f"This model ({adapter.family}) takes no context; its tasks are fixed. Drop the context.")
-        else:
-            if task != "alt":
-                raise UsageError(
-                    f"This model ({adapter.family}) writes alt text only; long descriptions and text in the "
-                    "image need a prompted model (florence-2-base, florence-2-large, smolvlm2-256m, smolvlm2-500m)."
-                )
-            if contexts is not None and any(contexts):
-                raise UsageError(f"This model ({adapter.family}) takes no context; use a SmolVLM2 model for that.")
         request = _Request(task, list(contexts) if contexts is not None else [None] * len(items), max_new_tokens)
+        # A task or context the model may refuse is checked against the loaded model first.
+        plain = task == "alt" and not (contexts is not None and any(contexts)) and max_new_tokens is None
         reference = self.backend == "reference"
+        # Where the input size is known before the model loads, the first batch of photos is
+        # decoded on the helper threads while this thread imports torch and maps the weights.
+        early_size = None if self.loaded or reference or not items or not plain else self._early_image_size()
+        ready = threading.Event()
+        if early_size is None:
+            self.load()
+            ready.set()
+        self._check_request(request, max_new_tokens, loaded=early_size is None)
         # The reference decodes every photo at full size and runs one image per call, as the
         # model card's code does; everything else decodes JPEGs at reduced scale (draft mode).
-        size: tuple[int, int] | None = None if reference else adapter.image_size
+        size: tuple[int, int] | None = None if reference else early_size or self.adapter.image_size
         batch_size = 1 if reference else self.batch_size
-        model_label = self.info.name if self.info else ""
         batches = [list(range(i, min(i + batch_size, len(items)))) for i in range(0, len(items), batch_size)]
         done = 0
         with ThreadPoolExecutor(
@@ -279,9 +270,16 @@ class Captioner:
         ) as pool:
 
             def submit(batch: list[int]) -> list[Future[torch.Tensor]]:
-                return [pool.submit(_prepare, adapter, items[i], size) for i in batch]
+                return [pool.submit(self._prepare, ready, items[i], size) for i in batch]
 
             pending = submit(batches[0]) if batches else []
+            if not ready.is_set():
+                try:
+                    self.load()
+                finally:
+                    ready.set()  # decode threads waiting for the model go on (or fail) now
+                self._check_request(request, max_new_tokens, loaded=True)
+            model_label = self.info.name if self.info else ""
             for n, batch in enumerate(batches):
                 if cancel is not None:
                     cancel.raise_if_cancelled()
@@ -292,6 +290,50 @@ class Captioner:
                 done += len(batch)
                 if progress is not None:
                     progress(done, len(items))
+
+    def _check_request(self, request: _Request, max_new_tokens: int | None, *, loaded: bool) -> None:
+        """Refuse a task, context or budget the loaded model cannot take (before any work)."""
+        if not loaded:
+            return
+        from core.captioning.tasks import token_budget
+
+        adapter = self.adapter
+        task, contexts = request.task, request.contexts
+        if getattr(adapter, "prompted", False):
+            token_budget(task, max_new_tokens)  # a bad budget is the caller's error, before any work
+            if task not in adapter.tasks:  # type: ignore[attr-defined]
+                raise UsageError(f"This model ({adapter.family}) cannot do '{task}'.")
+            if any(contexts) and not adapter.accepts_context:  # type: ignore[attr-defined]
+                raise UsageError(f"This model ({adapter.family}) takes no context; its tasks are fixed. Drop the context.")
+            return
+        if task != "alt":
+            raise UsageError(
+                f"This model ({adapter.family}) writes alt text only; long descriptions and text in the "
+                "image need a prompted model (florence-2-base, florence-2-large, smolvlm2-256m, smolvlm2-500m)."
+            )
+        if any(contexts):
+            raise UsageError(f"This model ({adapter.family}) takes no context; use a SmolVLM2 model for that.")
+
+    def _early_image_size(self) -> tuple[int, int] | None:
+        """The model's input size, read from its preprocessor config without loading it, for
+        models the transformers-free path runs (None: decode after loading, as before)."""
+        if self.backend != "auto" or self.requested_device not in ("auto", "cpu"):
+            return None
+        try:
+            folder = self._folder = resolve_model(self.model_name, allow_download=False)
+        except AltLensError:
+            return None  # load() reports it, with the download it may be allowed
+        from core.captioning import vitgpt2
+
+        return vitgpt2.image_size(folder) if vitgpt2.unsupported_reason(folder) is None else None
+
+    def _prepare(self, ready: threading.Event, item: ImageInput, size: tuple[int, int] | None) -> torch.Tensor:
+        """Decode one image, then (once the model is loaded) preprocess it; on a decode thread."""
+        image = _to_image(item, size)
+        ready.wait()
+        if self._adapter is None:
+            raise CaptioningError("The model could not be loaded.")
+        return self._adapter.pixel_values([image])
 
     def _run_batch(
         self,
@@ -415,11 +457,6 @@ def _decode_thread_setup(nice: int) -> None:
             log.debug("could not lower the decode thread's priority: %s", exc)
 
 
-def _prepare(adapter: Any, item: ImageInput, size: tuple[int, int] | None) -> torch.Tensor:
-    """Decode and preprocess one image into the model's pixel tensor (on a decode thread)."""
-    return adapter.pixel_values([_to_image(item, size)])
-
-
 def _to_image(item: ImageInput, size: tuple[int, int] | None) -> Image.Image:
     if isinstance(item, Image.Image):
         from core.images import to_rgb
@@ -455,3 +492,12 @@ def pick_device(requested: str) -> str:
     if requested == "mps" and not (getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()):
         raise DeviceUnavailableError("Apple's Metal (MPS) device is not available on this computer.", hint="Use --device cpu.")
     return requested
+
+
+def _declared_family(folder: Path) -> str | None:
+    """config.json's model_type, read without torch (the adapters check it properly)."""
+    try:
+        value = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("model_type")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None

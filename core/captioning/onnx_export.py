@@ -173,12 +173,7 @@ def _wrappers(model: Any) -> tuple[Any, Any]:
     from core.captioning import fast
 
     dec = model.decoder
-    t = dec.transformer
-    cfg = dec.config
-    embed = cfg.hidden_size
-    heads = cfg.num_attention_heads
-    head_dim = embed // heads
-    blocks = list(t.h)
+    blocks = list(dec.transformer.h)
 
     class Encoder(torch.nn.Module):
         def __init__(self) -> None:
@@ -186,20 +181,16 @@ def _wrappers(model: Any) -> tuple[Any, Any]:
             self.model = model
 
         def forward(self, pixel_values: torch.Tensor) -> tuple[torch.Tensor, ...]:
+            # The image's cross-attention keys/values, once per image (the decoder step
+            # takes them as inputs and never recomputes them).
             states = fast.encode(self.model, pixel_values)
-            n, s, _ = states.shape
-            out: list[torch.Tensor] = []
-            for block in blocks:
-                k, v = block.crossattention.c_attn(states).split(embed, dim=2)
-                out.append(k.view(n, s, heads, head_dim).transpose(1, 2))
-                out.append(v.view(n, s, heads, head_dim).transpose(1, 2))
-            return tuple(out)
-
-    def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float) -> torch.Tensor:
-        w = torch.softmax(torch.matmul(q, k.transpose(-1, -2)) * scale, dim=-1)
-        return torch.matmul(w, v)
+            return tuple(t for kv in fast.cross_keys_values(dec, states) for t in kv)
 
     class Step(torch.nn.Module):
+        """fast.gpt2_step with the cache passed in and out (ONNX has no state): each layer's
+        past keys/values come in, past + this token's go out. transformers' eager attention
+        formula (the model is loaded with it), which exports to plain MatMul/Softmax."""
+
         def __init__(self) -> None:
             super().__init__()
             self.dec = dec
@@ -208,26 +199,16 @@ def _wrappers(model: Any) -> tuple[Any, Any]:
             n_layers = len(blocks)
             past = caches[: 2 * n_layers]
             cross = caches[2 * n_layers :]
-            n = input_ids.shape[0]
-            x = t.wte(input_ids[:, None]) + t.wpe(position[None, :])
             presents: list[torch.Tensor] = []
-            for i, block in enumerate(blocks):
-                residual = x
-                q, k, v = block.attn.c_attn(block.ln_1(x)).split(embed, dim=2)
-                q = q.view(n, 1, heads, head_dim).transpose(1, 2)
-                k = torch.cat((past[2 * i], k.view(n, 1, heads, head_dim).transpose(1, 2)), dim=2)
-                v = torch.cat((past[2 * i + 1], v.view(n, 1, heads, head_dim).transpose(1, 2)), dim=2)
-                presents += [k, v]
-                a = attend(q, k, v, block.attn.scaling)
-                x = block.attn.c_proj(a.transpose(1, 2).reshape(n, 1, embed)) + residual
-                residual = x
-                ck, cv = cross[2 * i], cross[2 * i + 1]
-                qc = block.crossattention.q_attn(block.ln_cross_attn(x))
-                qc = qc.view(ck.shape[0], -1, heads, head_dim).transpose(1, 2)
-                a = attend(qc, ck, cv, block.crossattention.scaling)
-                x = residual + block.crossattention.c_proj(a.transpose(1, 2).reshape(n, 1, embed))
-                x = x + block.mlp(block.ln_2(x))
-            logits = dec.lm_head(t.ln_f(x))[:, 0]
+
+            def self_attention(i: int, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float) -> torch.Tensor:
+                k = torch.cat((past[2 * i], k), dim=2)
+                v = torch.cat((past[2 * i + 1], v), dim=2)
+                presents.extend((k, v))
+                return fast.eager_attention(q, k, v, scale)
+
+            logits = fast.gpt2_step(dec, input_ids, position[None, :], self_attention, cross[0::2], cross[1::2],
+                                    fast.eager_attention)
             return (logits, *presents)
 
     return Encoder().eval(), Step().eval()
