@@ -307,6 +307,15 @@ class ValueFiles:
         path.write_bytes(value.encode("utf-8"))
         return f"-{tag}<={path}"
 
+    def assign_bytes(self, tag: str, value: bytes) -> str:
+        """Like assign, for a value that is bytes (a restored binary or legacy-text tag)."""
+        if self._dir is None:
+            self._dir = Path(tempfile.mkdtemp(prefix="altlens-values-"))
+        self._n += 1
+        path = self._dir / f"v{self._n}.bin"
+        path.write_bytes(value)
+        return f"-{tag}<={path}"
+
     def clear(self) -> None:
         if self._dir is not None:
             for p in self._dir.iterdir():

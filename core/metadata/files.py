@@ -211,6 +211,12 @@ def link_or_copy(src: Path, dst: Path) -> None:
         shutil.copyfile(src, dst)
 
 
+def copy_file(src: Path, dst: Path) -> None:
+    """Copy the bytes and make them durable (an undo copy must survive a power cut)."""
+    shutil.copyfile(src, dst)
+    fsync_file(dst)
+
+
 def backup_copy(src: Path, backup_dir: Path, prefix: str) -> Path:
     backup_dir.mkdir(parents=True, exist_ok=True)
     dst = backup_dir / f"{prefix}-{src.name}"

@@ -25,6 +25,7 @@ thread); calls from another thread raise RuntimeError.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -57,6 +58,13 @@ from core.metadata.errors import (
 from core.metadata.exiftool import ExifTool, ValueFiles
 from core.metadata.formats import classify, sniff
 from core.metadata.journal import WriteJournal
+from core.metadata.verify import (
+    CREATED_BLOCK,
+    SIDE_EFFECT,
+    Restore,
+    tags_digest,
+    undo_restores,
+)
 from core.metadata.types import (
     ROLES,
     FieldChange,
@@ -117,8 +125,6 @@ _TRUNCATED = re.compile(
     r"|Corrupted PNG image|Error reading RIFF"
 )
 _CORRUPT = re.compile(r"did not start with IHDR|File format error")
-# Message ExifTool gives for a stale IPTC digest; it is fixed by writing, never made worse.
-_DIGEST_STALE = "IPTCDigest is not current"
 
 
 _COPY = re.compile(r"^Copy\d+$")
@@ -228,6 +234,14 @@ class _TargetOp:
     iim_declare_utf8: bool = False  # set CodedCharacterSet=UTF8 (values already fit)
     iim_baseline_utf8: bool = False  # legacy values are UTF-8 bytes without the marker
     specs: tuple[F.FieldSpec, ...] = ()  # the fields this file gets, per profile and container
+    # undo: what the write did besides the fields (tags and blocks it created or changed)
+    restores: list[Restore] = field(default_factory=list)
+    # write: digest of every tag before (undo proves it got back there); undo: the target
+    tags_before: str | None = None
+    undo_copy: Path | None = None  # write: the original's bytes, when tags cannot undo it
+    restore_copy: Path | None = None  # undo: bring back these bytes instead
+    restore_sha256: str | None = None  # ... which must hash to this
+    expect_tags: str | None = None  # undo: the tags digest the result must have
 
 
 class MetadataWriter:
@@ -291,6 +305,11 @@ class MetadataWriter:
             self._journal = WriteJournal(path)
             self._journal.reconcile(self._identity_or_none)
         return self._journal
+
+    def _undo_root(self) -> Path:
+        """Where originals are kept for the writes that tags alone cannot undo."""
+        return (self._journal_path.parent if self._journal_path is not None
+                else self._backup_root().parent) / "undo"
 
     def _backup_root(self) -> Path:
         if self._backup_dir is not None:
@@ -382,10 +401,12 @@ class MetadataWriter:
                     "change; nothing was done.", path=target,
                     hint="Restore it from a backup, or edit the text instead.",
                 )
-        subject = self._inspect_for_write(photo, None)
+        subject = self._inspect_for_write(photo, None, undo=True)
         holders = {h.path: h for h in subject.holders}
+        info = {t: (before, tags, copy) for t, before, tags, copy in todo.undo_info}
         ops: list[_TargetOp] = []
         for target, _after, created in todo.targets:
+            before_ident, tags_before, undo_copy = info.get(target, (None, None, None))
             changes = [c for c in todo.changes if c.target == target]
             insp = holders.get(target)
             if insp is None:  # a sidecar that exists but was not found as a holder
@@ -399,7 +420,11 @@ class MetadataWriter:
             values: dict[str, str | None] = {}
             restored: list[FieldChange] = []
             old_prov: dict[str, Any] | None = None
+            restores: list[Restore] = []
             for c in changes:
+                if c.role in (SIDE_EFFECT, CREATED_BLOCK):
+                    restores.append(_restore_of(c))
+                    continue
                 if c.field == PROVENANCE_FIELD:
                     old_prov = json.loads(c.old) if c.old else {}
                     continue
@@ -409,14 +434,19 @@ class MetadataWriter:
                 restored.append(FieldChange(c.field, insp.values.get(c.field), c.old, target,
                                             c.role))
             prov = {t: old_prov.get(t) for t in F.PROVENANCE_TAGS} if old_prov is not None else None
-            ops.append(_TargetOp(path=target, inspection=insp, embedded=target == photo,
-                                 values=values, provenance=prov, changes=restored))
+            op = _TargetOp(path=target, inspection=insp, embedded=target == photo,
+                           values=values, provenance=prov, changes=restored,
+                           restores=restores, expect_tags=tags_before)
+            if undo_copy is not None and before_ident is not None:
+                op.restore_copy, op.restore_sha256 = undo_copy, before_ident.sha256
+            ops.append(op)
         return self._apply(subject, ops, kind="undo", keep_mtime=True, backup=False,
                            info={"undoes": todo.id}, warnings=[], skipped=[], undoes=todo.id)
 
     # -- inspection ------------------------------------------------------------------------
 
-    def _inspect_for_write(self, path: Path, expected: FileIdentity | None) -> _Subject:
+    def _inspect_for_write(self, path: Path, expected: FileIdentity | None, *,
+                           undo: bool = False) -> _Subject:
         abspath = _real(path)
         self._touch_folder(abspath.parent)
         subject = self._inspect(abspath, full=True)
@@ -425,7 +455,8 @@ class MetadataWriter:
                 "The file changed since it was read; nothing was written.", path=abspath,
                 hint="Read it again and review the text before writing.",
             )
-        if subject.format.embedded:
+        if subject.format.embedded and not undo:
+            # undo puts back what AltLens changed; the file's own damage is no reason not to
             self._refuse_damaged(subject.photo, abspath)
         elif subject.photo.dump.errors:  # RAW/BMP/GIF are never rewritten: only unreadable ones
             raise CorruptFileError(
@@ -779,7 +810,9 @@ class MetadataWriter:
                     continue
                 tmp = self._produce(subject, op)
                 staged.append((op, tmp, None, None))
-                self._verify(op, tmp, subject)
+                after = self._verify(op, tmp, subject)
+                if kind == "write":
+                    self._prepare_undo(subject, op, tmp, after)
                 files.fsync_file(tmp)
                 if op.inspection is not None:
                     warnings += files.copy_attributes(
@@ -796,6 +829,8 @@ class MetadataWriter:
                     staged[i] = (st[0], st[1], st[2], copy)
             changes = [c for op, *_ in staged for c in op.changes]
             for op, *_ in staged:
+                changes += [_restore_change(op.path, r) for r in op.restores]
+            for op, *_ in staged:
                 if op.provenance is not None or op.old_provenance:
                     changes.append(FieldChange(
                         PROVENANCE_FIELD,
@@ -805,7 +840,8 @@ class MetadataWriter:
             op_id = self.journal.begin(
                 subject.path, kind, changes,
                 [(st[0].path, st[0].inspection is None,
-                  st[0].inspection.identity if st[0].inspection else None, st[2], st[3])
+                  st[0].inspection.identity if st[0].inspection else None, st[2], st[3],
+                  st[0].tags_before, st[0].undo_copy)
                  for st in staged],
                 request=info, undoes=undoes,
             )
@@ -813,6 +849,8 @@ class MetadataWriter:
             for st in staged:
                 if st[1] is not None:
                     files.release_temp(st[1])
+                if st[0].undo_copy is not None:
+                    st[0].undo_copy.unlink(missing_ok=True)
             raise
         # the point of no return, one rename per file
         done = 0
@@ -850,6 +888,49 @@ class MetadataWriter:
             backups=tuple(b for *_x, b in staged if b is not None),
         )
 
+    def _prepare_undo(self, subject: _Subject, op: _TargetOp, tmp: Path, after: _Dump) -> None:
+        """Work out now how to undo this write exactly, and prove it on the new copy: the
+        person's fields and provenance go back, tags and blocks the write created go away,
+        tags it changed on the side (XMP toolkit, IPTC digest, ...) get their old values.
+        Where tags cannot express it (ExifTool dropped an empty XMP structure, re-encoded
+        legacy IIM text), the original's bytes are kept for undo instead."""
+        insp = op.inspection
+        if insp is None:
+            return  # a new sidecar: undo deletes it
+        op.tags_before = tags_digest(insp.dump.rows)
+        own = {(F.FIELDS_BY_NAME[n].group1, F.FIELDS_BY_NAME[n].tag) for n in op.values}
+        restores = undo_restores(insp.dump.rows, after.rows, own)
+        if restores is not None:
+            trial = _TargetOp(
+                path=op.path, inspection=insp, embedded=op.embedded,
+                values={n: c.old for c in op.changes if (n := c.field) in op.values},
+                provenance={t: (op.old_provenance or {}).get(t) for t in F.PROVENANCE_TAGS},
+                changes=[], restores=restores)
+            undone: Path | None = None
+            try:
+                undone = self._produce(subject, trial, source=tmp)
+                exact = tags_digest(self._dump_of(undone, subject, op).rows) == op.tags_before
+            except MetadataError as exc:
+                log.info("%s: a trial undo failed (%s); keeping the original's bytes",
+                         op.path, exc)
+                exact = False
+            finally:
+                if undone is not None:
+                    files.release_temp(undone)
+            if exact:
+                op.restores = restores
+                return
+        op.restores = []
+        store = self._undo_root()
+        store.mkdir(parents=True, exist_ok=True)
+        copy = store / f"{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}-{id(op):x}-{op.path.name}"
+        op.undo_copy = copy  # removed again if the write does not go through
+        files.copy_file(op.path, copy)
+        files.fsync_dir(store)
+        if insp.identity is None or files.sha256_file(copy) != insp.identity.sha256:
+            raise FileChangedError("The file changed while the caption was being written; "
+                                   "nothing was written.", path=op.path)
+
     def _check_unchanged(self, op: _TargetOp) -> None:
         if op.inspection is None:
             if op.path.exists():
@@ -880,7 +961,9 @@ class MetadataWriter:
         if iim:
             if op.iim_convert or op.iim_declare_utf8:
                 args.append("-IPTC:CodedCharacterSet=UTF8")
-            if args and op.inspection is not None and op.inspection.has_iptc_digest:
+            restoring_digest = any(r.name == "Photoshop:IPTCDigest" for r in op.restores)
+            if (args and op.inspection is not None and op.inspection.has_iptc_digest
+                    and not restoring_digest):
                 args.append("-Photoshop:IPTCDigest=new")  # keeps MWG readers trusting the XMP
             return args
         if op.provenance is not None:
@@ -892,23 +975,56 @@ class MetadataWriter:
                     args += [values.assign(f"XMP-altlens:{tag}", str(v)) for v in value]
                 else:
                     args.append(values.assign(f"XMP-altlens:{tag}", str(value)))
+        # undo: blocks the write created go first, then tags it created or changed
+        for r in sorted(op.restores, key=lambda r: not r.block):
+            if r.block:
+                args.append(f"-{r.name}:all=")
+            elif r.value is None:
+                args.append(f"-{r.name}=")
+            else:
+                args.append(values.assign_bytes(f"{r.name}#", r.value))
         return args
 
-    def _produce(self, subject: _Subject, op: _TargetOp) -> Path:
-        """ExifTool writes the new version of op.path into a temp file beside it."""
+    def _produce(self, subject: _Subject, op: _TargetOp, source: Path | None = None) -> Path:
+        """ExifTool writes the new version of op.path into a temp file beside it (from
+        `source`, a temp copy of it, when given: the write's trial undo)."""
+        if op.restore_copy is not None:
+            return self._stage_copy(op)
         with ValueFiles() as values:
-            return self._produce_with(subject, op, values)
+            return self._produce_with(subject, op, values, source)
 
-    def _produce_with(self, subject: _Subject, op: _TargetOp, values: ValueFiles) -> Path:
+    def _stage_copy(self, op: _TargetOp) -> Path:
+        """Undo from the original's bytes kept at write time: copy them beside the target
+        and check they are what was kept."""
+        assert op.restore_copy is not None
+        tmp = files.temp_path(op.path, op.path.suffix)
+        try:
+            files.copy_file(op.restore_copy, tmp)
+            if files.sha256_file(tmp) != op.restore_sha256:
+                raise UndoRefusedError(
+                    "The copy of the original that AltLens kept for undo is damaged; nothing "
+                    "was done.", path=op.path)
+        except FileNotFoundError as exc:
+            files.release_temp(tmp)
+            raise UndoRefusedError(
+                f"The copy of the original that AltLens kept for undo is gone "
+                f"({op.restore_copy}); nothing was done.", path=op.path) from exc
+        except BaseException:
+            files.release_temp(tmp)
+            raise
+        return tmp
+
+    def _produce_with(self, subject: _Subject, op: _TargetOp, values: ValueFiles,
+                      source_override: Path | None = None) -> Path:
         main_args = self._assignments(op, values, iim=False)
         iim_args = self._assignments(op, values, iim=True)
         if op.inspection is None:  # a new sidecar: ExifTool creates it from the assignments
             tmp = files.temp_path(op.path, ".xmp")
             self._run_write(["-o", tmp, *main_args], tmp, op.path)
             return tmp
-        source: Path = op.path
+        source: Path = source_override or op.path
         alias: Path | None = None
-        if op.embedded and not subject.format.extension_matches:
+        if source_override is None and op.embedded and not subject.format.extension_matches:
             # ExifTool refuses to write e.g. a WebP named .jpg; give it a neutral name
             alias = files.temp_path(op.path, ".src")
             try:
@@ -965,25 +1081,42 @@ class MetadataWriter:
 
     # -- verification ----------------------------------------------------------------------
 
-    def _verify(self, op: _TargetOp, tmp: Path, subject: _Subject) -> None:
-        """Read the new copy back and compare it with the original; raise on any surprise."""
+    def _dump_of(self, path: Path, subject: _Subject, op: _TargetOp) -> _Dump:
         kind = subject.format.kind if op.embedded else "xmp"
-        pairs, _ = self._et.execute_json([*_DUMP_ARGS, *_validate_args(kind), tmp])
-        after = _Dump(pairs[0] if pairs else [])
+        pairs, _ = self._et.execute_json([*_DUMP_ARGS, *_validate_args(kind), path])
+        return _Dump(pairs[0] if pairs else [])
+
+    def _verify(self, op: _TargetOp, tmp: Path, subject: _Subject) -> _Dump:
+        """Read the new copy back and compare it with the original, every tag's value and
+        every binary block; raise on any difference but the fields AltLens meant to change.
+        Returns the new copy's dump."""
+        if op.restore_copy is not None:
+            return _Dump([])  # the original's own bytes, checked by their hash
+        kind = subject.format.kind if op.embedded else "xmp"
+        after = self._dump_of(tmp, subject, op)
         problems: list[str] = []
         if after.errors:
             problems.append("ExifTool error reading it back: " + "; ".join(after.errors))
+        if op.expect_tags is not None:
+            # undo: the result must read back exactly as the file did before the write
+            if tags_digest(after.rows) != op.expect_tags:
+                problems.append("it would not read back exactly as before the write")
+            self._raise_problems(op, problems)
+            return after
         before = op.inspection.dump if op.inspection else _Dump([])
         if op.iim_baseline_utf8 and op.inspection is not None:
             # compare legacy IIM values as the UTF-8 they really are
             pairs0, _ = self._et.execute_json([*_DUMP_ARGS, *_validate_args(kind), "-charset",
                                                "iptc=UTF8", op.inspection.path])
             before = _Dump(pairs0[0] if pairs0 else [])
+        # Warning text is no difference: ExifTool words the same unparsable maker note
+        # differently in a file and its rewrite. Only a new sign of damage counts.
         new_warnings = Counter(after.warnings) - Counter(before.warnings)
         for w in new_warnings:
-            if _DIGEST_STALE in w and not before.has("Photoshop", "IPTCDigest"):
-                continue
-            problems.append(f"new ExifTool warning: {w}")
+            if _TRUNCATED.search(w) or _CORRUPT.search(w):
+                problems.append(f"ExifTool now finds it damaged: {w}")
+            else:
+                log.info("%s: exiftool warns after the write: %s", op.path, w)
         # the intended values, exactly
         actual = self._role_values(tmp, after)
         for name, value in op.values.items():
@@ -1040,6 +1173,11 @@ class MetadataWriter:
             if o0 is None or o1 is None or (
                     files.sha256_file(op.inspection.path, o0) != files.sha256_file(tmp, o1)):
                 problems.append("JPEG image data is not byte-identical")
+        self._raise_problems(op, problems)
+        return after
+
+    @staticmethod
+    def _raise_problems(op: _TargetOp, problems: list[str]) -> None:
         if problems:
             log.error("verification of %s failed: %s", op.path, problems)
             raise WriteVerificationError(
@@ -1066,6 +1204,32 @@ def _real(path: str | os.PathLike[str]) -> Path:
     """Absolute path with symlinks resolved: replacing a symlink by a file would cut it off
     from the photo it points to, so the photo itself is written."""
     return Path(os.path.realpath(os.path.abspath(path)))
+
+
+def _restore_change(target: Path, r: Restore) -> FieldChange:
+    """A Restore as a journal row: `old` is the value undo puts back (text, or base64 for
+    bytes that are not UTF-8), None to delete."""
+    if r.block:
+        return FieldChange(r.name, None, None, target, CREATED_BLOCK)
+    old: str | None = None
+    if r.value is not None:
+        try:
+            old = r.value.decode("utf-8")
+            if old.startswith("base64:"):
+                raise UnicodeDecodeError("utf-8", r.value, 0, 1, "looks like base64")
+        except UnicodeDecodeError:
+            old = "base64:" + base64.b64encode(r.value).decode("ascii")
+    return FieldChange(r.name, old, "", target, SIDE_EFFECT)
+
+
+def _restore_of(c: FieldChange) -> Restore:
+    if c.role == CREATED_BLOCK:
+        return Restore(c.field, None, block=True)
+    if c.old is None:
+        return Restore(c.field, None)
+    if c.old.startswith("base64:"):
+        return Restore(c.field, base64.b64decode(c.old[7:]))
+    return Restore(c.field, c.old.encode("utf-8"))
 
 
 def _str_or_none(value: Any) -> str | None:

@@ -226,3 +226,25 @@ def exiv2_fields(path: Path) -> dict[str, str] | None:
     if it != iptc.end():
         out["Iptc.Application2.Caption"] = it.toString()
     return out
+
+
+def strict_diff(before: list[tuple[str, Any]], after: list[tuple[str, Any]]) -> list[str]:
+    """Every tag that differs between two dumps, in either direction, with nothing forgiven
+    but ExifTool's own File/Composite/ExifTool groups and where data sits in the file
+    (offsets move when metadata grows or shrinks; the data they point to is compared through
+    its own tags). For undo: the file must read back exactly as before the write."""
+
+    def counter(pairs: list[tuple[str, Any]]) -> Counter[tuple[str, str]]:
+        c: Counter[tuple[str, str]] = Counter()
+        for k, v in pairs:
+            f0, f1, tag = split_key(k)
+            if k == "SourceFile" or f0 in ("File", "Composite", "ExifTool"):
+                continue
+            if LAYOUT_TAG.search(tag) or tag in ("MediaDataSize", "MediaDataOffset"):
+                continue
+            c[(f"{f0}:{f1}:{tag}", json.dumps(v, ensure_ascii=False, sort_keys=True))] += 1
+        return c
+
+    c0, c1 = counter(before), counter(after)
+    return ([f"-{k}={v[:60]}" for (k, v) in (c0 - c1)]
+            + [f"+{k}={v[:60]}" for (k, v) in (c1 - c0)])
