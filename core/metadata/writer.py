@@ -90,7 +90,9 @@ UTF8_ESCAPE = "\x1b%G"
 # (ExifTool's structure checks: the only way it notices a JPEG or TIFF that ends early), so
 # `-all` is needed for the rest. PNG skips it: validating inflates every IDAT chunk (a second
 # per photo) and ExifTool reports a truncated PNG without it.
-_DUMP_ARGS = ["-b", "-G0:1:4", "-a", "-s", "-n", "-all"]
+# `-MakerNotes` and `-ICC_Profile` add those blocks as raw bytes (ExifTool leaves them out of
+# `-all`): a maker note ExifTool cannot parse is then compared byte for byte too.
+_DUMP_ARGS = ["-b", "-G0:1:4", "-a", "-s", "-n", "-all", "-MakerNotes", "-ICC_Profile"]
 _READ_ARGS = ["-b", "-G0:1:4", "-a", "-s", "-n"]
 
 

@@ -28,7 +28,8 @@ def _run(args: list[str]) -> bytes:
 def cli_dumps(*paths: Path) -> list[list[tuple[str, Any]]]:
     """Full dumps of several files in one exiftool process: (key, value) pairs, duplicates
     kept apart by -G0:1:4, binary data as base64, numbers as printed."""
-    out = _run(["-j", "-b", "-G0:1:4", "-a", "-s", "-n", "-all", "-charset", "utf8",
+    out = _run(["-j", "-b", "-G0:1:4", "-a", "-s", "-n", "-all", "-MakerNotes", "-ICC_Profile",
+                "-charset", "utf8",
                 *map(str, paths)])
     dec = json.JSONDecoder(object_pairs_hook=lambda p: p, parse_float=str, parse_int=str)
     data = dec.decode(out.decode("utf-8"))
