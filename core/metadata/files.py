@@ -254,6 +254,21 @@ def jpeg_scan_offset(path: str | os.PathLike[str]) -> int | None:
             fh.seek(pos)
 
 
+def jpeg_exif_segments(path: str | os.PathLike[str]) -> list[bytes]:
+    """The APP1 Exif segments of a JPEG, byte for byte (a damaged block AltLens must keep)."""
+    out: list[bytes] = []
+    with open(path, "rb") as fh:
+        if fh.read(2) != b"\xff\xd8":
+            return out
+        while True:
+            head = fh.read(4)
+            if len(head) < 4 or head[0] != 0xFF or head[1] in (0xDA, 0xD9):
+                return out
+            body = fh.read(int.from_bytes(head[2:4], "big") - 2)
+            if head[1] == 0xE1 and body.startswith(b"Exif\0\0"):
+                out.append(head + body)
+
+
 # -- sidecars ------------------------------------------------------------------------------
 
 

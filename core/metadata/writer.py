@@ -31,6 +31,7 @@ import logging
 import os
 import re
 import stat
+import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -127,6 +128,9 @@ _TRUNCATED = re.compile(
     r"|Corrupted PNG image|Error reading RIFF"
 )
 _CORRUPT = re.compile(r"did not start with IHDR|File format error")
+# Read warnings about a damaged EXIF structure, which ExifTool may refuse to rewrite.
+# (-validate's "Missing required ... IFD0 tag" notes are about absent tags, not damage.)
+_EXIF_DAMAGE = re.compile(r"^(?!Missing required|Non-standard).*(?:IFD|[Dd]irectory|Bad format|entry)")
 
 
 _COPY = re.compile(r"^Copy\d+$")
@@ -188,6 +192,7 @@ class _Inspection:
     values: dict[str, str] = field(default_factory=dict)  # exact text per field name
     provenance: Provenance | None = None
     exif_writable: bool = True  # False: a PNG whose EXIF is only in an old text chunk
+    exif_damage: str | None = None  # why ExifTool will not rewrite the EXIF block
 
     @property
     def has_iim(self) -> bool:
@@ -521,12 +526,35 @@ class MetadataWriter:
                 photo.exif_writable = False
                 warnings.append("This PNG keeps its EXIF in an old ImageMagick text chunk, so "
                                 "the caption is written to XMP (and IPTC) only.")
+        if full and fmt.embedded and any(_EXIF_DAMAGE.search(w) for w in photo.dump.warnings):
+            damage = self._exif_rewrite_refused(path)
+            if damage is not None:
+                # ExifTool would have to drop or repair part of the block to rewrite it (-m);
+                # XMP lives elsewhere in the file, so the block can stay exactly as it is
+                photo.exif_writable = False
+                photo.exif_damage = damage
+                warnings.append(
+                    f"ExifTool cannot rewrite this file's EXIF without altering it ({damage}), "
+                    "so the text goes into XMP only and the EXIF block is kept byte for byte; "
+                    "programs that read only EXIF (Windows Explorer's Title) will not show it.")
         if full and fmt.embedded and photo.stat.st_nlink > 1:
             warnings.append(
                 f"This file has {photo.stat.st_nlink} hard links; only this name will show the "
                 "new text (the other names keep the old file)."
             )
         return _Subject(path=path, format=fmt, photo=photo, sidecars=sidecars, warnings=warnings)
+
+    def _exif_rewrite_refused(self, path: Path) -> str | None:
+        """ExifTool's reason for refusing to rewrite this file's EXIF block, found by asking
+        it to, into a private folder (the photo is only read), or None if it would."""
+        with tempfile.TemporaryDirectory(prefix="altlens-probe-") as folder:
+            suffix = path.suffix if path.suffix.lower() in _TEMP_EXTENSIONS else ""
+            out = Path(folder) / f"probe{suffix}"
+            res = self._et.execute(["-o", out, "-IFD0:ImageDescription=probe", path])
+            if res.errors or not out.exists():
+                return "; ".join(e.removeprefix("[minor] ").split(" - ")[0]
+                                 for e in res.errors) or "no output"
+        return None
 
     def _inspect_file(self, path: Path, *, full: bool, kind: str | None = None) -> _Inspection:
         try:
@@ -1169,6 +1197,10 @@ class MetadataWriter:
             if f0 == "RIFF" and tag in _WEBP_CREATED and not before.has("RIFF", "WebP_Flags"):
                 continue
             problems.append(f"{key} appeared ({value[:80]})")
+        if (op.embedded and subject.format.kind == "jpeg" and op.inspection is not None
+                and op.inspection.exif_damage is not None
+                and files.jpeg_exif_segments(op.inspection.path) != files.jpeg_exif_segments(tmp)):
+            problems.append("the damaged EXIF block did not stay byte for byte")
         if op.embedded and subject.format.kind == "jpeg" and op.inspection is not None:
             o0 = files.jpeg_scan_offset(op.inspection.path)
             o1 = files.jpeg_scan_offset(tmp)
