@@ -140,8 +140,11 @@ def main() -> None:
     w, h = im.size
     rgb = im.tobytes()
     planes = b"".join(rgb[c::3] for c in range(3))
+    # one image resource (ResolutionInfo): ExifTool will not write a PSD without any
+    res = struct.pack(">IHHIHH", 72 << 16, 1, 1, 72 << 16, 1, 1)
+    irb = b"8BIM" + struct.pack(">H", 0x03ED) + b"\0\0" + struct.pack(">I", len(res)) + res
     psd = (b"8BPS" + struct.pack(">H6xHIIHH", 1, 3, h, w, 8, 3)
-           + struct.pack(">I", 0) + struct.pack(">I", 0) + struct.pack(">I", 0)
+           + struct.pack(">I", 0) + struct.pack(">I", len(irb)) + irb + struct.pack(">I", 0)
            + struct.pack(">H", 0) + planes)
     put("plain.psd", psd)
     buf = io.BytesIO()
@@ -152,7 +155,10 @@ def main() -> None:
 
         buf = io.BytesIO()
         im.save(buf, "JXL", lossless=True)
-        put("plain.jxl", buf.getvalue())
+        code = buf.getvalue()  # a bare codestream (FF 0A): ExifTool writes only containers
+        put("codestream.jxl", code)
+        box = b"\0\0\0\x0cJXL \r\n\x87\n" + struct.pack(">I", 20) + b"ftypjxl \0\0\0\0jxl "
+        put("plain.jxl", box + struct.pack(">I", 8 + len(code)) + b"jxlc" + code)
     except ImportError:
         print("pillow-jxl-plugin is not installed: plain.jxl kept as it is", file=sys.stderr)
     for p in made:

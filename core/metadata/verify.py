@@ -38,8 +38,14 @@ Row = tuple[str, str, str, Any]
 
 
 def is_layout(family0: str, tag: str) -> bool:
-    """True for tags whose value is a position in the file, not content."""
-    del family0  # any group: TIFF strips, maker-note previews, ISO-BMFF items alike
+    """True for tags whose value is a position in the file, not content, and for the raw
+    bytes of a maker note ExifTool understands: it relocates the offsets inside when the
+    block moves, so those bytes change while every decoded maker-note tag (compared one by
+    one) stays. A maker note it cannot parse (MakerNoteUnknown...) is copied as it is and
+    compared byte for byte."""
+    if family0 == "EXIF" and tag.startswith("MakerNote") and not tag.startswith(
+            "MakerNoteUnknown"):
+        return True
     return bool(_LAYOUT_TAG.search(tag)) or tag in _LAYOUT_NAMES
 
 

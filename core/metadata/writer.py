@@ -57,12 +57,13 @@ from core.metadata.errors import (
     WriteVerificationError,
 )
 from core.metadata.exiftool import ExifTool, ValueFiles
-from core.metadata.formats import classify, sniff
+from core.metadata.formats import SIDECAR_FAMILY, classify, family_of, sniff
 from core.metadata.journal import WriteJournal
 from core.metadata.verify import (
     CREATED_BLOCK,
     SIDE_EFFECT,
     Restore,
+    is_layout,
     tags_digest,
     undo_restores,
 )
@@ -98,8 +99,9 @@ _READ_ARGS = ["-b", "-G0:1:4", "-a", "-s", "-n"]
 
 
 def _validate_args(kind: str | None) -> list[str]:
-    # RAW, BMP and GIF are never rewritten: reading them must only not fail
-    return [] if kind in ("png", "raw", "bmp", "gif") else ["-validate"]
+    # files that get sidecars are never rewritten: reading them must only not fail
+    fam = family_of(kind)
+    return ["-validate"] if fam is None or fam.validate else []
 
 _IGNORED_FAMILY0 = {"File", "Composite", "ExifTool", "SourceFile"}
 # Tags whose value is where data sits in the file; they move when metadata grows. The data
@@ -121,7 +123,8 @@ _IIM_CREATED = {"EnvelopeRecordVersion", "ApplicationRecordVersion"}
 # validates it as the same type; WebP must not (ExifTool 12.57 refuses `-o x.webp`), nor a
 # name that does not match the content.
 _TEMP_EXTENSIONS = {".jpg", ".jpeg", ".jpe", ".mpo", ".png", ".tif", ".tiff", ".dng", ".heic",
-                    ".heif", ".hif", ".avif", ".xmp"}
+                    ".heif", ".hif", ".avif", ".xmp", ".psd", ".psb", ".jp2", ".jpf", ".jpx",
+                    ".j2k", ".jxl"}
 # Warnings that mean the file ends early or its structure is broken: refuse before writing.
 _TRUNCATED = re.compile(
     r"JPEG format error|past end of file|^Truncated (?:'|PNG image)|missing \d+ bytes"
@@ -502,7 +505,7 @@ class MetadataWriter:
     def _inspect(self, path: Path, *, full: bool) -> _Subject:
         path = _real(path)
         kind, label = sniff(path)
-        photo = self._inspect_file(path, full=full and kind not in ("raw", "bmp", "gif"),
+        photo = self._inspect_file(path, full=full and kind not in SIDECAR_FAMILY.kinds,
                                    kind=kind)
         fmt = classify(path, kind, label, _str_or_none(photo.dump.get("File:FileType")),
                        is_dng=photo.dump.get("IFD0:DNGVersion") is not None)
@@ -511,9 +514,10 @@ class MetadataWriter:
         if not fmt.embedded:
             for sc in files.existing_sidecars(path):
                 sidecars.append(self._inspect_file(sc, full=full))
-            if fmt.kind in ("bmp", "gif"):
+            if fmt.kind in ("bmp", "gif", "jxl-codestream"):
                 warnings.append(
-                    f"{fmt.label} files cannot hold captions that other apps read; AltLens keeps "
+                    f"{fmt.label} files cannot hold captions that other apps read without being "
+                    "rewritten into another layout; AltLens keeps "
                     "the text in an XMP sidecar next to it (read by digiKam and ExifTool, not by "
                     "most viewers or websites)."
                 )
@@ -675,11 +679,16 @@ class MetadataWriter:
                 )
 
         ops: list[_TargetOp] = []
+        fam = family_of(subject.format.kind)
         for path, insp, embedded in targets:
             present = frozenset(insp.values) if insp else frozenset()
+            # the family's rules (PSD/JP2/JXL: XMP only; WebP, HEIF: no IIM slot), then this
+            # file's own state (damaged EXIF, EXIF only in a legacy PNG chunk)
             specs = F.fields_for(request.profile, embedded=embedded,
-                                 has_iim=bool(insp and insp.has_iim), present=present,
-                                 exif=insp is None or insp.exif_writable)
+                                 has_iim=bool(insp and insp.has_iim and (fam is None or fam.iim)),
+                                 present=present,
+                                 exif=(insp is None or insp.exif_writable)
+                                 and (fam is None or fam.exif))
             ops.append(_TargetOp(path=path, inspection=insp, embedded=embedded, values={},
                                  provenance=None, changes=[], specs=specs))
 
@@ -1174,6 +1183,8 @@ class MetadataWriter:
                     "CodedCharacterSet"):
                 return True
             if f0 in _OFFSET_FAMILY0 and (_OFFSET_TAG.search(tag) or tag in _QUICKTIME_LAYOUT):
+                return True
+            if is_layout(f0, tag):
                 return True
             return f0 == "ExifTool"
 
