@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "core.commands.models",
     "core.commands.library",
     "core.commands.metadata",
+    "core.commands.apply",
 ]
 
 log = logging.getLogger(__name__)
