@@ -11,6 +11,7 @@ the command that needs them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import os
@@ -57,11 +58,9 @@ def _verbose_everywhere(sub: argparse._SubParsersAction) -> None:  # type: ignor
     """`-v` also after the command (`altlens caption -v ...`), at every level. SUPPRESS keeps
     a command's parser from resetting a count given before the command."""
     for p in sub.choices.values():
-        try:
+        with contextlib.suppress(argparse.ArgumentError):  # the command has its own -v
             p.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
                            help="more log output (repeat for debug)")
-        except argparse.ArgumentError:
-            pass  # the command has its own -v
         for action in p._actions:
             if isinstance(action, argparse._SubParsersAction):
                 _verbose_everywhere(action)

@@ -132,7 +132,7 @@ class WriteJournal:
                 op_id = int(cur.lastrowid or 0)
                 for row in targets:
                     target, created, before, after, backup = row[:5]
-                    tags_before, undo_copy = (tuple(row[5:7]) + (None, None))[:2]
+                    tags_before, undo_copy = (*row[5:7], None, None)[:2]
                     self._db.execute(
                         "INSERT INTO targets(op_id, target, created, deleted, identity_before, "
                         "identity_after, backup, tags_before, undo_copy) "

@@ -1,132 +1,155 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Comparing two ExifTool dumps of one file (before and after a write or an undo), tag by tag
-and binary block by binary block, and working out what an undo must do besides restoring the
-fields AltLens meant to change.
-
-Dumps are `exiftool -j -b -G0:1:4 -a -s -n -all` rows (family0, family1, tag, value): `-b`
-puts every binary block (maker notes, ICC profiles, thumbnails, previews) into the dump as
-base64, so comparing values compares those blocks byte for byte. What is never compared:
-ExifTool's own File/Composite/ExifTool groups (its warnings included: their wording changes
-between a file and its rewrite without anything in the file changing) and tags that say
-where data sits in the file (offsets move whenever metadata grows or shrinks; the data they
-point to is compared through its own tags).
-"""
+"""Step 4: read the new copy back and compare it with the original, every tag's value and
+every binary block (dump comparison rules: diff.py); the fields AltLens meant to change are
+the only differences allowed, and an undo must read back exactly as before the write."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
-import re
+import logging
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-IGNORED_FAMILY0 = frozenset({"File", "Composite", "ExifTool", "SourceFile"})
-_LAYOUT_TAG = re.compile(r"(?:Offsets?|Start|StartOffset)$")
-_LAYOUT_NAMES = frozenset({"MediaDataSize", "MediaDataOffset"})
+from core.metadata import fields as F
+from core.metadata import files
+from core.metadata.diff import is_layout, tags_digest
+from core.metadata.errors import WriteVerificationError
+from core.metadata.exiftool import ExifTool
+from core.metadata.inspect import (
+    _BOOKKEEPING,
+    _CORRUPT,
+    _DUMP_ARGS,
+    _EXIF_CREATED,
+    _IIM_CREATED,
+    _OFFSET_FAMILY0,
+    _OFFSET_TAG,
+    _QUICKTIME_LAYOUT,
+    _TRUNCATED,
+    _WEBP_CREATED,
+    Inspector,
+    _Dump,
+    _norm_prov,
+    _provenance_values,
+    _Subject,
+    _validate_args,
+)
+from core.metadata.plan import _TargetOp
 
-# Role of FieldChange rows that are not one of the person's fields but something the write
-# did to the file as a side effect (ExifTool adds mandatory EXIF tags to a new IFD0, renames
-# the XMP toolkit, updates the IPTC digest...). Undo applies them like the fields.
-SIDE_EFFECT = "side-effect"
-# A whole block (family-0 group: EXIF, XMP, IPTC) the write created; undo deletes it.
-CREATED_BLOCK = "created-block"
-
-Row = tuple[str, str, str, Any]
-
-
-def is_layout(family0: str, tag: str) -> bool:
-    """True for tags whose value is a position in the file, not content, and for the raw
-    bytes of a maker note ExifTool understands: it relocates the offsets inside when the
-    block moves, so those bytes change while every decoded maker-note tag (compared one by
-    one) stays. A maker note it cannot parse (MakerNoteUnknown...) is copied as it is and
-    compared byte for byte."""
-    if family0 == "EXIF" and tag.startswith("MakerNote") and not tag.startswith(
-            "MakerNoteUnknown"):
-        return True
-    return bool(_LAYOUT_TAG.search(tag)) or tag in _LAYOUT_NAMES
-
-
-def strict_rows(rows: Iterable[Row]) -> Counter[tuple[str, str]]:
-    """Every content row as ("family0:family1:tag", JSON value), counted (duplicates kept)."""
-    c: Counter[tuple[str, str]] = Counter()
-    for f0, f1, tag, value in rows:
-        if f0 in IGNORED_FAMILY0 or is_layout(f0, tag):
-            continue
-        c[(f"{f0}:{f1}:{tag}", json.dumps(value, ensure_ascii=False, sort_keys=True))] += 1
-    return c
+log = logging.getLogger(__name__)
 
 
-def tags_digest(rows: Iterable[Row]) -> str:
-    """One hash of every content row: two files with the same digest read back the same, tag
-    for tag and binary block for binary block. Stored in the journal so undo can prove it
-    brought back exactly what was there."""
-    h = hashlib.sha256()
-    for (key, value), n in sorted(strict_rows(rows).items()):
-        h.update(f"{key}\0{value}\0{n}\n".encode("utf-8", "surrogateescape"))
-    return "sha256:" + h.hexdigest()
+class Verifier:
+    def __init__(self, et: ExifTool, inspector: Inspector) -> None:
+        self._et = et
+        self._inspector = inspector
 
+    def _dump_of(self, path: Path, subject: _Subject, op: _TargetOp) -> _Dump:
+        kind = subject.format.kind if op.embedded else "xmp"
+        pairs, _ = self._et.execute_json([*_DUMP_ARGS, *_validate_args(kind), path])
+        return _Dump(pairs[0] if pairs else [])
 
-def differences(before: Iterable[Row], after: Iterable[Row]) -> list[str]:
-    """Readable list of rows that differ (for refusals and logs)."""
-    c0, c1 = strict_rows(before), strict_rows(after)
-    return ([f"{k} lost or changed (was {v[:80]})" for (k, v) in c0 - c1]
-            + [f"{k} appeared ({v[:80]})" for (k, v) in c1 - c0])
+    def _verify(self, op: _TargetOp, tmp: Path, subject: _Subject) -> _Dump:
+        """Read the new copy back and compare it with the original, every tag's value and
+        every binary block; raise on any difference but the fields AltLens meant to change.
+        Returns the new copy's dump."""
+        if op.restore_copy is not None:
+            return _Dump([])  # the original's own bytes, checked by their hash
+        kind = subject.format.kind if op.embedded else "xmp"
+        after = self._dump_of(tmp, subject, op)
+        problems: list[str] = []
+        if after.errors:
+            problems.append("ExifTool error reading it back: " + "; ".join(after.errors))
+        if op.expect_tags is not None:
+            # undo: the result must read back exactly as the file did before the write
+            if tags_digest(after.rows) != op.expect_tags:
+                problems.append("it would not read back exactly as before the write")
+            self._raise_problems(op, problems)
+            return after
+        before = op.inspection.dump if op.inspection else _Dump([])
+        if op.iim_baseline_utf8 and op.inspection is not None:
+            # compare legacy IIM values as the UTF-8 they really are
+            pairs0, _ = self._et.execute_json([*_DUMP_ARGS, *_validate_args(kind), "-charset",
+                                               "iptc=UTF8", op.inspection.path])
+            before = _Dump(pairs0[0] if pairs0 else [])
+        # Warning text is no difference: ExifTool words the same unparsable maker note
+        # differently in a file and its rewrite. Only a new sign of damage counts.
+        new_warnings = Counter(after.warnings) - Counter(before.warnings)
+        for w in new_warnings:
+            if _TRUNCATED.search(w) or _CORRUPT.search(w):
+                problems.append(f"ExifTool now finds it damaged: {w}")
+            else:
+                log.info("%s: exiftool warns after the write: %s", op.path, w)
+        # the intended values, exactly
+        actual = self._inspector._role_values(tmp, after)
+        for name, value in op.values.items():
+            if actual.get(name) != value:
+                problems.append(f"{name} reads back as {actual.get(name)!r}, not {value!r}")
+        if op.provenance is not None:
+            got = _provenance_values(after)
+            for tag, value in op.provenance.items():
+                if _norm_prov(got.get(tag)) != _norm_prov(value):
+                    problems.append(f"provenance {tag} reads back as {got.get(tag)!r}")
+        # every other tag unchanged
+        specs = [F.FIELDS_BY_NAME[n] for n in op.values]
+        written = {(spec.family0, spec.group1, spec.tag) for spec in specs}
+        iim_touched = any(F.FIELDS_BY_NAME[n].kind == F.IIM for n in op.values)
 
+        def skip(f0: str, f1: str, tag: str, value: Any) -> bool:
+            if f1 == "XMP-altlens" or (f1, tag) in _BOOKKEEPING:
+                return True
+            for w0, w1, wtag in written:
+                if tag == wtag and (f1 == w1 or (w0 == "IPTC" and f0 == "IPTC")):
+                    return True
+            if iim_touched and (f1, tag) == ("Photoshop", "IPTCDigest"):
+                return True
+            if (op.iim_convert or op.iim_declare_utf8) and f0 == "IPTC" and tag == (
+                    "CodedCharacterSet"):
+                return True
+            if f0 in _OFFSET_FAMILY0 and (_OFFSET_TAG.search(tag) or tag in _QUICKTIME_LAYOUT):
+                return True
+            if is_layout(f0, tag):
+                return True
+            return f0 == "ExifTool"
 
-@dataclass(frozen=True)
-class Restore:
-    """One thing undo does to a file besides the person's fields: set `name` (ExifTool
-    family-1 name) back to `value` (bytes; None: delete it), or delete a whole block."""
-
-    name: str  # "IFD0:XResolution", "XMP-x:XMPToolkit"; for a block: "EXIF"
-    value: bytes | None
-    block: bool = False
-
-
-def undo_restores(before: Iterable[Row], after: Iterable[Row],
-                  own: set[tuple[str, str]]) -> list[Restore] | None:
-    """What undo must do to turn `after` back into `before`, apart from the rows in `own`
-    ((family1, tag) pairs undo restores anyway: the person's fields and AltLens's
-    provenance). None when tags cannot express it (a value ExifTool dropped or re-encoded,
-    a repeated tag whose copies changed): then only the original bytes can bring it back."""
-    rows0 = [r for r in before if r[0] not in IGNORED_FAMILY0 and not is_layout(r[0], r[2])]
-    rows1 = [r for r in after if r[0] not in IGNORED_FAMILY0 and not is_layout(r[0], r[2])]
-    blocks0 = {r[0] for r in rows0}
-    created_blocks = sorted({r[0] for r in rows1} - blocks0)
-    out = [Restore(b, None, block=True) for b in created_blocks]
-
-    def own_row(r: Row) -> bool:
-        if (r[1], r[2]) in own or r[1] == "XMP-altlens":
-            return True
-        # another language of a Lang Alt field AltLens writes is not touched, but its
-        # x-default is listed under the base name; IIM fields may sit in any IPTC block
-        return r[0] == "IPTC" and ("IPTC", r[2]) in own
-
-    by_key0: dict[str, list[Any]] = {}
-    by_key1: dict[str, list[Any]] = {}
-    for rows, by_key in ((rows0, by_key0), (rows1, by_key1)):
-        for r in rows:
-            if r[0] in created_blocks or own_row(r):
+        c0, c1 = before.comparable(skip), after.comparable(skip)
+        before_keys = {k for k, _ in c0}
+        lost = c0 - c1
+        lost_keys = {k for k, _ in lost}
+        had_ifd0 = before.has_family1("IFD0")
+        for (key, value), _n in lost.items():
+            if key.startswith("XMP:") and value == '""':
+                continue  # an empty XMP list/struct, which ExifTool drops when rewriting
+            problems.append(f"{key} lost or changed (was {value[:80]})")
+        for (key, value), _n in (c1 - c0).items():
+            if key in lost_keys:
+                continue  # reported above as changed
+            f0, f1, tag = key.split(":", 2)
+            if f0 == "EXIF" and f1 == "IFD0" and tag in _EXIF_CREATED and not had_ifd0:
+                continue  # mandatory tags of an EXIF block ExifTool created
+            if iim_touched and f0 == "IPTC" and tag in _IIM_CREATED and key not in before_keys:
+                continue  # record version numbers ExifTool adds to records it writes
+            if f0 == "RIFF" and tag in _WEBP_CREATED and not before.has("RIFF", "WebP_Flags"):
                 continue
-            by_key.setdefault(f"{r[0]}:{r[1]}:{r[2]}", []).append(r[3])
-    for key in sorted(set(by_key0) | set(by_key1)):
-        v0, v1 = by_key0.get(key, []), by_key1.get(key, [])
-        if v0 == v1:
-            continue
-        _f0, f1, tag = key.split(":", 2)
-        if not v0 and len(v1) == 1:
-            out.append(Restore(f"{f1}:{tag}", None))  # the write created this tag
-        elif len(v0) == 1 and len(v1) == 1 and isinstance(v0[0], str):
-            out.append(Restore(f"{f1}:{tag}", _raw(v0[0])))  # a simple value it changed
-        else:
-            return None
-    return out
+            problems.append(f"{key} appeared ({value[:80]})")
+        if (op.embedded and subject.format.kind == "jpeg" and op.inspection is not None
+                and op.inspection.exif_damage is not None
+                and files.jpeg_exif_segments(op.inspection.path) != files.jpeg_exif_segments(tmp)):
+            problems.append("the damaged EXIF block did not stay byte for byte")
+        if op.embedded and subject.format.kind == "jpeg" and op.inspection is not None:
+            o0 = files.jpeg_scan_offset(op.inspection.path)
+            o1 = files.jpeg_scan_offset(tmp)
+            if o0 is None or o1 is None or (
+                    files.sha256_file(op.inspection.path, o0) != files.sha256_file(tmp, o1)):
+                problems.append("JPEG image data is not byte-identical")
+        self._raise_problems(op, problems)
+        return after
 
-
-def _raw(value: str) -> bytes:
-    if value.startswith("base64:"):
-        return base64.b64decode(value[7:])
-    return value.encode("utf-8")
+    @staticmethod
+    def _raise_problems(op: _TargetOp, problems: list[str]) -> None:
+        if problems:
+            log.error("verification of %s failed: %s", op.path, problems)
+            raise WriteVerificationError(
+                "The rewritten copy did not check out, so the original was left untouched: "
+                + "; ".join(problems[:5]) + ("" if len(problems) <= 5 else " ..."),
+                path=op.path,
+            )
