@@ -41,12 +41,20 @@ class Family:
     validate: bool = True  # read with `-validate` (ExifTool's structure checks)
     temp_keeps_extension: bool = True  # ExifTool accepts `-o .NAME.tmp.EXT` for it
     note: str | None = None  # said to the person whenever a file of this family is written
+    # JPEG: the compressed image data (first SOS marker to the end) must stay byte for byte
+    scan_data_check: bool = False
+    # JPEG: XMP over this many bytes is split into Extended XMP, which some readers ignore
+    xmp_split_over: int | None = None
+    # PNG: EXIF may sit only in an ImageMagick "Raw profile" text chunk, where ExifTool
+    # would add a second, nearly empty eXIf block that newer readers prefer
+    legacy_exif_chunk: bool = False
 
 
-JPEG = Family("JPEG", frozenset({"jpeg"}), EMBEDDED)
+JPEG = Family("JPEG", frozenset({"jpeg"}), EMBEDDED, scan_data_check=True,
+              xmp_split_over=50_000)
 # PNG skips -validate: it inflates every IDAT chunk (a second per photo), and ExifTool
 # reports a truncated PNG without it.
-PNG = Family("PNG", frozenset({"png"}), EMBEDDED, validate=False)
+PNG = Family("PNG", frozenset({"png"}), EMBEDDED, validate=False, legacy_exif_chunk=True)
 # ExifTool 12.57 refuses `-o x.webp`; WebP has no IIM slot.
 WEBP = Family("WebP", frozenset({"webp"}), EMBEDDED, iim=False, temp_keeps_extension=False)
 TIFF = Family("TIFF/DNG", frozenset({"tiff", "dng"}), EMBEDDED)
@@ -54,9 +62,17 @@ HEIF = Family("HEIF/AVIF", frozenset({"heif", "avif"}), EMBEDDED, iim=False)
 # ExifTool writes XMP into these losslessly; AltLens writes nothing else there.
 XMP_ONLY = Family("PSD/JPEG 2000/JPEG XL", frozenset({"psd", "jp2", "jxl"}), EMBEDDED,
                   exif=False, iim=False)
-SIDECAR_FAMILY = Family("sidecar", frozenset({"raw", "bmp", "gif", "jxl-codestream"}), SIDECAR,
-                        validate=False)
-FAMILIES = (JPEG, PNG, WEBP, TIFF, HEIF, XMP_ONLY, SIDECAR_FAMILY)
+# Proprietary RAW is never rewritten; darktable, digiKam, Lightroom read the sidecar.
+RAW_SIDECAR = Family("RAW (sidecar)", frozenset({"raw"}), SIDECAR, validate=False)
+# No place other apps read (BMP), or one almost none do (GIF), or one ExifTool would have to
+# re-wrap the file for (a bare JXL codestream): the image stays untouched.
+NO_CONTAINER = Family(
+    "sidecar", frozenset({"bmp", "gif", "jxl-codestream"}), SIDECAR, validate=False,
+    note="{label} files cannot hold captions that other apps read without being rewritten "
+    "into another layout; AltLens keeps the text in an XMP sidecar next to it (read by digiKam "
+    "and ExifTool, not by most viewers or websites).")
+SIDECAR_KINDS = RAW_SIDECAR.kinds | NO_CONTAINER.kinds
+FAMILIES = (JPEG, PNG, WEBP, TIFF, HEIF, XMP_ONLY, RAW_SIDECAR, NO_CONTAINER)
 _BY_KIND = {kind: fam for fam in FAMILIES for kind in fam.kinds}
 
 

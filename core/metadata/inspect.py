@@ -32,7 +32,7 @@ from core.metadata.errors import (
     TruncatedFileError,
 )
 from core.metadata.exiftool import ExifTool
-from core.metadata.formats import SIDECAR_FAMILY, classify, family_of, sniff
+from core.metadata.formats import SIDECAR_KINDS, classify, family_of, sniff
 from core.metadata.types import (
     ROLES,
     FieldValue,
@@ -244,23 +244,20 @@ class Inspector:
     def _inspect(self, path: Path, *, full: bool) -> _Subject:
         path = _real(path)
         kind, label = sniff(path)
-        photo = self._inspect_file(path, full=full and kind not in SIDECAR_FAMILY.kinds,
+        photo = self._inspect_file(path, full=full and kind not in SIDECAR_KINDS,
                                    kind=kind)
         fmt = classify(path, kind, label, _str_or_none(photo.dump.get("File:FileType")),
                        is_dng=photo.dump.get("IFD0:DNGVersion") is not None)
         warnings: list[str] = []
         sidecars: list[_Inspection] = []
+        fam = family_of(fmt.kind)
         if not fmt.embedded:
             for sc in files.existing_sidecars(path):
                 sidecars.append(self._inspect_file(sc, full=full))
-            if fmt.kind in ("bmp", "gif", "jxl-codestream"):
-                warnings.append(
-                    f"{fmt.label} files cannot hold captions that other apps read without being "
-                    "rewritten into another layout; AltLens keeps "
-                    "the text in an XMP sidecar next to it (read by digiKam and ExifTool, not by "
-                    "most viewers or websites)."
-                )
-        elif full and fmt.kind == "png" and photo.dump.has_family0("EXIF"):
+            if fam is not None and fam.note:
+                warnings.append(fam.note.format(label=fmt.label))
+        elif (full and fam is not None and fam.legacy_exif_chunk
+              and photo.dump.has_family0("EXIF")):
             pairs, _ = self._et.execute_json(["-G5", "-a", "-s", "-n", "-EXIF:all", path])
             keys = [k for k, _ in (pairs[0] if pairs else []) if k != "SourceFile"]
             if keys and not any(k.startswith("PNG-EXIF") for k in keys):

@@ -178,7 +178,8 @@ class Planner:
 
         xmp_bytes = sum(len(c.new.encode()) for op in ops for c in op.changes
                         if c.new and F.FIELDS_BY_NAME[c.field].kind == F.XMP_LANG)
-        if subject.format.kind == "jpeg" and subject.format.embedded and xmp_bytes > 50_000:
+        limit = fam.xmp_split_over if fam is not None else None
+        if subject.format.embedded and limit is not None and xmp_bytes > limit:
             warnings.append("The text is so long that JPEG's XMP has to be split (Extended "
                             "XMP); some programs, e.g. those built on Exiv2, will not show it.")
         for op in ops:

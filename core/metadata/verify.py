@@ -15,6 +15,7 @@ from core.metadata import files
 from core.metadata.diff import is_layout, tags_digest
 from core.metadata.errors import WriteVerificationError
 from core.metadata.exiftool import ExifTool
+from core.metadata.formats import family_of
 from core.metadata.inspect import (
     _BOOKKEEPING,
     _CORRUPT,
@@ -131,11 +132,12 @@ class Verifier:
             if f0 == "RIFF" and tag in _WEBP_CREATED and not before.has("RIFF", "WebP_Flags"):
                 continue
             problems.append(f"{key} appeared ({value[:80]})")
-        if (op.embedded and subject.format.kind == "jpeg" and op.inspection is not None
-                and op.inspection.exif_damage is not None
+        fam = family_of(subject.format.kind)
+        scan_check = op.embedded and fam is not None and fam.scan_data_check
+        if (scan_check and op.inspection is not None and op.inspection.exif_damage is not None
                 and files.jpeg_exif_segments(op.inspection.path) != files.jpeg_exif_segments(tmp)):
             problems.append("the damaged EXIF block did not stay byte for byte")
-        if op.embedded and subject.format.kind == "jpeg" and op.inspection is not None:
+        if scan_check and op.inspection is not None:
             o0 = files.jpeg_scan_offset(op.inspection.path)
             o1 = files.jpeg_scan_offset(tmp)
             if o0 is None or o1 is None or (
