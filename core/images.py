@@ -51,7 +51,7 @@ MAX_DECLARED_JPEG_PIXELS = 1_000_000_000
 
 # One list of file kinds for the whole program (core/filekinds.py); RAW here means "captioned
 # from the embedded preview" (DNG included).
-from core.filekinds import CAPTIONABLE_EXTENSIONS, IMAGE_EXTENSIONS, RAW_EXTENSIONS  # noqa: E402
+from core.filekinds import CAPTIONABLE_EXTENSIONS, IMAGE_EXTENSIONS, RAW_EXTENSIONS  # noqa: E402, F401 (re-exported)
 
 # Magic numbers of formats we decode: a file with one of these that Pillow cannot open is damaged.
 _DECODABLE_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
