@@ -136,6 +136,14 @@ def main() -> None:
         camera, [(0xA005, LONG, 1, struct.pack("<I", interop_at))],
         tail=struct.pack("<H", 20) + b"\x01\x00\x02\x00")))
 
+    # an XMP packet cut short (no closing tags): ExifTool would replace it with a new one
+    xmp = (b"http://ns.adobe.com/xap/1.0/\0<?xpacket begin='' id='W5M0MpCehiHzreSzNTczkc9d'?>"
+           b"<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF xmlns:rdf='http://www.w3.org/1999/"
+           b"02/22-rdf-syntax-ns#'><rdf:Description rdf:about='' xmlns:dc='http://purl.org/dc/"
+           b"elements/1.1/'><dc:title><rdf:Alt><rdf:li xml:lang='x-default'>Harbour at dawn"
+           b"</rdf:li></rdf:Alt></dc:title></rdf:Description>")
+    put("xmp_damaged.jpg", jpeg_bytes(xmp))
+
     # PSD (flat, 8-bit RGB, raw image data), JPEG 2000
     w, h = im.size
     rgb = im.tobytes()

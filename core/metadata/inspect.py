@@ -16,7 +16,7 @@ import stat
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ from core.metadata.errors import (
     TruncatedFileError,
 )
 from core.metadata.exiftool import ExifTool
-from core.metadata.formats import SIDECAR_KINDS, classify, family_of, sniff
+from core.metadata.formats import SIDECAR, SIDECAR_KINDS, classify, family_of, sniff
 from core.metadata.types import (
     ROLES,
     FieldValue,
@@ -89,6 +89,8 @@ _TRUNCATED = re.compile(
     r"|Corrupted PNG image|Error reading RIFF"
 )
 _CORRUPT = re.compile(r"did not start with IHDR|File format error")
+# Read warnings that say the XMP packet is damaged (ExifTool would replace it on rewrite).
+_XMP_DAMAGE = re.compile(r"XMP format error|Invalid XMP|Error reading XMP|Corrupted XMP")
 # Read warnings about a damaged EXIF structure, which ExifTool may refuse to rewrite.
 # (-validate's "Missing required ... IFD0 tag" notes are about absent tags, not damage.)
 _EXIF_DAMAGE = re.compile(r"^(?!Missing required|Non-standard).*(?:IFD|[Dd]irectory|Bad format|entry)")
@@ -251,6 +253,14 @@ class Inspector:
         warnings: list[str] = []
         sidecars: list[_Inspection] = []
         fam = family_of(fmt.kind)
+        xmp_damage = next((w for w in photo.dump.warnings if _XMP_DAMAGE.search(w)), None)
+        if fmt.embedded and xmp_damage is not None:
+            # ExifTool would replace the damaged packet with a new one, losing what is in it;
+            # a sidecar holds the text and the photo stays as it is
+            fmt = replace(fmt, strategy=SIDECAR)
+            warnings.append(f"This file's XMP is damaged ({xmp_damage}); rewriting it would "
+                            "replace the damaged packet, so the text goes into an XMP sidecar "
+                            "next to it and the photo is not changed.")
         if not fmt.embedded:
             for sc in files.existing_sidecars(path):
                 sidecars.append(self._inspect_file(sc, full=full))
@@ -283,6 +293,15 @@ class Inspector:
                 "new text (the other names keep the old file)."
             )
         return _Subject(path=path, format=fmt, photo=photo, sidecars=sidecars, warnings=warnings)
+
+    def _as_sidecar(self, subject: _Subject, reason: str) -> _Subject:
+        """The same photo with its text going to XMP sidecars (existing ones, else a new one),
+        for when ExifTool cannot rewrite the photo itself losslessly."""
+        sidecars = [self._inspect_file(sc, full=True)
+                    for sc in files.existing_sidecars(subject.path)]
+        return _Subject(path=subject.path, format=replace(subject.format, strategy=SIDECAR),
+                        photo=subject.photo, sidecars=sidecars,
+                        warnings=[*subject.warnings, reason])
 
     def _exif_rewrite_refused(self, path: Path) -> str | None:
         """ExifTool's reason for refusing to rewrite this file's EXIF block, found by asking

@@ -29,7 +29,14 @@ from pathlib import Path
 
 from core.metadata import files
 from core.metadata.apply import Applier
-from core.metadata.errors import FileMissingError, NothingToUndoError, UndoRefusedError
+from core.metadata.errors import (
+    CorruptFileError,
+    ExifToolError,
+    FileMissingError,
+    NothingToUndoError,
+    UndoRefusedError,
+    WriteVerificationError,
+)
 from core.metadata.exiftool import ExifTool
 from core.metadata.inspect import Inspector, _Dump, _real, _Subject
 from core.metadata.journal import WriteJournal
@@ -176,9 +183,23 @@ class MetadataWriter:
             "profile": str(request.profile), "overwrite": request.overwrite,
             "model": request.model, "reviewed": request.reviewed, "edited": request.edited,
         }
-        return self._applier._apply(subject, ops, kind="write", keep_mtime=request.keep_mtime,
-                           backup=request.backup, info=info, warnings=warnings,
-                           skipped=skipped)
+        try:
+            return self._applier._apply(subject, ops, kind="write",
+                                        keep_mtime=request.keep_mtime, backup=request.backup,
+                                        info=info, warnings=warnings, skipped=skipped)
+        except (WriteVerificationError, ExifToolError, CorruptFileError) as exc:
+            if not subject.format.embedded:
+                raise  # already a sidecar: there is no safer place; the reason stands
+            # ExifTool cannot rewrite this photo losslessly: a sidecar does no harm
+            log.warning("%s: writing a sidecar instead: %s", subject.path, exc)
+            reason = (f"ExifTool cannot rewrite this file without changing something else "
+                      f"({exc.message}), so the text was written to an XMP sidecar and the "
+                      "photo was not changed.")
+            fallback = self._inspector._as_sidecar(subject, reason)
+            ops, skipped, warnings = self._planner._plan(request, fallback)
+            return self._applier._apply(fallback, ops, kind="write",
+                                        keep_mtime=request.keep_mtime, backup=request.backup,
+                                        info=info, warnings=warnings, skipped=skipped)
 
     def history(self, path: str | os.PathLike[str]) -> list[JournalEntry]:
         """Journaled writes and undos of this photo, oldest first."""

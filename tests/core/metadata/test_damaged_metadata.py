@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from core.metadata import MetadataWriter, WriteRequest
+from core.metadata.errors import WriteVerificationError
 from tests.core.metadata.conftest import DATA, copy_in
-from tests.core.metadata.helpers import cli_dumps, cli_tag, strict_diff
+from tests.core.metadata.helpers import cli_dumps, cli_tag, sha256, strict_diff
 
 FIXTURES = DATA / "metadata"
 
@@ -60,3 +61,43 @@ def test_preview_says_the_same(tmp_path: Path, writer: MetadataWriter) -> None:
     assert "IFD0:ImageDescription" not in {c.field for c in plan.changes}
     assert any("Bad format (0) for IFD0 entry 0" in w for w in plan.warnings)
     assert work.read_bytes() == before
+
+
+def test_damaged_xmp_gets_a_sidecar(tmp_path: Path, writer: MetadataWriter) -> None:
+    """Rewriting would replace the damaged XMP packet (and what is left in it): the text goes
+    into a sidecar, the photo stays byte for byte, and reading finds the text there."""
+    work = copy_in(FIXTURES / "xmp_damaged.jpg", tmp_path)
+    before = sha256(work)
+    result = writer.write(WriteRequest(work, alt_text="A red square"))
+    (sidecar,) = result.targets
+    assert sidecar == work.with_name(work.name + ".xmp")
+    assert sha256(work) == before
+    assert any("XMP is damaged" in w for w in result.warnings)
+    snap = writer.read(work)
+    assert snap.alt_text is not None and snap.alt_text.value == "A red square"
+    assert snap.alt_text.source == sidecar
+    writer.undo(work)
+    assert not sidecar.exists() and sha256(work) == before
+
+
+class _LossyRewrite(MetadataWriter):
+    """As if ExifTool's copy of the photo had lost something (verification refuses it)."""
+
+    def _verify(self, op, tmp, subject):  # type: ignore[no-untyped-def]
+        if op.embedded:
+            raise WriteVerificationError("EXIF:IFD0:Software lost or changed", path=op.path)
+        return super()._verify(op, tmp, subject)
+
+
+def test_a_photo_that_cannot_be_rewritten_losslessly_gets_a_sidecar(tmp_path: Path) -> None:
+    work = copy_in(FIXTURES / "exif_only.jpg", tmp_path)
+    before = sha256(work)
+    with _LossyRewrite() as w:
+        result = w.write(WriteRequest(work, alt_text="A red square"))
+        (sidecar,) = result.targets
+        assert sidecar.suffix == ".xmp" and sha256(work) == before
+        assert any("Software lost or changed" in x and "sidecar" in x for x in result.warnings)
+        assert cli_tag(sidecar, "XMP-iptcCore:AltTextAccessibility") == "A red square"
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted([work.name, sidecar.name])
+        w.undo(work)
+    assert not sidecar.exists() and sha256(work) == before
