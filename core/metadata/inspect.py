@@ -261,9 +261,11 @@ class Inspector:
             warnings.append(f"This file's XMP is damaged ({xmp_damage}); rewriting it would "
                             "replace the damaged packet, so the text goes into an XMP sidecar "
                             "next to it and the photo is not changed.")
+        # Sidecars are read for every photo (a text AltLens put there when the photo could
+        # not be rewritten, or a Lightroom sidecar of a JPEG); only sidecar formats write them.
+        for sc in files.existing_sidecars(path):
+            sidecars.append(self._inspect_file(sc, full=full))
         if not fmt.embedded:
-            for sc in files.existing_sidecars(path):
-                sidecars.append(self._inspect_file(sc, full=full))
             if fam is not None and fam.note:
                 warnings.append(fam.note.format(label=fmt.label))
         elif (full and fam is not None and fam.legacy_exif_chunk
@@ -297,10 +299,8 @@ class Inspector:
     def _as_sidecar(self, subject: _Subject, reason: str) -> _Subject:
         """The same photo with its text going to XMP sidecars (existing ones, else a new one),
         for when ExifTool cannot rewrite the photo itself losslessly."""
-        sidecars = [self._inspect_file(sc, full=True)
-                    for sc in files.existing_sidecars(subject.path)]
         return _Subject(path=subject.path, format=replace(subject.format, strategy=SIDECAR),
-                        photo=subject.photo, sidecars=sidecars,
+                        photo=subject.photo, sidecars=subject.sidecars,
                         warnings=[*subject.warnings, reason])
 
     def _exif_rewrite_refused(self, path: Path) -> str | None:

@@ -98,6 +98,8 @@ def test_a_photo_that_cannot_be_rewritten_losslessly_gets_a_sidecar(tmp_path: Pa
         assert sidecar.suffix == ".xmp" and sha256(work) == before
         assert any("Software lost or changed" in x and "sidecar" in x for x in result.warnings)
         assert cli_tag(sidecar, "XMP-iptcCore:AltTextAccessibility") == "A red square"
+        snap = w.read(work)  # the text is found where it went
+        assert snap.alt_text is not None and snap.alt_text.source == sidecar
         assert sorted(p.name for p in tmp_path.iterdir()) == sorted([work.name, sidecar.name])
         w.undo(work)
     assert not sidecar.exists() and sha256(work) == before
