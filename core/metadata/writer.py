@@ -123,9 +123,13 @@ class MetadataWriter:
         return self._journal
 
     def _undo_root(self) -> Path:
-        """Where originals are kept for the writes that tags alone cannot undo."""
-        return (self._journal_path.parent if self._journal_path is not None
-                else self._backup_root().parent) / "undo"
+        """Where originals are kept for the writes that tags alone cannot undo: beside the
+        journal that points at them."""
+        if self._journal_path is not None:
+            return self._journal_path.parent / "undo"
+        from core.paths import app_dirs
+
+        return app_dirs().data / "undo"
 
     def _backup_root(self) -> Path:
         if self._backup_dir is not None:
