@@ -28,7 +28,10 @@ from core.metadata.types import FieldChange
 
 IGNORED_FAMILY0 = frozenset({"File", "Composite", "ExifTool", "SourceFile"})
 _LAYOUT_TAG = re.compile(r"(?:Offsets?|Start|StartOffset)$")
-_LAYOUT_NAMES = frozenset({"MediaDataSize", "MediaDataOffset"})
+# ISO-BMFF (HEIC, AVIF): the media data box holds the coded image and the metadata items
+# together, and ExifTool lays it out anew on every write; the image items are copied, not
+# re-encoded, and the metadata in it is compared through its own tags.
+_LAYOUT_NAMES = frozenset({"MediaDataSize", "MediaDataOffset", "MediaData"})
 
 # Role of FieldChange rows that are not one of the person's fields but something the write
 # did to the file as a side effect (ExifTool adds mandatory EXIF tags to a new IFD0, renames
