@@ -132,6 +132,10 @@ class Applier:
             self._journal().finish(op_id, "done" if done else "failed")
             raise
         self._journal().finish(op_id, "done")
+        for op, *_ in staged:
+            if op.restore_copy is not None:
+                # its write is undone now and nothing else points at these bytes
+                op.restore_copy.unlink(missing_ok=True)
         photo_identity = (next((i for op, _t, i, _b in staged if op.path == subject.path), None)
                           or subject.photo.identity)
         return WriteResult(
@@ -167,7 +171,8 @@ class Applier:
             undone: Path | None = None
             try:
                 undone = self._produce(subject, trial, source=tmp)
-                exact = tags_digest(self._verifier._dump_of(undone, subject, op).rows) == op.tags_before
+                trial_dump = self._verifier._dump_of(undone, subject, op, validate=False)
+                exact = tags_digest(trial_dump.rows) == op.tags_before
             except MetadataError as exc:
                 log.info("%s: a trial undo failed (%s); keeping the original's bytes",
                          op.path, exc)

@@ -66,8 +66,11 @@ def write_then_undo(writer: MetadataWriter, src: Path, folder: Path) -> tuple[st
         return f"refused: {exc.code}", str(exc)
     assert result.changes, "nothing was written"
     entry = [e for e in writer.history(work) if e.kind == "write"][-1]
-    from_copy = any(copy is not None for _t, _b, _d, copy in entry.undo_info)
+    copies = [copy for _t, _b, _d, copy in entry.undo_info if copy is not None]
+    from_copy = bool(copies)
+    assert all(c.is_file() for c in copies)
     writer.undo(work)
+    assert not any(c.exists() for c in copies), "a kept original outlived its undo"
     assert sorted(p.name for p in work.parent.iterdir()) == [work.name], "leftover files"
     if result.targets != (work,):
         assert sha256(work) == sha256(orig), "a sidecar write must not touch the photo"
