@@ -44,13 +44,10 @@ class Verifier:
         self._et = et
         self._inspector = inspector
 
-    def _dump_of(self, path: Path, subject: _Subject, op: _TargetOp, *,
-                 validate: bool = True) -> _Dump:
-        """Full dump of `path`. `validate=False` skips ExifTool's structure checks (they only
-        add ExifTool-group rows, which no digest compares), for the trial undo."""
+    def _dump_of(self, path: Path, subject: _Subject, op: _TargetOp) -> _Dump:
+        """Full dump of `path`, read exactly as the original was (same arguments)."""
         kind = subject.format.kind if op.embedded else "xmp"
-        checks = _validate_args(kind) if validate else []
-        pairs, _ = self._et.execute_json([*_DUMP_ARGS, *checks, path])
+        pairs, _ = self._et.execute_json([*_DUMP_ARGS, *_validate_args(kind), path])
         return _Dump(pairs[0] if pairs else [])
 
     def _verify(self, op: _TargetOp, tmp: Path, subject: _Subject) -> _Dump:
