@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import UsageError
+from core.fsutil import atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -265,13 +265,4 @@ class Registry:
         payload = json.dumps(
             {"version": USER_FILE_VERSION, "models": rows}, indent=2, ensure_ascii=False
         )
-        fd, tmp = tempfile.mkstemp(prefix=".models-", suffix=".json", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(payload + "\n")
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_text(path, payload + "\n")

@@ -342,3 +342,5 @@ class JournalEntry:
     # (file written, its identity afterwards (None: deleted), whether this created it)
     targets: tuple[tuple[Path, FileIdentity | None, bool], ...] = field(default=())
     backups: tuple[Path, ...] = ()
+    # (file, its identity before, digest of its tags before, copy of its original bytes)
+    undo_info: tuple[tuple[Path, FileIdentity | None, str | None, Path | None], ...] = ()
