@@ -81,8 +81,11 @@ def test_caption_export_edit_import_apply(tmp_path: Path, caption_model: Path,
     assert main(["apply", *lib_args]) == 1
     assert "1 failed" in capsys.readouterr().err
     # each write is undoable from the journal
-    assert main(["undo", str(photos[0])]) == 0
+    assert main(["undo", str(photos[0]), *lib_args]) == 0
     assert _tag(photos[0], "XMP-iptcCore:AltTextAccessibility") is None
+    with Library(db) as lib:  # review sees the undo as the window would show it
+        assert lib.get(photos[0]).status == "undone"
+        assert lib.get(photos[1]).status == "written"
 
 
 def test_apply_without_a_library(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
