@@ -54,10 +54,12 @@ class Describe:
 
 class DescribeWorker(Worker):
     """done(Describe, CaptionResult) / failed(Describe, ErrorInfo), plus
-    `model_loading(name)` before a model is loaded and `progress(done, total)` as the
+    `model_loading(name)` before a model is loaded, `answering(Describe)` once it generates, and
+    `progress(done, total)` as the
     answer arrives."""
 
     model_loading = Signal(str)
+    answering = Signal(object)  # the Describe request: the model is loaded and generating
     progress = Signal(int, int)
 
     def __init__(
@@ -94,6 +96,7 @@ class DescribeWorker(Worker):
             self._cancel.raise_if_cancelled()
             captioner = self._model(request.model, request.device)
             self._cancel.raise_if_cancelled()
+            self.answering.emit(request)
             results = captioner.describe(
                 [request.path],
                 request.task,
