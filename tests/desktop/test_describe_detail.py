@@ -167,3 +167,48 @@ def test_escape_cancels_and_changes_nothing(
     assert not w.review.detail_cancel.isVisibleTo(w) and w.commands.describe.isEnabled()
     # Escape does nothing when nothing runs (the command is off, the key goes to the field).
     assert not w.commands.cancel_detail.isEnabled()
+
+
+def test_the_model_manager_says_what_each_family_is_good_for(qtmodeltester) -> None:
+    from core.captioning.registry import FAMILY_PURPOSES, SUPPORTED_FAMILIES
+    from core.captioning.store import ModelStore
+    from desktop.models.catalog import ModelCatalogModel
+
+    assert set(FAMILY_PURPOSES) == set(SUPPORTED_FAMILIES)
+    model = ModelCatalogModel()
+    model.set_records(ModelStore().list())
+    qtmodeltester.check(model, force_py=True)
+    col = ModelCatalogModel.COLUMNS.index("good_for")
+    assert model.headerData(col, Qt.Orientation.Horizontal) == "Good for"
+    good_for = {
+        model.index(r, 0).data(): model.index(r, col).data() for r in range(model.rowCount())
+    }
+    for name, family in [
+        ("vit-gpt2", "vision-encoder-decoder"),
+        ("florence-2-base", "florence2"),
+        ("smolvlm2-256m", "smolvlm"),
+    ]:
+        assert good_for[name] == FAMILY_PURPOSES[family]
+    assert "reading text" in good_for["florence-2-large"]
+
+
+def test_the_detail_model_is_chosen_in_settings_with_its_purpose(qtbot, settings) -> None:
+    from desktop.views.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(settings)
+    qtbot.addWidget(dialog)
+    combo = dialog.detail_model
+    assert combo.currentData() == "florence-2-base"  # the default
+    assert [combo.itemData(i) for i in range(combo.count())] == [
+        "florence-2-base",
+        "florence-2-large",
+        "smolvlm2-256m",
+        "smolvlm2-500m",
+    ]
+    assert dialog.detail_purpose.text().startswith("Detailed descriptions and reading text")
+    assert combo.accessibleName() == "Detail model"
+    combo.setCurrentIndex(combo.findData("smolvlm2-256m"))
+    assert "context" in dialog.detail_purpose.text()
+    assert combo.accessibleDescription() == dialog.detail_purpose.text()
+    assert "detail/model" in dialog.apply()
+    assert settings.value("detail/model") == "smolvlm2-256m"
