@@ -85,7 +85,7 @@ class SettingsDialog(QDialog):
         detail_box.addWidget(self.detail_purpose)
         self._add(
             form,
-            self.tr("&Detail model:"),
+            self.tr("Det&ail model:"),
             self.detail_model,
             detail_box,
             self.tr(
