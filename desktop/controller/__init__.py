@@ -178,6 +178,7 @@ class ReviewController(QObject):
             d = self.detail
             p.describer.done.connect(d.on_done, QC)
             p.describer.failed.connect(d.on_failed, QC)
+            p.describer.context_read.connect(d.on_context, QC)
         a.describe.triggered.connect(self.detail.describe)
         a.read_text.triggered.connect(self.detail.read_text)
         a.insert_detail.triggered.connect(self.detail.insert)

@@ -163,6 +163,21 @@ class Announcements(QObject):
         )
         self._say(msg.replace("%1", name).replace("%2", model))
 
+    def context_used(self, name: str, context: str) -> str:
+        """Say (and return, for the panel) what the model is told about the photo."""
+        if context:
+            msg = (
+                self.tr("Context given to the model for %1: %2")
+                .replace("%1", name)
+                .replace("%2", "; ".join(context.splitlines()))
+            )
+        else:
+            msg = self.tr("No context found for %1; the model sees the photo only.").replace(
+                "%1", name
+            )
+        self._say(msg)
+        return msg
+
     def detail_ready(self, name: str) -> None:
         self._say(
             self.tr("Detailed description ready for %1, in the long description.").replace(

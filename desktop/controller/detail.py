@@ -67,7 +67,16 @@ class Detail(QObject):
         if self.p.describer is None:
             return
         model = self.model_name()
-        request = Describe(entry.path, task, model, device=self.p.settings.value("model/device"))
+        settings = self.p.settings
+        use_context = bool(settings.value("detail/context"))
+        request = Describe(
+            entry.path,
+            task,
+            model,
+            device=settings.value("model/device"),
+            use_context=use_context,
+            people=use_context and bool(settings.value("detail/context_people")),
+        )
         self.pending = request
         ocr = task == "ocr"
         what = (
@@ -77,6 +86,13 @@ class Detail(QObject):
         self.session.update_actions()
         self.say.detail_started(entry.name, ocr=ocr, model=model)
         self.p.describer.submit(request)
+
+    def on_context(self, request: object, context: str) -> None:
+        """The context is shown and said before the model's answer uses it."""
+        if not isinstance(request, Describe) or request != self.pending:
+            return
+        message = self.say.context_used(request.path.name, context)
+        self.p.window.review.detail_status.setText(message)
 
     def cancel(self) -> None:
         if self.pending is not None and self.p.describer is not None:
@@ -112,6 +128,7 @@ class Detail(QObject):
             return
         text = (result.caption or "").strip()
         self._answers[request.path] = _Answer(request.path, request.task, text)
+        self.session.update_actions()
         if ocr:
             line = self.tr("Text in the image: “%1”").replace("%1", text)
             description = f"{entry.description.rstrip()}\n{line}" if entry.description else line

@@ -93,6 +93,21 @@ class SettingsDialog(QDialog):
                 "when first asked for"
             ),
         )
+        self.detail_context = self._check(
+            "detail/context",
+            self.tr(
+                "Tell the detail model the photo's folder name, keywords, headline and location "
+                "(SmolVLM2 only; shown to you when used)"
+            ),
+        )
+        self.detail_people = self._check(
+            "detail/context_people",
+            self.tr("Also the names of people the photo's metadata mentions"),
+        )
+        self.detail_people.setEnabled(self.detail_context.isChecked())
+        self.detail_context.toggled.connect(self.detail_people.setEnabled)
+        detail_box.addWidget(self.detail_context)
+        detail_box.addWidget(self.detail_people)
         self.detail_model.currentIndexChanged.connect(lambda _i: self._show_detail_purpose())
         self._show_detail_purpose()
         self.device = self._combo(

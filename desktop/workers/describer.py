@@ -49,7 +49,11 @@ class Describe:
     task: str
     model: str
     device: str = "auto"
-    context: str | None = None
+    # Context (SmolVLM2 only): what the folder name and the file's keywords, headline and
+    # location say, read here with ExifTool; names of people only with `people`. Off unless
+    # the person switched it on; what is read is sent (context_read) before the model uses it.
+    use_context: bool = False
+    people: bool = False
 
 
 class DescribeWorker(Worker):
@@ -59,7 +63,8 @@ class DescribeWorker(Worker):
     answer arrives."""
 
     model_loading = Signal(str)
-    answering = Signal(object)  # the Describe request: the model is loaded and generating
+    answering = Signal(object)
+    context_read = Signal(object, str)  # the Describe request, the context given to the model  # the Describe request: the model is loaded and generating
     progress = Signal(int, int)
 
     def __init__(
@@ -96,17 +101,27 @@ class DescribeWorker(Worker):
             self._cancel.raise_if_cancelled()
             captioner = self._model(request.model, request.device)
             self._cancel.raise_if_cancelled()
+            context = self._context(request, captioner)
             self.answering.emit(request)
             results = captioner.describe(
                 [request.path],
                 request.task,
-                contexts=[request.context] if request.context else None,
+                contexts=[context] if context else None,
                 cancel=self._cancel,
                 progress=lambda done, total: self.progress.emit(done, total),
             )
         finally:
             self._cancel.reset()
         return results[0]
+
+    def _context(self, request: Describe, captioner: Any) -> str | None:
+        if not request.use_context or not captioner.accepts_context:
+            return None
+        from core.captioning.context import read_contexts
+
+        context = read_contexts([request.path], include_people=request.people)[0].prompt_text()
+        self.context_read.emit(request, context or "")
+        return context
 
     def _release(self) -> None:
         if self._captioner is not None:

@@ -474,6 +474,14 @@ Licensed under the GNU General Public License, version 3 or later.</source>
       <translation type="unfinished" />
     </message>
     <message>
+      <source>Context given to the model for %1: %2</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>No context found for %1; the model sees the photo only.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
       <source>Detailed description ready for %1, in the long description.</source>
       <translation type="unfinished" />
     </message>
@@ -1675,6 +1683,14 @@ Choose another model in Settings or the model manager, or try again.</source>
     </message>
     <message>
       <source>The larger model used by Describe in Detail and Read Text in Image; loaded only when first asked for</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Tell the detail model the photo's folder name, keywords, headline and location (SmolVLM2 only; shown to you when used)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Also the names of people the photo's metadata mentions</source>
       <translation type="unfinished" />
     </message>
     <message>

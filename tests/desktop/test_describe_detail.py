@@ -85,6 +85,7 @@ def test_describe_in_detail_is_written_as_the_extended_description(
     assert a.describe.isEnabled() and not a.insert_detail.isEnabled()
     assert not a.cancel_detail.isEnabled()
     done = record(app.describe_worker.done)
+    context = record(app.describe_worker.context_read)
     # Keyboard only: Ctrl+Shift+D from the alt text field.
     with qtbot.waitSignal(done.fired, timeout=120_000):
         _press(K.Key_D, CTRL_SHIFT)
@@ -94,6 +95,7 @@ def test_describe_in_detail_is_written_as_the_extended_description(
     request, result = done.calls[0]
     assert isinstance(request, Describe) and request.task == "long" and request.path == photo
     assert result.ok and result.caption == "Green"
+    assert not context.calls  # context is off by default
     assert w.review.description_edit.toPlainText() == "Green"
     assert not w.review.detail_progress.isVisibleTo(w)
     assert "Detailed description ready for tram.jpg, in the long description." in (
@@ -207,8 +209,64 @@ def test_the_detail_model_is_chosen_in_settings_with_its_purpose(qtbot, settings
     ]
     assert dialog.detail_purpose.text().startswith("Detailed descriptions and reading text")
     assert combo.accessibleName() == "Detail model"
+    # Context is off by default, and people's names have their own switch under it.
+    assert not dialog.detail_context.isChecked() and not dialog.detail_people.isChecked()
+    assert not dialog.detail_people.isEnabled()
+    dialog.detail_context.setChecked(True)
+    assert dialog.detail_people.isEnabled()
     combo.setCurrentIndex(combo.findData("smolvlm2-256m"))
     assert "context" in dialog.detail_purpose.text()
     assert combo.accessibleDescription() == dialog.detail_purpose.text()
-    assert "detail/model" in dialog.apply()
+    assert {"detail/model", "detail/context"} <= set(dialog.apply())
     assert settings.value("detail/model") == "smolvlm2-256m"
+    assert settings.value("detail/context") and not settings.value("detail/context_people")
+
+
+@pytest.fixture(scope="module")
+def smolvlm(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """SmolVLM2 takes context (Florence-2's tasks are fixed); built outside the test, whose
+    thread check would otherwise catch the builder's progress-bar thread."""
+    from tests.tinymodels import build
+
+    return build("smolvlm", tmp_path_factory.mktemp("smolvlm") / "m", seed=0)
+
+
+def test_context_is_off_by_default_and_shown_before_use_people_only_on_request(
+    qtbot, make_app, settings, smolvlm, tmp_path, record
+) -> None:
+    assert settings.value("detail/context") is False
+    assert settings.value("detail/context_people") is False
+    folder = tmp_path / "Lisbon trams"
+    folder.mkdir()
+    photo = Path(shutil.copy(SAMPLE, folder / "tram.jpg"))
+    subprocess.run(
+        [
+            "exiftool",
+            "-q",
+            "-overwrite_original",
+            "-XMP-dc:Subject=funicular",
+            "-XMP-iptcExt:PersonInImage=Ana Silva",
+            str(photo),
+        ],
+        check=True,
+        timeout=60,
+    )
+    settings.set_value("detail/context", True)
+    app = _open_ready(qtbot, make_app, settings, smolvlm, photo)
+    w = app.window
+    context = record(app.describe_worker.context_read)
+    done = record(app.describe_worker.done)
+    with qtbot.waitSignal(done.fired, timeout=180_000):
+        w.commands.describe.trigger()
+    (request, text), = context.calls
+    assert "Folder name: Lisbon trams" in text and "funicular" in text
+    assert "Ana Silva" not in text  # names of people need their own switch
+    said = w.announcer.history
+    shown = next(i for i, m in enumerate(said) if m.startswith("Context given to the model"))
+    answered = max(i for i, m in enumerate(said) if "tram.jpg" in m)
+    assert "Lisbon trams" in said[shown] and shown < answered
+    # With the people switch on, the names are read too.
+    settings.set_value("detail/context_people", True)
+    with qtbot.waitSignal(done.fired, timeout=180_000):
+        w.commands.describe.trigger()
+    assert "Ana Silva" in context.calls[-1][1]
