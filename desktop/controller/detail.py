@@ -40,6 +40,7 @@ class Detail(QObject):
         self.session = session
         self.pending: Describe | None = None
         self._answers: dict[Path, _Answer] = {}  # the last answer per image, for Insert
+        self._filled: dict[Path, str] = {}  # the description as the last answer left it
 
     @property
     def available(self) -> bool:
@@ -127,13 +128,26 @@ class Detail(QObject):
                 self.say.no_description(entry.name, error)
             return
         text = (result.caption or "").strip()
+        previous = self._answers.get(request.path)
         self._answers[request.path] = _Answer(request.path, request.task, text)
         self.session.update_actions()
+        mine = entry.description.strip()
+        if (
+            not ocr
+            and previous is not None
+            and previous.task == "long"
+            and mine == self._filled.get(request.path)
+            and mine.endswith(previous.text)
+        ):
+            # Nobody touched the last detailed description: the new one takes its place.
+            mine = mine[: len(mine) - len(previous.text)].rstrip()
         if ocr:
             line = self.tr("Text in the image: “%1”").replace("%1", text)
-            description = f"{entry.description.rstrip()}\n{line}" if entry.description else line
+            description = f"{mine}\n{line}" if mine else line
         else:
-            description = text
+            # Never replace what the person wrote (or what Read Text added): add after it.
+            description = f"{mine}\n\n{text}" if mine else text
+        self._filled[request.path] = description
         self.p.images.update(entry.with_(description=description))
         if request.path == self.session.current:
             self.session.show_current()

@@ -148,6 +148,31 @@ def test_read_text_fills_the_description_or_says_there_is_none(
     assert w.announcer.history[-1].startswith("Text in tram.jpg, added to the long description")
     w.commands.insert_detail.trigger()
     assert w.review.text_edit.text().endswith(f"“{text}”")
+    # Describe in detail adds to a description already there, never replaces it; a second
+    # answer replaces the first one if nobody edited it.
+    for _ in range(2):
+        with qtbot.waitSignal(done.fired, timeout=120_000):
+            w.commands.describe.trigger()
+        assert w.review.description_edit.toPlainText() == (
+            f"A tram.\nText in the image: “{text}”\n\nGreen"
+        )
+
+
+def test_a_detail_model_that_is_not_here_is_explained(
+    qtbot, make_app, settings, tmp_path, photo, record
+) -> None:
+    app = _open_ready(qtbot, make_app, settings, tmp_path / "no-such-model", photo)
+    w = app.window
+    failed = record(app.describe_worker.failed)
+    with qtbot.waitSignal(failed.fired, timeout=60_000):
+        w.commands.describe.trigger()
+    error = failed.calls[0][1]
+    assert error.message and error.code != "internal-error"
+    assert w.announcer.history[-1] == (
+        f"The detail model could not work on tram.jpg: {error.message}"
+    )
+    assert not w.review.detail_progress.isVisibleTo(w) and w.commands.describe.isEnabled()
+    assert w.review.description_edit.toPlainText() == ""
 
 
 def test_escape_cancels_and_changes_nothing(
