@@ -31,7 +31,6 @@ from desktop.models.entries import ImageEntry
 from desktop.models.images import ImageListModel, ReviewOrderModel
 from desktop.settings import Settings
 from desktop.views.main_window import MainWindow
-from desktop.workers.describer import DescribeWorker
 from desktop.workers.captioner import (
     MORE_BEAMS,
     PRIORITY_DROPPED,
@@ -40,6 +39,7 @@ from desktop.workers.captioner import (
     CaptionWorker,
     LoadModel,
 )
+from desktop.workers.describer import DescribeWorker
 from desktop.workers.images import THUMBNAIL_SIZE, ImageWorker
 from desktop.workers.library import LibraryWorker
 from desktop.workers.writer import WriterWorker
