@@ -2,7 +2,10 @@
 """The photo library: what AltLens knows about every image it has seen, in SQLite.
 
 One row per image (path, file identity, review status, suggestions, approved text, error),
-the watched folders, the persistent caption queue and the journal of AltLens's own writes.
+the watched folders, the persistent caption queue, and which entries of the metadata writer's
+journal (core/metadata/journal.py, the one journal of AltLens's writes and undos) belong to
+each image. The library keeps no copy of what a write changed: undo and history read that
+journal.
 
 Threads: every thread gets its own connection (created on first use); writes are short
 `BEGIN IMMEDIATE` transactions, so the GUI thread, the watcher and the captioner can use one
@@ -283,6 +286,29 @@ def _migrate_v3(c: sqlite3.Connection) -> None:
         raise LibraryError(f"The library upgrade broke {len(bad)} journal reference(s).")
 
 
+# v4: one journal. The metadata writer's journal (core/metadata/journal.py) records every write
+# and undo once, with the old and new value of every field and which files it created; undo
+# reads only it. The library now keeps just the link from an image to its entries there
+# (operations.id in journal.sqlite3, in order). The v2 `writes` table, a second and poorer copy
+# of the same writes that nothing but tests read, is dropped: each of its rows describes a
+# write the metadata writer also journaled (it was filled only after that writer's write), so
+# no history is lost, and no row of it can be linked to its journal entry (it never kept the id).
+_V4 = """
+CREATE TABLE image_journal (
+    image_id   INTEGER NOT NULL REFERENCES images(id),
+    journal_id INTEGER NOT NULL,    -- operations.id in the metadata journal: a write or undo
+    at         REAL NOT NULL,
+    PRIMARY KEY (image_id, journal_id)
+) WITHOUT ROWID;
+CREATE INDEX image_journal_entry ON image_journal(journal_id);
+DROP TABLE writes;
+"""
+
+
+def _migrate_v4(c: sqlite3.Connection) -> None:
+    _run_script(c, _V4)
+
+
 def _run_script(c: sqlite3.Connection, script: str) -> None:
     # executescript() would COMMIT our transaction; run statement by statement instead.
     buf = ""
@@ -302,6 +328,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _migrate_v1,
     _migrate_v2,
     _migrate_v3,
+    _migrate_v4,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -1304,9 +1331,17 @@ class Library:
             )
             return self._record(self._require(c, r["id"]))
 
-    def record_undo(self, key: str | int | os.PathLike[str], *, disk_caption: str | None) -> ImageRecord:
+    def record_undo(
+        self,
+        key: str | int | os.PathLike[str],
+        *,
+        disk_caption: str | None,
+        journal_id: int | None = None,
+    ) -> ImageRecord:
         """AltLens undid its last write into the file: the text stays approved, no longer in
-        the file (`disk_caption` is what the file holds now). Refused unless it was written."""
+        the file (`disk_caption` is what the file holds now). Refused unless it was written.
+        `journal_id`: the undo's entry in the metadata journal (WriteResult.journal_id), linked
+        to the image like its writes."""
         now = time.time()
         with self._write() as c:
             r = self._require(c, key)
@@ -1314,12 +1349,22 @@ class Library:
                 "UPDATE images SET status = ?, disk_caption = ?, updated_at = ? WHERE id = ?",
                 (transition(r["status"], Event.UNDO), disk_caption, now, r["id"]),
             )
+            self._link_journal(c, r["id"], journal_id, now)
             return self._record(self._require(c, r["id"]))
+
+    @staticmethod
+    def _link_journal(c: sqlite3.Connection, image_id: int, journal_id: int | None, now: float) -> None:
+        if journal_id is not None:
+            c.execute(
+                "INSERT OR IGNORE INTO image_journal (image_id, journal_id, at) VALUES (?, ?, ?)",
+                (image_id, int(journal_id), now),
+            )
 
     def record_write(
         self,
         path: str | os.PathLike[str],
         *,
+        journal_id: int | None,
         size: int,
         mtime_ns: int,
         sha256: str,
@@ -1327,32 +1372,18 @@ class Library:
         inode: int | None = None,
         long_description: str | None = None,
     ) -> ImageRecord:
-        """AltLens wrote `text` into the file: mark it written, journal the change, and take the
-        file's new identity (as reported by the writer), so the watcher's event for this write is
-        recognised as ours and nothing is queued again."""
+        """AltLens wrote `text` into the file: mark it written, link the write's entry in the
+        metadata journal (`journal_id`, from WriteResult.journal_id; None when the write had
+        nothing to change, so nothing was journaled), and take the file's new identity (as
+        reported by the writer), so the watcher's event for this write is recognised as ours and
+        nothing is queued again. What the write changed is in that journal entry only."""
         p = norm_path(path)
         now = time.time()
         with self._write() as c:
             r = self._require(c, p)
             status = transition(r["status"], Event.WRITE)
             old_content = r["content_hash"]
-            c.execute(
-                "INSERT INTO writes (image_id, path, at, old_text, new_text, old_long, new_long, size, "
-                "mtime_ns, inode, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    r["id"],
-                    str(p),
-                    now,
-                    r["written_text"],
-                    text,
-                    None,
-                    long_description,
-                    size,
-                    mtime_ns,
-                    inode,
-                    sha256,
-                ),
-            )
+            self._link_journal(c, r["id"], journal_id, now)
             if inode is None:
                 try:
                     inode = os.stat(p).st_ino
@@ -1384,20 +1415,26 @@ class Library:
                 self._dequeue_rows(c, [r["id"]])
             return self._record(self._require(c, r["id"]))
 
-    def writes(self, key: str | int | os.PathLike[str]) -> list[dict[str, Any]]:
-        """The journal of AltLens's writes into this image, oldest first (for undo)."""
+    def journal_ids(self, key: str | int | os.PathLike[str]) -> list[int]:
+        """The metadata journal's entries (writes and undos) of this image, oldest first: read
+        them with WriteJournal.entries_by_id. They follow the image through moves, which the
+        journal, keyed by path, cannot."""
         c = self._conn()
         r = self._require(c, key)
         return [
-            dict(w)
-            for w in c.execute("SELECT * FROM writes WHERE image_id = ? ORDER BY id", (r["id"],))
+            int(j)
+            for (j,) in c.execute(
+                "SELECT journal_id FROM image_journal WHERE image_id = ? ORDER BY journal_id",
+                (r["id"],),
+            )
         ]
 
     def forget(self, key: str | int | os.PathLike[str]) -> None:
-        """Remove an image's row for good (a person asked to; never done automatically)."""
+        """Remove an image's row for good (a person asked to; never done automatically). The
+        metadata journal keeps its entries: the file's writes stay undoable."""
         with self._write() as c:
             r = self._require(c, key)
-            c.execute("DELETE FROM writes WHERE image_id = ?", (r["id"],))
+            c.execute("DELETE FROM image_journal WHERE image_id = ?", (r["id"],))
             c.execute("DELETE FROM images WHERE id = ?", (r["id"],))
 
     # -- watched folders ------------------------------------------------------------------------

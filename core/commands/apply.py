@@ -5,7 +5,8 @@ photos, headless, so caption -> export CSV -> edit -> import -> apply needs no w
 Each image is its own write (verified, atomic, journaled, undoable with `altlens undo`); a
 failure is reported and the run goes on. A written image is marked through the library's
 own `record_write`, the same call the desktop's writer makes, so the review state has one
-owner."""
+owner; the library links the write's entry in the metadata journal, which alone records what
+the write changed."""
 
 from __future__ import annotations
 
@@ -89,7 +90,8 @@ def _apply_one(writer: Any, library: Any, record: Any, args: argparse.Namespace
         result = writer.write(request)
         ident = result.identity_after
         if ident is not None:
-            library.record_write(record.path, size=ident.size, mtime_ns=ident.mtime_ns,
+            library.record_write(record.path, journal_id=result.journal_id,
+                                 size=ident.size, mtime_ns=ident.mtime_ns,
                                  sha256=ident.sha256, inode=ident.inode,
                                  text=request.alt_text,
                                  long_description=request.long_description)

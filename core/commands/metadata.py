@@ -190,7 +190,7 @@ def run_undo(args: argparse.Namespace) -> int:
 
     with MetadataWriter() as writer:
         result = writer.undo(args.file)
-        _record_undo_in_library(args, Path(args.file), writer)
+        _record_undo_in_library(args, Path(args.file), writer, result.journal_id)
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -198,7 +198,9 @@ def run_undo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _record_undo_in_library(args: argparse.Namespace, path: Path, writer: Any) -> None:
+def _record_undo_in_library(
+    args: argparse.Namespace, path: Path, writer: Any, journal_id: int | None
+) -> None:
     """The file is restored; tell the library (if it knows the image) so review shows it as
     undone, as the window does. A library problem never turns a done undo into a failure."""
     from core.library import DB_NAME, Library
@@ -214,7 +216,9 @@ def _record_undo_in_library(args: argparse.Namespace, path: Path, writer: Any) -
         return
     try:
         if library.get(path) is not None:
-            library.record_undo(path, disk_caption=writer.read(path).caption)
+            library.record_undo(
+                path, disk_caption=writer.read(path).caption, journal_id=journal_id
+            )
     except Exception as exc:
         log.warning("recording the undo of %s in the library failed: %s", path, exc)
     finally:

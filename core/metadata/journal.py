@@ -195,6 +195,20 @@ class WriteJournal:
         ).fetchone()
         return self._entry(row) if row else None
 
+    def entries_by_id(self, ids: Iterable[int]) -> list[JournalEntry]:
+        """The entries with these ids (as the library links them to an image: see
+        Library.journal_ids), oldest first, in any state; ids this journal lacks are left out."""
+        wanted = sorted({int(i) for i in ids})
+        entries = []
+        for start in range(0, len(wanted), 500):  # within SQLite's limit on parameters
+            chunk = wanted[start:start + 500]
+            rows = self._db.execute(
+                f"SELECT id, path, kind, state, created_at, undoes, undone_by FROM operations "
+                f"WHERE id IN ({','.join('?' * len(chunk))}) ORDER BY id", chunk,
+            ).fetchall()
+            entries.extend(self._entry(row) for row in rows)
+        return entries
+
     def _entry(self, row: tuple[Any, ...]) -> JournalEntry:
         op_id = row[0]
         changes = tuple(

@@ -209,6 +209,7 @@ class WriterWorker(Worker):
                 # ours and nothing is queued again.
                 self.library.record_write(
                     req.path,
+                    journal_id=result.journal_id,  # the write's one record: undo reads it
                     size=identity.size,
                     mtime_ns=identity.mtime_ns,
                     sha256=identity.sha256,
@@ -244,7 +245,9 @@ class WriterWorker(Worker):
         try:
             result = self._metadata().undo(path)
             try:
-                self.library.record_undo(path, disk_caption=self._caption_on_disk(path))
+                self.library.record_undo(
+                    path, disk_caption=self._caption_on_disk(path), journal_id=result.journal_id
+                )
             except Exception as exc:  # the file is restored; the record says it next time
                 log.warning("recording the undo of %s failed: %s", path, exc)
         finally:

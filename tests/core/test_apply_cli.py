@@ -14,6 +14,9 @@ import pytest
 
 from core.cli import main
 from core.library import Library
+from core.metadata.journal import WriteJournal
+from core.metadata.types import ROLES
+from core.paths import app_dirs
 from tests.core.library_support import caption_model, make_images
 
 __all__ = ["caption_model"]
@@ -72,20 +75,44 @@ def test_caption_export_edit_import_apply(tmp_path: Path, caption_model: Path,
         assert o["status"] == "written" and o["journal_id"], o
         assert _tag(p, "XMP-iptcCore:AltTextAccessibility") == edited[str(p)]
         assert _tag(p, "IFD0:ImageDescription") == edited[str(p)]
+    journal = WriteJournal(app_dirs().data / "journal.sqlite3")  # the one journal of writes
     with Library(db) as lib:
         assert lib.get(photos[0]).status == "written"
         assert lib.get(photos[5]).status == "approved"  # not written: still waiting
         assert lib.get(photos[6]).status == "suggested"  # never approved: untouched
+        # each written image links exactly the journal entry its write reported, and that
+        # entry holds what the write changed (the old values: none)
+        for p in photos[:5]:
+            assert lib.journal_ids(p) == [out[str(p)]["journal_id"]]
+            [entry] = journal.entries_by_id(lib.journal_ids(p))
+            assert entry.kind == "write" and entry.state == "done" and entry.undone_by is None
+            fields = [c for c in entry.changes if c.role in ROLES]
+            assert [c.to_dict() for c in fields] == out[str(p)]["changes"]
+            assert {(c.old, c.new) for c in fields} == {(None, edited[str(p)])}
+        assert lib.journal_ids(photos[5]) == lib.journal_ids(photos[6]) == []
+        written = journal.entry(out[str(photos[0])]["journal_id"])
     assert _tag(photos[6], "XMP-iptcCore:AltTextAccessibility") is None
     # a second run has nothing approved left but the failed one
     assert main(["apply", *lib_args]) == 1
     assert "1 failed" in capsys.readouterr().err
-    # each write is undoable from the journal
+    # each write is undoable from the journal: undo brings back what its entry says was there
+    assert written is not None and written.changes
     assert main(["undo", str(photos[0]), *lib_args]) == 0
+    for change in written.changes:
+        assert _tag(change.target, change.field) == change.old, change
     assert _tag(photos[0], "XMP-iptcCore:AltTextAccessibility") is None
     with Library(db) as lib:  # review sees the undo as the window would show it
         assert lib.get(photos[0]).status == "undone"
         assert lib.get(photos[1]).status == "written"
+        write_id, undo_id = lib.journal_ids(photos[0])
+        assert write_id == written.id
+        undo = journal.entry(undo_id)
+        assert undo is not None and undo.kind == "undo" and undo.undoes == written.id
+        assert journal.entry(write_id).undone_by == undo_id
+        # the undo's entry is the write's, reversed, field by field
+        assert {(c.field, c.old, c.new) for c in undo.changes if c.role in ROLES} == {
+            (c.field, c.new, c.old) for c in written.changes if c.role in ROLES}
+    journal.close()
 
 
 def test_apply_without_a_library(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -31,6 +31,7 @@ from core.library import (
     LibraryVersionError,
     export_text,
 )
+from core.metadata.types import ROLES
 from core.types import Candidate, CaptionResult, ErrorInfo
 from tests.core.library_support import exiftool, make_images, needs_exiftool
 
@@ -161,31 +162,55 @@ def test_metadata_only_change_keeps_review_state(lib: Library, tmp_path: Path) -
 
 
 @needs_exiftool
-def test_own_write_is_recognised_and_journaled(lib: Library, tmp_path: Path) -> None:
+def test_own_write_is_recognised_and_linked_to_its_journal_entry(
+    lib: Library, tmp_path: Path
+) -> None:
+    from core.metadata import MetadataWriter, WriteRequest
+
     [p] = make_images(tmp_path / "photos", 1)
     lib.observe(p)
     _suggest(lib)
     lib.approve(p, "Zwei rote Kreise")
-    exiftool("-XMP-dc:Description-x-default=Zwei rote Kreise", p)  # stands in for core/metadata
-    st = p.stat()
-    import hashlib
-
-    sha = hashlib.sha256(p.read_bytes()).hexdigest()
-    rec = lib.record_write(
-        p,
-        size=st.st_size,
-        mtime_ns=st.st_mtime_ns,
-        sha256=sha,
-        text="Zwei rote Kreise",
-        inode=st.st_ino,
-    )
-    assert rec.status == "written" and rec.written_text == "Zwei rote Kreise"
-    # The watcher's event for that write, and later scans, see our own file: nothing queued.
-    assert lib.observe(p) is Change.UNCHANGED
-    assert lib.scan_folder(tmp_path / "photos").changes == {"unchanged": 1}
-    assert lib.get(p).status == "written" and lib.queue_length() == 0
-    [entry] = lib.writes(p)
-    assert entry["new_text"] == "Zwei rote Kreise" and entry["sha256"] == sha
+    with MetadataWriter(journal_path=tmp_path / "journal.sqlite3") as writer:
+        result = writer.write(WriteRequest(p, alt_text="Zwei rote Kreise"))
+        ident = result.identity_after
+        assert result.journal_id is not None and ident is not None
+        rec = lib.record_write(
+            p,
+            journal_id=result.journal_id,
+            size=ident.size,
+            mtime_ns=ident.mtime_ns,
+            sha256=ident.sha256,
+            text="Zwei rote Kreise",
+            inode=ident.inode,
+        )
+        assert rec.status == "written" and rec.written_text == "Zwei rote Kreise"
+        # The watcher's event for that write, and later scans, see our own file: nothing queued.
+        assert lib.observe(p) is Change.UNCHANGED
+        assert lib.scan_folder(tmp_path / "photos").changes == {"unchanged": 1}
+        assert lib.get(p).status == "written" and lib.queue_length() == 0
+        # The library links exactly the writer's entry; what changed is in that entry only.
+        assert lib.journal_ids(p) == [result.journal_id]
+        [entry] = writer.journal.entries_by_id(lib.journal_ids(p))
+        assert entry.kind == "write" and entry.state == "done"
+        # every field the write reported, with its old value (none: the write created it),
+        # and the blocks it created (a plain JPEG had no XMP), which undo removes again
+        assert tuple(c for c in entry.changes if c.role in ROLES) == result.changes
+        assert {(c.old, c.new) for c in result.changes} == {(None, "Zwei rote Kreise")}
+        assert "XMP" in {c.field for c in entry.changes if c.role == "created-block"}
+        assert entry.targets[0][1] is not None and entry.targets[0][1].sha256 == ident.sha256
+        # Its undo is linked too, after the write; forgetting the image drops only the links.
+        undo = writer.undo(p)
+        lib.record_undo(p, disk_caption=writer.read(p).caption, journal_id=undo.journal_id)
+        assert lib.journal_ids(p) == [result.journal_id, undo.journal_id]
+        assert [e.kind for e in writer.journal.entries_by_id(lib.journal_ids(p))] == [
+            "write",
+            "undo",
+        ]
+        lib.forget(p)
+        assert [e.id for e in writer.history(p)] == [result.journal_id, undo.journal_id]
+    assert lib.get(p) is None
+    assert sqlite3.connect(lib.path).execute("SELECT count(*) FROM image_journal").fetchone() == (0,)
 
 
 @needs_exiftool
@@ -205,12 +230,13 @@ def test_own_write_seen_before_it_is_recorded_does_not_requeue(
 
     lib.record_write(
         p,
+        journal_id=None,  # ExifTool stands in for core/metadata: nothing was journaled
         size=st.st_size,
         mtime_ns=st.st_mtime_ns,
         sha256=hashlib.sha256(p.read_bytes()).hexdigest(),
         text="Text",
     )
-    assert lib.get(p).status == "written"
+    assert lib.get(p).status == "written" and lib.journal_ids(p) == []
 
 
 def test_pixel_change_requeues_and_keeps_approved_text_as_draft(
@@ -471,7 +497,7 @@ def test_migration_from_schema_1(tmp_path: Path) -> None:
     c.execute("COMMIT")
     c.close()
     with Library(db) as lib:
-        assert lib.schema_version == SCHEMA_VERSION == 3
+        assert lib.schema_version == SCHEMA_VERSION == 4
         rec = lib.get(tmp_path / "dog.jpg")
         assert (
             rec.status == "approved"

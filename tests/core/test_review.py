@@ -128,17 +128,20 @@ def test_undo_is_a_state_of_its_own(lib: Library, tmp_path: Path) -> None:
         lib.record_undo(a, disk_caption=None)
     lib.approve(a, "a shape")
     st = a.stat()
-    lib.record_write(a, size=st.st_size, mtime_ns=st.st_mtime_ns, sha256="s", text="a shape")
-    rec = lib.record_undo(a, disk_caption=None)
+    lib.record_write(
+        a, journal_id=7, size=st.st_size, mtime_ns=st.st_mtime_ns, sha256="s", text="a shape"
+    )
+    rec = lib.record_undo(a, disk_caption=None, journal_id=8)
     assert rec.status == "undone" and rec.alt_text == "a shape" and rec.disk_caption is None
     assert rec.caption == "a shape"  # the approved text, still
-    assert len(lib.writes(a)) == 1  # the journal keeps the write
+    assert lib.journal_ids(a) == [7, 8]  # the write's and the undo's journal entries
     with pytest.raises(IllegalTransition):
-        lib.record_undo(a, disk_caption=None)  # nothing left to undo
+        lib.record_undo(a, disk_caption=None, journal_id=9)  # nothing left to undo
+    assert lib.journal_ids(a) == [7, 8]  # a refused undo links nothing
     assert lib.approve(a, "a shape").status == "approved"
 
 
-def test_a_schema_2_library_is_upgraded_with_its_journal_and_search(tmp_path: Path) -> None:
+def test_a_schema_2_library_is_upgraded_with_its_search(tmp_path: Path) -> None:
     db = tmp_path / "old.sqlite3"
     c = sqlite3.connect(db, isolation_level=None)
     c.execute("BEGIN")
@@ -158,10 +161,13 @@ def test_a_schema_2_library_is_upgraded_with_its_journal_and_search(tmp_path: Pa
     c.execute("COMMIT")
     c.close()
     with Library(db) as lib:
-        assert lib.schema_version == 3
+        assert lib.schema_version == len(MIGRATIONS) == 4
         rec = lib.get(tmp_path / "dog.jpg")
         assert rec.id == 1 and rec.status == "written" and rec.skipped_at is None
-        assert [w["new_text"] for w in lib.writes(rec.id)] == ["A dog in the snow"]
+        assert rec.written_text == "A dog in the snow"
+        # v4: the old copy of the write is dropped (the metadata journal has the write itself);
+        # the image links no journal entry until its next write.
+        assert lib.journal_ids(rec.id) == []
         assert [r.path.name for r in lib.search("snow")] == ["dog.jpg"]
         # The search index still follows changes (its triggers came back with the table).
         assert lib.record_undo(rec.id, disk_caption=None).status == "undone"
@@ -169,3 +175,42 @@ def test_a_schema_2_library_is_upgraded_with_its_journal_and_search(tmp_path: Pa
         assert [r.path.name for r in lib.search("cat")] == ["dog.jpg"]
         fk = sqlite3.connect(db).execute("PRAGMA foreign_key_check").fetchall()
         assert fk == []
+
+
+def test_a_schema_3_library_drops_its_copy_of_the_writes_and_links_new_ones(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "v3.sqlite3"
+    c = sqlite3.connect(db, isolation_level=None)
+    c.execute("BEGIN")
+    for step in MIGRATIONS[:3]:
+        step(c)
+    c.execute("PRAGMA user_version = 3")
+    dog, cat = tmp_path / "dog.jpg", tmp_path / "cat.jpg"
+    for path, status in ((dog, "written"), (cat, "undone")):
+        c.execute(
+            "INSERT INTO images (path, status, candidates, alt_text, written_text, created_at, "
+            "updated_at, size, mtime_ns, inode, sha256, content_hash) VALUES "
+            "(?, ?, '[]', 'old text', 'old text', 0, 0, 1, 1, 1, 'x', ?)",
+            (str(path), status, path.name),
+        )
+    c.execute("INSERT INTO writes (image_id, path, at, new_text) VALUES (1, ?, 0, 'old text')",
+              (str(dog),))
+    c.execute("INSERT INTO writes (image_id, path, at, new_text) VALUES (2, ?, 0, 'old text')",
+              (str(cat),))
+    c.execute("COMMIT")
+    c.close()
+    with Library(db) as lib:
+        assert lib.schema_version == 4
+        tables = {r[0] for r in sqlite3.connect(db).execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert "writes" not in tables and "image_journal" in tables
+        assert [(r.path.name, r.status) for r in lib.images()] == [
+            ("cat.jpg", "undone"), ("dog.jpg", "written")]
+        assert lib.journal_ids(dog) == lib.journal_ids(cat) == []
+        # The upgraded library goes on: a new write of the undone image links its entry.
+        assert lib.approve(cat, "new text").status == "approved"
+        lib.record_write(cat, journal_id=42, size=2, mtime_ns=2, sha256="z", text="new text")
+        assert lib.journal_ids(cat) == [42] and lib.get(cat).written_text == "new text"
+        lib.forget(dog)
+        assert sqlite3.connect(db).execute("PRAGMA foreign_key_check").fetchall() == []

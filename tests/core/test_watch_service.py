@@ -192,6 +192,7 @@ def test_identity_through_the_watcher(tmp_path: Path, caption_model: Path) -> No
         st = a.stat()
         lib.record_write(
             a,
+            journal_id=None,  # ExifTool stands in for core/metadata: nothing journaled
             size=st.st_size,
             mtime_ns=st.st_mtime_ns,
             sha256=hashlib.sha256(a.read_bytes()).hexdigest(),

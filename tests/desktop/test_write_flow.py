@@ -14,6 +14,9 @@ from PySide6.QtCore import Qt, QThread
 from PySide6.QtTest import QTest
 
 from core.alttext import clean_text
+from core.metadata.journal import WriteJournal
+from core.metadata.types import ROLES
+from core.paths import app_dirs
 from desktop.models.entries import Status
 from tests.desktop.conftest import answer_next_dialog, drop_on, open_image, wait_statuses
 
@@ -96,6 +99,15 @@ def test_drop_suggest_edit_pick_approve_write_undo(qtbot, make_app, sample_image
         and tags["IFD0:ImageDescription"] == text
     )
     assert any(m.startswith(f"Written to {target.name}") for m in w.announcer.history)
+    # The library links exactly the journal entry of this write, and that entry holds it.
+    write_id = app.images.entry(target).journal_id
+    assert write_id is not None and app.library.journal_ids(target) == [write_id]
+    journal = WriteJournal(app_dirs().data / "journal.sqlite3")
+    written = journal.entry(write_id)
+    assert written is not None and written.kind == "write" and written.state == "done"
+    assert {(c.field, c.old, c.new) for c in written.changes if c.role in ROLES} == {
+        (ALT, None, text), ("XMP-dc:Description", None, text), ("IFD0:ImageDescription", None, text)
+    }
     # The next image needing review opened, with the cursor in its alt text.
     assert open_image(app) not in (None, target)
     qtbot.waitUntil(w.review.text_edit.hasFocus)
@@ -112,6 +124,12 @@ def test_drop_suggest_edit_pick_approve_write_undo(qtbot, make_app, sample_image
     assert app.images.entry(target).status is Status.UNDONE
     assert app.library.get(target).status == "undone"
     assert any(m.startswith(f"Undid the last write to {target.name}") for m in w.announcer.history)
+    # The undo is linked after the write, and undid that very entry.
+    assert app.library.journal_ids(target)[0] == write_id
+    [undo] = journal.entries_by_id(app.library.journal_ids(target)[1:])
+    assert undo.kind == "undo" and undo.undoes == write_id
+    assert journal.entry(write_id).undone_by == undo.id
+    journal.close()
 
 
 def test_text_a_person_wrote_is_kept_unless_overwrite_is_on(
@@ -205,9 +223,18 @@ def test_bulk_approve_writes_the_selection(qtbot, make_app, sample_images, recor
     ):
         w.commands.approve_selected.trigger()
     assert all(ok for _p, ok in finished.calls)
+    links = []
     for p in images:
         assert exiftool(p)[ALT] == clean_text(app.images.entry(p).text)
         assert app.images.entry(p).status is Status.WRITTEN
+        links += app.library.journal_ids(p)
+        assert app.library.journal_ids(p) == [app.images.entry(p).journal_id]
+    journal = WriteJournal(app_dirs().data / "journal.sqlite3")  # one write entry per image
+    entries = journal.entries_by_id(links)
+    journal.close()
+    assert sorted((e.kind, e.path.name) for e in entries) == sorted(
+        ("write", p.name) for p in images
+    )
 
 
 def test_model_and_file_work_never_runs_on_the_gui_thread(

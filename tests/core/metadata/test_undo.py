@@ -11,6 +11,7 @@ import pytest
 from core.metadata import MetadataWriter, WriteRequest
 from core.metadata.errors import MetadataError
 from core.metadata.journal import WriteJournal
+from core.metadata.types import ROLES
 from core.paths import app_dirs
 from tests.core.metadata.conftest import make_jpeg
 from tests.core.metadata.helpers import cli_dumps, cli_tag, cli_write, compare, sha256
@@ -57,6 +58,32 @@ def test_multi_level_undo(tmp_path: Path, writer: MetadataWriter) -> None:
     assert info.value.code == "nothing-to-undo"
     kinds = [e.kind for e in writer.history(photo)]
     assert kinds == ["write", "write", "undo", "undo"]
+
+
+def test_entries_by_id_read_what_a_library_links(tmp_path: Path, writer: MetadataWriter) -> None:
+    """The library keeps only journal ids; the entries, with every field's old and new value,
+    come from the journal, in order, whatever order or duplicates the ids came in."""
+    photo = make_jpeg(tmp_path / "p.jpg")
+    first = writer.write(WriteRequest(photo, alt_text="one"))
+    second = writer.write(WriteRequest(photo, alt_text="two"))
+    undo = writer.undo(photo)
+    assert first.journal_id and second.journal_id and undo.journal_id
+    ids = [undo.journal_id, first.journal_id, second.journal_id, first.journal_id, 10_000]
+    entries = writer.journal.entries_by_id(ids)
+    assert [e.id for e in entries] == [first.journal_id, second.journal_id, undo.journal_id]
+    assert entries == writer.history(photo)
+    one, two, back = entries
+    assert tuple(c for c in one.changes if c.role in ROLES) == first.changes
+    assert tuple(c for c in two.changes if c.role in ROLES) == second.changes
+    assert {c.old for c in first.changes} == {None}  # fields the first write created
+    assert "XMP" in {c.field for c in one.changes if c.role == "created-block"}  # and a block
+    assert not [c for c in two.changes if c.role == "created-block"]
+    alt = "XMP-iptcCore:AltTextAccessibility"
+    assert [(c.old, c.new) for c in two.changes if c.field == alt] == [("one", "two")]
+    assert two.undone_by == back.id and back.undoes == two.id and one.undone_by is None
+    # the undo brought back exactly what the entry says was there
+    assert cli_tag(photo, alt) == "one"
+    assert writer.journal.entries_by_id([]) == []
 
 
 def test_undo_refused_after_outside_change(tmp_path: Path, writer: MetadataWriter) -> None:
