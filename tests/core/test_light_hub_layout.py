@@ -183,3 +183,21 @@ def test_legacy_generation_keys_the_path_does_not_reproduce_go_to_transformers(
     assert reason is not None and key in reason
     adapter = backends.BACKENDS["auto"].load(backends.Request(folder, "cpu", "float32"))
     assert not isinstance(adapter, vitgpt2.VitGpt2Adapter)
+
+
+@pytest.mark.parametrize(("top", "decoder"), [
+    ({}, {}),
+    ({"num_beams": 4, "max_length": 5, "no_repeat_ngram_size": 3}, {}),
+    ({"length_penalty": 0.3}, {"length_penalty": 2.5, "min_length": 2, "early_stopping": True}),
+    ({"force_bos_token_to_be_generated": True, "eos_token_id": None}, {"eos_token_id": 7, "top_k": 3}),
+])
+def test_derived_options_equal_transformers_own(top: dict[str, Any], decoder: dict[str, Any], hub_dirs: dict[str, Path],
+                                               tmp_path: Path) -> None:
+    """generation_options without generation_config.json: what from_pretrained derives."""
+    from transformers import VisionEncoderDecoderModel
+
+    folder = _with_config(hub_dirs["safetensors"], tmp_path / "m", top=top, decoder=decoder)
+    want = VisionEncoderDecoderModel.from_pretrained(folder).generation_config.to_diff_dict()
+    for meta in ("transformers_version", "_from_model_config"):
+        want.pop(meta, None)
+    assert vitgpt2.generation_options(folder) == want
