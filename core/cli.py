@@ -11,8 +11,10 @@ the command that needs them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -27,6 +29,7 @@ COMMAND_MODULES = [
     "core.commands.models",
     "core.commands.library",
     "core.commands.metadata",
+    "core.commands.apply",
 ]
 
 log = logging.getLogger(__name__)
@@ -49,7 +52,20 @@ def build_parser(extra_modules: Sequence[str] = ()) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in [*extra_modules, *COMMAND_MODULES]:
         importlib.import_module(name).register(sub)
+    _verbose_everywhere(sub)
     return parser
+
+
+def _verbose_everywhere(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """`-v` also after the command (`altlens caption -v ...`), at every level. SUPPRESS keeps
+    a command's parser from resetting a count given before the command."""
+    for p in sub.choices.values():
+        with contextlib.suppress(argparse.ArgumentError):  # the command has its own -v
+            p.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                           help="more log output (repeat for debug)")
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _verbose_everywhere(action)
 
 
 def _setup_logging(verbosity: int) -> None:
@@ -70,7 +86,14 @@ def main(argv: Sequence[str] | None = None, *, extra_modules: Sequence[str] = ()
         parser.print_help(sys.stderr)
         return 2
     try:
-        return int(args.func(args) or 0)
+        status = int(args.func(args) or 0)
+        sys.stdout.flush()  # here, so a closed pipe is noticed inside the handler below
+        return status
+    except BrokenPipeError:
+        # `altlens read --json ... | head`: the reader has all it wanted. Point stdout at
+        # /dev/null so the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # as a shell reports a command ended by SIGPIPE
     except UsageError as exc:
         print(f"altlens: {exc}", file=sys.stderr)
         return 2

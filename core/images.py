@@ -49,16 +49,9 @@ DEFAULT_MAX_PIXELS = 120_000_000
 #: panorama can still be captioned; beyond this declared size it is refused without decoding.
 MAX_DECLARED_JPEG_PIXELS = 1_000_000_000
 
-IMAGE_EXTENSIONS = frozenset(
-    ".jpg .jpeg .jpe .jfif .png .apng .tif .tiff .webp .gif .bmp .dib .heic .heif .hif .avif "
-    ".mpo".split()
-)
-#: Camera RAW files: captioned from their embedded JPEG preview; never rewritten.
-RAW_EXTENSIONS = frozenset(
-    ".dng .cr2 .cr3 .crw .nef .nrw .arw .srf .sr2 .raf .orf .rw2 .rwl .pef .srw .3fr .iiq "
-    ".erf .mef .mos .mrw .x3f".split()
-)
-CAPTIONABLE_EXTENSIONS = IMAGE_EXTENSIONS | RAW_EXTENSIONS
+# One list of file kinds for the whole program (core/filekinds.py); RAW here means "captioned
+# from the embedded preview" (DNG included).
+from core.filekinds import CAPTIONABLE_EXTENSIONS, IMAGE_EXTENSIONS, RAW_EXTENSIONS  # noqa: E402, F401 (re-exported)
 
 # Magic numbers of formats we decode: a file with one of these that Pillow cannot open is damaged.
 _DECODABLE_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (

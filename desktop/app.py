@@ -32,6 +32,7 @@ from desktop.views.model_manager import ModelManagerDialog
 from desktop.views.settings_dialog import SettingsDialog
 from desktop.workers import start_worker
 from desktop.workers.captioner import CaptionWorker
+from desktop.workers.describer import DescribeWorker
 from desktop.workers.images import ImageWorker
 from desktop.workers.library import LibraryWorker
 from desktop.workers.models import Download, ImportFolder, ModelWorker
@@ -61,6 +62,7 @@ class AltLensApp(QObject):
         captioner_factory: Callable[..., Any] | None = None,
         writer_factory: Callable[[], Any] | None = None,
         store_factory: Callable[[], Any] | None = None,
+        describer_factory: Callable[..., Any] | None = None,
         watch_debounce: float = 1.0,
         log_bridge: LogBridge | None = None,
         parent: QObject | None = None,
@@ -89,12 +91,18 @@ class AltLensApp(QObject):
             else WriterWorker(self.library)
         )
 
+        # The improve pass's larger model, loaded only when first asked for.
+        self.describe_worker = (
+            DescribeWorker(describer_factory) if describer_factory is not None else DescribeWorker()
+        )
+
         self.threads: dict[str, QThread] = {
             "library": start_worker(self.library_worker, "altlens-library"),
             "captioner": start_worker(self.caption_worker, "altlens-captioner"),
             "images": start_worker(self.image_worker, "altlens-images"),
             "models": start_worker(self.model_worker, "altlens-models"),
             "writer": start_worker(self.writer_worker, "altlens-writer"),
+            "describer": start_worker(self.describe_worker, "altlens-describer"),
         }
 
         self.controller = ReviewController(
@@ -106,6 +114,7 @@ class AltLensApp(QObject):
             image_worker=self.image_worker,
             library_worker=self.library_worker,
             writer=self.writer_worker,
+            describer=self.describe_worker,
             parent=self,
         )
         self.library_worker.work_queued.connect(self.caption_worker.nudge)
@@ -175,11 +184,13 @@ class AltLensApp(QObject):
         # (2) Cancel captioning: interrupts the batch in the model within a decoding step; what
         # was not captioned goes back to the library's queue for next time.
         self.caption_worker.shutdown()
+        self.describe_worker.cancel()  # stops a long answer within a decoding step
+        self.describe_worker.shutdown()
         self.image_worker.shutdown()
         self.model_worker.shutdown()  # a download stops here and resumes next time
         # (3) The writer's shutdown is queued behind the approvals and writes already requested.
         self.writer_worker.shutdown()
-        for name in ("captioner", "images", "models", "writer"):
+        for name in ("captioner", "describer", "images", "models", "writer"):
             wait(name)
         # (4) Every thread has stopped: nothing uses the library any more.
         if ok:

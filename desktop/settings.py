@@ -84,6 +84,14 @@ OPTIONS: dict[str, Option] = _options(
     Option("model/device", "auto", choices=("auto", "cpu", "cuda", "mps")),
     Option("model/dtype", "auto", choices=("auto", "float32", "bfloat16", "float16")),
     Option("model/batch_size", 4, minimum=1, maximum=32),
+    # The improve pass ("Describe in detail", "Read text in image"): a larger prompted model,
+    # loaded on its own thread only when first asked for. Not under model/: changing it must
+    # not reload the captioning model.
+    Option("detail/model", "florence-2-base"),
+    # Context for the detail model (SmolVLM2 only): off by default; people's names need
+    # their own switch.
+    Option("detail/context", False),
+    Option("detail/context_people", False),
     # Decoding. Three candidates by default so a person has alternatives to pick with 1-3.
     Option("caption/beams", 4, minimum=1, maximum=MAX_BEAMS),
     Option("caption/candidates", 3, minimum=1, maximum=MAX_CANDIDATES),

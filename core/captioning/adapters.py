@@ -28,7 +28,7 @@ from transformers import (
 )
 
 from core.captioning import fast as fastpath
-from core.captioning.fast import decode_candidates, run_search  # noqa: F401 (shared with vitgpt2.py; re-exported)
+from core.captioning.fast import decode_candidates, run_search
 from core.captioning.numerics import apply_mode, storage_dtype
 from core.captioning.search import SearchResult
 from core.captioning.settings import GenerationSettings

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from core import fsutil
 from core.captioning.registry import SUPPORTED_FAMILIES
 
 WeightsFormat = Literal["safetensors", "pytorch"]
@@ -416,9 +417,7 @@ HashCallback = Callable[[int], None]  # bytes just hashed
 def sha256_file(
     path: Path, on_bytes: HashCallback | None = None, check: Callable[[], None] | None = None
 ) -> str:
-    h = hashlib.sha256()
-    _feed(path, h, on_bytes, check)
-    return h.hexdigest()
+    return fsutil.sha256_file(path, on_bytes=on_bytes, check=check)
 
 
 def git_blob_sha1(

@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import UsageError
+from core.fsutil import atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,26 @@ DEFAULT_MODEL = "nlpconnect/vit-gpt2-image-captioning"
 # as plain strings so listing and validating models never imports torch; a test checks that
 # it equals adapters.ADAPTERS.
 SUPPORTED_FAMILIES: tuple[str, ...] = ("blip", "florence2", "git", "smolvlm", "vision-encoder-decoder")
+
+# What each family is good for, in a line a person choosing a model can act on (the model
+# manager and the settings show it next to each model). Plain strings: no torch to list them.
+FAMILY_PURPOSES: dict[str, str] = {
+    "vision-encoder-decoder": "Fast, short, generic alt text; the default for captioning many photos",
+    "blip": "More specific alt text (objects, colours, places)",
+    "git": "Compact, fluent one-sentence alt text; the smallest download",
+    "florence2": "Detailed descriptions and reading text in the image (OCR); alt text too",
+    "smolvlm": "Alt text, detailed descriptions and text by instruction; can use the photo's context",
+}
+
+# The families that can describe in detail and read text (core/captioning/tasks.py has the
+# tasks); the window's "Describe in detail" uses one of these, florence-2-base by default.
+DEFAULT_DETAIL_MODEL = "florence-2-base"
+
+
+def family_purpose(family: str) -> str:
+    """What models of `family` are good for ('' for a family AltLens does not know)."""
+    return FAMILY_PURPOSES.get(family, "")
+
 
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 SHORT_NAME = re.compile(r"^[A-Za-z0-9][\w.-]{0,63}$")
@@ -265,13 +285,4 @@ class Registry:
         payload = json.dumps(
             {"version": USER_FILE_VERSION, "models": rows}, indent=2, ensure_ascii=False
         )
-        fd, tmp = tempfile.mkstemp(prefix=".models-", suffix=".json", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(payload + "\n")
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_text(path, payload + "\n")

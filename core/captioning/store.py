@@ -69,6 +69,7 @@ from core.captioning.registry import (
     validate_name,
 )
 from core.errors import CancelledError, ModelInvalidError, ModelNotFoundError, UsageError
+from core.fsutil import atomic_write_text, fsync_dir
 from core.jobs import CancelToken
 from core.progress import format_bytes
 
@@ -567,9 +568,9 @@ class ModelStore:
                     "files": recorded,
                 },
             )
-            _fsync_dir(staging)
+            fsync_dir(staging)
             os.rename(staging, target)  # atomic; fails rather than merging if target appeared
-            _fsync_dir(self.models_dir)
+            fsync_dir(self.models_dir)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -803,24 +804,7 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 
 def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        json.dump(data, f, indent=1, ensure_ascii=False)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def _fsync_dir(path: Path) -> None:
-    if os.name == "nt":
-        return  # directories cannot be opened for fsync on Windows
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    atomic_write_text(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
 
 
 def _copy_hashing(

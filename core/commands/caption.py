@@ -8,6 +8,7 @@ import argparse
 import csv
 import json
 import sys
+from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
 from core.types import CaptionResult
@@ -102,7 +103,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from core.images import collect_images
-    from core.progress import ProgressBar
 
     settings = settings_from_args(args)  # validate options before loading anything
     paths = collect_images(args.paths, recursive=args.recursive)
@@ -111,11 +111,26 @@ def run(args: argparse.Namespace) -> int:
         return 1
     captioner = captioner_from_args(args)
     writer = _Writer(sys.stdout, "json" if args.json else "csv" if args.csv else "text")
-    bar = ProgressBar(len(paths)) if len(paths) > PROGRESS_THRESHOLD and not args.quiet else None
+    ok, failed = emit_results(captioner.iter_caption(paths, settings), len(paths), writer.write, quiet=args.quiet)
+    if not args.quiet:
+        summary = f"Captioned {ok} of {len(paths)} image{'s' if len(paths) != 1 else ''}"
+        summary += f"; {failed} could not be captioned (see their errors)." if failed else "."
+        print(summary, file=sys.stderr)
+    return 0 if ok else 1
+
+
+def emit_results(
+    results: Iterable[CaptionResult], total: int, emit: Callable[[CaptionResult], None], *, quiet: bool
+) -> tuple[int, int]:
+    """Hand each result to `emit` as it arrives, with a progress bar on stderr for long runs;
+    returns (ok, failed)."""
+    from core.progress import ProgressBar
+
+    bar = ProgressBar(total) if total > PROGRESS_THRESHOLD and not quiet else None
     ok = failed = 0
     try:
-        for result in captioner.iter_caption(paths, settings):
-            writer.write(result)
+        for result in results:
+            emit(result)
             ok += result.ok
             failed += not result.ok
             if bar is not None:
@@ -123,11 +138,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-    if not args.quiet:
-        summary = f"Captioned {ok} of {len(paths)} image{'s' if len(paths) != 1 else ''}"
-        summary += f"; {failed} could not be captioned (see their errors)." if failed else "."
-        print(summary, file=sys.stderr)
-    return 0 if ok else 1
+    return ok, failed
 
 
 class _Writer:

@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any, TextIO
 
-from core.commands.caption import PROGRESS_THRESHOLD, add_model_options
+from core.commands.caption import add_model_options, emit_results
 from core.types import CaptionResult
 
 TASK_CHOICES: tuple[str, ...] = ("alt", "long", "ocr")  # tests check this equals tasks.TASKS
@@ -57,7 +57,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from core.commands.caption import captioner_from_args, settings_from_args
     from core.images import collect_images
-    from core.progress import ProgressBar
 
     settings = settings_from_args(args)  # validate options before loading anything
     if args.max_tokens is not None:
@@ -84,19 +83,8 @@ def run(args: argparse.Namespace) -> int:
                 print(_context_block(ctx), file=sys.stderr)
     captioner = captioner_from_args(args)
     writer = _Writer(sys.stdout, "json" if args.json else "csv" if args.csv else "text", args.task)
-    bar = ProgressBar(len(paths)) if len(paths) > PROGRESS_THRESHOLD and not args.quiet else None
-    ok = failed = 0
-    try:
-        for result in captioner.iter_caption(paths, settings, task=args.task, contexts=prompts,
-                                             max_new_tokens=args.max_tokens):
-            writer.write(result, prompts[result.index])
-            ok += result.ok
-            failed += not result.ok
-            if bar is not None:
-                bar.update(ok + failed, failed)
-    finally:
-        if bar is not None:
-            bar.close()
+    results = captioner.iter_caption(paths, settings, task=args.task, contexts=prompts, max_new_tokens=args.max_tokens)
+    ok, failed = emit_results(results, len(paths), lambda r: writer.write(r, prompts[r.index]), quiet=args.quiet)
     if not args.quiet:
         summary = f"Described {ok} of {len(paths)} image{'s' if len(paths) != 1 else ''}"
         summary += f"; {failed} failed (see their errors)." if failed else "."

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Any
 
 from core.errors import AltLensError, UsageError
+
+log = logging.getLogger(__name__)
 
 _ROLE_LABELS = (
     ("alt_text", "alt text"),
@@ -72,6 +75,8 @@ def register(sub: Any) -> None:
     )
     u.add_argument("file", type=Path, metavar="FILE")
     u.add_argument("--json", action="store_true", help="print JSON")
+    u.add_argument("--library", metavar="PATH", type=Path,
+                   help="library to mark the image undone in (default: AltLens's library, if it has the image)")
     u.set_defaults(func=run_undo)
 
 
@@ -185,8 +190,32 @@ def run_undo(args: argparse.Namespace) -> int:
 
     with MetadataWriter() as writer:
         result = writer.undo(args.file)
+        _record_undo_in_library(args, Path(args.file), writer)
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
         _print_changes(result.changes, (), result.warnings, dry_run=False)
     return 0
+
+
+def _record_undo_in_library(args: argparse.Namespace, path: Path, writer: Any) -> None:
+    """The file is restored; tell the library (if it knows the image) so review shows it as
+    undone, as the window does. A library problem never turns a done undo into a failure."""
+    from core.library import DB_NAME, Library
+    from core.paths import app_dirs
+
+    db = getattr(args, "library", None) or app_dirs().data / DB_NAME
+    if not Path(db).exists():
+        return
+    try:
+        library = Library(db)
+    except Exception as exc:
+        log.warning("the library at %s could not be opened to record the undo: %s", db, exc)
+        return
+    try:
+        if library.get(path) is not None:
+            library.record_undo(path, disk_caption=writer.read(path).caption)
+    except Exception as exc:
+        log.warning("recording the undo of %s in the library failed: %s", path, exc)
+    finally:
+        library.close()

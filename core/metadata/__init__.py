@@ -17,10 +17,17 @@ provenance         XMP-altlens (https://altlens.app/ns/1.0/): MachineSuggested, 
                    Reviewed, Edited, WrittenAt, AltLensVersion, Fields, TextDigests
 =================  ====================================================================
 
-Formats (by content): JPEG/MPO, PNG, TIFF, DNG, WebP, HEIC/HEIF, AVIF are written inside
-the file; RAW, BMP and GIF get an XMP sidecar (existing ones of both naming styles are
-updated; a new one is named per `SidecarStyle`). Everything else raises
-UnsupportedFormatError (code "unsupported-format").
+Formats (by content; rules per family in formats.py): JPEG/MPO, PNG, TIFF, DNG, WebP,
+HEIC/HEIF, AVIF are written inside the file; PSD, JPEG 2000 and JPEG XL get XMP inside the
+file; RAW, BMP, GIF and bare JPEG XL codestreams get an XMP sidecar (existing ones of both
+naming styles are updated; a new one is named per `SidecarStyle`). A file whose EXIF block
+ExifTool will not rewrite without repairing it gets XMP only, the block kept byte for byte.
+Everything else raises UnsupportedFormatError (code "unsupported-format").
+
+Undo is exact: the journal keeps, per write, the old value of every field, what the write
+created or changed on the side, and a digest of every tag before; the undo is proven on the
+new copy before the write replaces the file, and the original's bytes are kept where tags
+alone cannot bring it back.
 
 Who uses what:
 

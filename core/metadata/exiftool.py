@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from core.fsutil import atomic_write_text
 from core.metadata.errors import ExifToolError, ExifToolMissingError, UnsupportedPathError
 
 log = logging.getLogger(__name__)
@@ -168,10 +169,7 @@ def config_file(directory: Path | None = None) -> Path:
         try:
             if path.is_file() and path.read_text(encoding="utf-8") == CONFIG_TEXT:
                 return path
-            d.mkdir(parents=True, exist_ok=True)
-            tmp = d / f".{name}.{os.getpid()}.tmp"
-            tmp.write_text(CONFIG_TEXT, encoding="utf-8")
-            os.replace(tmp, path)
+            atomic_write_text(path, CONFIG_TEXT)
             return path
         except OSError:
             log.debug("cannot write ExifTool config in %s", d, exc_info=True)
@@ -305,6 +303,15 @@ class ValueFiles:
         self._n += 1
         path = self._dir / f"v{self._n}.txt"
         path.write_bytes(value.encode("utf-8"))
+        return f"-{tag}<={path}"
+
+    def assign_bytes(self, tag: str, value: bytes) -> str:
+        """Like assign, for a value that is bytes (a restored binary or legacy-text tag)."""
+        if self._dir is None:
+            self._dir = Path(tempfile.mkdtemp(prefix="altlens-values-"))
+        self._n += 1
+        path = self._dir / f"v{self._n}.bin"
+        path.write_bytes(value)
         return f"-{tag}<={path}"
 
     def clear(self) -> None:

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""File-system side of an atomic write: temp names, identities, fsync, attribute copying,
-the rename, stale temp clean-up and sidecar names.
+"""File-system side of a metadata write: temp names, identities, attribute copying, stale temp
+clean-up and sidecar names (fsync, hashing and the rename come from core.fsutil, shared by all
+of AltLens and re-exported here).
 
 Why this shape: only "write a new file in the same folder, fsync it, os.replace it over the
 original, fsync the folder" survived kill -9 without a damaged photo (shared/METADATA.md).
@@ -12,24 +13,24 @@ A crash leaves at worst a hidden temp file (`.NAME.altlens-tmp-PID-XXXXXXXX`), w
 from __future__ import annotations
 
 import contextlib
-import errno
-import hashlib
 import logging
 import os
 import re
 import secrets
 import shutil
 import stat
-import sys
 import threading
 import time
 from pathlib import Path
 
+from core.fsutil import fsync_dir, fsync_file, replace, sha256_file
 from core.metadata.errors import FileChangedError, FileMissingError
 from core.metadata.types import FileIdentity, SidecarStyle
 from core.processes import pid_alive
 
 log = logging.getLogger(__name__)
+
+__all__ = ["fsync_dir", "fsync_file", "replace", "sha256_file"]  # re-exported
 
 TEMP_MARK = ".altlens-tmp-"
 _TEMP_RE = re.compile(r"^\..*\.altlens-tmp-(\d+)-[0-9a-f]{8}(?:\.[A-Za-z0-9]+)?$", re.DOTALL)
@@ -111,14 +112,6 @@ def clean_stale_temp_files(folder: str | os.PathLike[str]) -> list[Path]:
     return removed
 
 
-def sha256_file(path: str | os.PathLike[str], offset: int = 0) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        if offset:
-            fh.seek(offset)
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def file_identity(path: str | os.PathLike[str]) -> FileIdentity:
@@ -138,27 +131,8 @@ def file_identity(path: str | os.PathLike[str]) -> FileIdentity:
                            path=os.fspath(path))
 
 
-def fsync_file(path: str | os.PathLike[str]) -> None:
-    flags = os.O_RDWR | getattr(os, "O_BINARY", 0)  # Windows cannot flush a read-only handle
-    fd = os.open(path, flags)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
-def fsync_dir(path: str | os.PathLike[str]) -> None:
-    """Make a rename durable. Windows has no directory handles to flush (NTFS journals it)."""
-    if sys.platform == "win32":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    except OSError as exc:  # some file systems (e.g. certain network mounts) refuse
-        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
-            raise
-    finally:
-        os.close(fd)
 
 
 def copy_attributes(src_stat: os.stat_result, src: Path, dst: Path, *,
@@ -190,17 +164,6 @@ def copy_attributes(src_stat: os.stat_result, src: Path, dst: Path, *,
     return warnings
 
 
-def replace(src: Path, dst: Path) -> None:
-    """os.replace, retried on Windows while another program holds the file open (never
-    delete-then-rename: that would leave a moment with no photo at all)."""
-    for attempt in range(8):
-        try:
-            os.replace(src, dst)
-            return
-        except PermissionError:
-            if sys.platform != "win32" or attempt == 7:
-                raise
-            time.sleep(0.05 * 2**attempt)
 
 
 def link_or_copy(src: Path, dst: Path) -> None:
@@ -209,6 +172,12 @@ def link_or_copy(src: Path, dst: Path) -> None:
         os.link(src, dst)
     except OSError:
         shutil.copyfile(src, dst)
+
+
+def copy_file(src: Path, dst: Path) -> None:
+    """Copy the bytes and make them durable (an undo copy must survive a power cut)."""
+    shutil.copyfile(src, dst)
+    fsync_file(dst)
 
 
 def backup_copy(src: Path, backup_dir: Path, prefix: str) -> Path:
@@ -246,6 +215,21 @@ def jpeg_scan_offset(path: str | os.PathLike[str]) -> int | None:
                 return None
             pos += 2 + int.from_bytes(length, "big")
             fh.seek(pos)
+
+
+def jpeg_exif_segments(path: str | os.PathLike[str]) -> list[bytes]:
+    """The APP1 Exif segments of a JPEG, byte for byte (a damaged block AltLens must keep)."""
+    out: list[bytes] = []
+    with open(path, "rb") as fh:
+        if fh.read(2) != b"\xff\xd8":
+            return out
+        while True:
+            head = fh.read(4)
+            if len(head) < 4 or head[0] != 0xFF or head[1] in (0xDA, 0xD9):
+                return out
+            body = fh.read(int.from_bytes(head[2:4], "big") - 2)
+            if head[1] == 0xE1 and body.startswith(b"Exif\0\0"):
+                out.append(head + body)
 
 
 # -- sidecars ------------------------------------------------------------------------------

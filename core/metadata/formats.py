@@ -3,7 +3,8 @@
 stores text for it:
 
 - embedded (ExifTool rewrites a copy, then it replaces the file): JPEG (and MPO), PNG, TIFF,
-  DNG, WebP, HEIC/HEIF, AVIF;
+  DNG, WebP, HEIC/HEIF, AVIF; and, XMP only, PSD, JPEG 2000 and JPEG XL (in its container;
+  a bare JXL codestream gets a sidecar, since ExifTool would have to re-wrap it);
 - XMP sidecar (the file itself is never opened for writing): proprietary RAW (CR2, CR3, NEF,
   ARW, RAF, ORF, RW2, PEF, ...), and BMP and GIF. BMP has no metadata container at all; GIF
   could carry XMP in an application extension, but almost no viewer reads it there and the
@@ -16,37 +17,77 @@ many RAW formats are TIFF inside; an unknown TIFF-like file gets a sidecar, neve
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+from core.filekinds import CAMERA_RAW_EXTENSIONS, DNG_EXTENSIONS, KIND_EXTENSIONS
 from core.metadata.errors import EmptyFileError, FileMissingError, UnsupportedFormatError
 from core.metadata.types import FormatInfo
 
 EMBEDDED = "embedded"
 SIDECAR = "sidecar"
 
-# Extensions of proprietary RAW formats: written through sidecars only.
-RAW_EXTENSIONS = frozenset(
-    {
-        ".3fr", ".ari", ".arw", ".bay", ".cap", ".cr2", ".cr3", ".crw", ".dcr", ".dcs", ".erf",
-        ".fff", ".iiq", ".k25", ".kdc", ".mef", ".mos", ".mrw", ".nef", ".nrw", ".orf", ".ori",
-        ".pef", ".raf", ".raw", ".rw2", ".rwl", ".sr2", ".srf", ".srw", ".x3f",
-    }
-)
-TIFF_EXTENSIONS = frozenset({".tif", ".tiff"})
+
+@dataclass(frozen=True)
+class Family:
+    """One family of containers and its rules: where the text goes and how ExifTool is
+    asked to read and write it. Every format rule lives here, not in the writer."""
+
+    name: str
+    kinds: frozenset[str]
+    strategy: str  # EMBEDDED or SIDECAR
+    exif: bool = True  # EXIF ImageDescription (and XP tags) go into the file
+    iim: bool = True  # IIM fields, where the file already has an IIM block
+    validate: bool = True  # read with `-validate` (ExifTool's structure checks)
+    temp_keeps_extension: bool = True  # ExifTool accepts `-o .NAME.tmp.EXT` for it
+    note: str | None = None  # said to the person whenever a file of this family is written
+    # JPEG: the compressed image data (first SOS marker to the end) must stay byte for byte
+    scan_data_check: bool = False
+    # JPEG: XMP over this many bytes is split into Extended XMP, which some readers ignore
+    xmp_split_over: int | None = None
+    # PNG: EXIF may sit only in an ImageMagick "Raw profile" text chunk, where ExifTool
+    # would add a second, nearly empty eXIf block that newer readers prefer
+    legacy_exif_chunk: bool = False
+
+
+JPEG = Family("JPEG", frozenset({"jpeg"}), EMBEDDED, scan_data_check=True,
+              xmp_split_over=50_000)
+# PNG skips -validate: it inflates every IDAT chunk (a second per photo), and ExifTool
+# reports a truncated PNG without it.
+PNG = Family("PNG", frozenset({"png"}), EMBEDDED, validate=False, legacy_exif_chunk=True)
+# ExifTool 12.57 refuses `-o x.webp`; WebP has no IIM slot.
+WEBP = Family("WebP", frozenset({"webp"}), EMBEDDED, iim=False, temp_keeps_extension=False)
+TIFF = Family("TIFF/DNG", frozenset({"tiff", "dng"}), EMBEDDED)
+HEIF = Family("HEIF/AVIF", frozenset({"heif", "avif"}), EMBEDDED, iim=False)
+# ExifTool writes XMP into these losslessly; AltLens writes nothing else there.
+XMP_ONLY = Family("PSD/JPEG 2000/JPEG XL", frozenset({"psd", "jp2", "jxl"}), EMBEDDED,
+                  exif=False, iim=False)
+# Proprietary RAW is never rewritten; darktable, digiKam, Lightroom read the sidecar.
+RAW_SIDECAR = Family("RAW (sidecar)", frozenset({"raw"}), SIDECAR, validate=False)
+# No place other apps read (BMP), or one almost none do (GIF), or one ExifTool would have to
+# re-wrap the file for (a bare JXL codestream): the image stays untouched.
+NO_CONTAINER = Family(
+    "sidecar", frozenset({"bmp", "gif", "jxl-codestream"}), SIDECAR, validate=False,
+    note="{label} files cannot hold captions that other apps read without being rewritten "
+    "into another layout; AltLens keeps the text in an XMP sidecar next to it (read by digiKam "
+    "and ExifTool, not by most viewers or websites).")
+SIDECAR_KINDS = RAW_SIDECAR.kinds | NO_CONTAINER.kinds
+FAMILIES = (JPEG, PNG, WEBP, TIFF, HEIF, XMP_ONLY, RAW_SIDECAR, NO_CONTAINER)
+_BY_KIND = {kind: fam for fam in FAMILIES for kind in fam.kinds}
+
+
+def family_of(kind: str | None) -> Family | None:
+    return _BY_KIND.get(kind or "")
+
 
 # ExifTool FileType values of TIFF-structured files that we may rewrite.
 WRITABLE_TIFF_TYPES = frozenset({"TIFF", "BTF", "DNG"})
 
-_EXT_KIND = {
-    ".jpg": "jpeg", ".jpeg": "jpeg", ".jpe": "jpeg", ".jfif": "jpeg", ".mpo": "jpeg",
-    ".png": "png", ".tif": "tiff", ".tiff": "tiff", ".dng": "dng", ".webp": "webp",
-    ".heic": "heif", ".heif": "heif", ".hif": "heif", ".avif": "avif", ".gif": "gif",
-    ".bmp": "bmp", ".dib": "bmp",
-}
-
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs",
                 b"mif1", b"msf1", b"mif2"}
 _AVIF_BRANDS = {b"avif", b"avis"}
+_JP2_SIGNATURE = b"\0\0\0\x0cjP  \r\n\x87\n"
+_JXL_SIGNATURE = b"\0\0\0\x0cJXL \r\n\x87\n"
 
 
 def sniff(path: Path) -> tuple[str, str]:
@@ -65,6 +106,16 @@ def sniff(path: Path) -> tuple[str, str]:
         return "jpeg", "JPEG"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "png", "PNG"
+    if head.startswith(b"8BPS"):
+        return "psd", "PSD"
+    if head.startswith(_JP2_SIGNATURE) or head.startswith(b"\xff\x4f\xff\x51"):
+        return "jp2", "JP2" if head.startswith(_JP2_SIGNATURE) else "J2C"
+    if head.startswith(_JXL_SIGNATURE):
+        return "jxl", "JXL"
+    if head.startswith(b"\xff\x0a"):
+        # a bare JPEG XL codestream: ExifTool would first have to wrap it in a container
+        # (a new file layout), so the text goes to a sidecar and the image stays as it is
+        return "jxl-codestream", "JXL"
     if head[:6] in (b"GIF87a", b"GIF89a"):
         return "gif", "GIF"
     if head.startswith(b"BM") and len(head) >= 18:
@@ -104,7 +155,8 @@ def sniff(path: Path) -> tuple[str, str]:
         )
     raise UnsupportedFormatError(
         "AltLens cannot store text in this kind of file. Supported: JPEG, PNG, TIFF, DNG, "
-        "WebP, HEIC/HEIF, AVIF, camera RAW (through XMP sidecars), BMP and GIF (sidecars).",
+        "WebP, HEIC/HEIF, AVIF, PSD, JPEG 2000, JPEG XL, camera RAW (through XMP sidecars), "
+        "BMP and GIF (sidecars).",
         path=path,
     )
 
@@ -116,16 +168,15 @@ def classify(path: Path, kind: str, label: str, exiftool_type: str | None,
     if kind == "tiff":
         if is_dng:
             kind, label = "dng", "DNG"
-        elif ext in RAW_EXTENSIONS or (exiftool_type and exiftool_type not in WRITABLE_TIFF_TYPES):
+        elif ext in CAMERA_RAW_EXTENSIONS or (
+                exiftool_type and exiftool_type not in WRITABLE_TIFF_TYPES):
             kind, label = "raw", exiftool_type or ext.lstrip(".").upper() or "RAW"
     if kind == "jpeg" and exiftool_type == "MPO":
         label = "MPO"
-    strategy = SIDECAR if kind in ("raw", "bmp", "gif") else EMBEDDED
-    ext_kind = _EXT_KIND.get(ext)
+    fam = family_of(kind)
+    strategy = fam.strategy if fam is not None else SIDECAR
     if kind == "raw":
-        matches = ext in RAW_EXTENSIONS or ext == ".dng"
-    elif kind == "dng":
-        matches = ext in (".dng", ".tif", ".tiff")
+        matches = ext in CAMERA_RAW_EXTENSIONS or ext in DNG_EXTENSIONS
     else:
-        matches = ext_kind == kind
+        matches = ext in KIND_EXTENSIONS.get(kind.removesuffix("-codestream"), frozenset())
     return FormatInfo(kind=kind, label=label, strategy=strategy, extension_matches=matches)

@@ -24,7 +24,14 @@ from core.metadata.types import FieldChange, FileIdentity, JournalEntry
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+# v2: per target, the digest of every tag before the write (undo proves it got back there)
+# and, where tags alone cannot undo a write, a copy of the original's bytes.
+_V2 = """
+ALTER TABLE targets ADD COLUMN tags_before TEXT;
+ALTER TABLE targets ADD COLUMN undo_copy TEXT;
+"""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS operations (
@@ -90,6 +97,9 @@ class WriteJournal:
                     f"(schema {version}); undo is unavailable with this version."
                 )
             self._db.executescript(_SCHEMA)
+            columns = {r[1] for r in self._db.execute("PRAGMA table_info(targets)")}
+            if "tags_before" not in columns:
+                self._db.executescript(_V2)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.Error as exc:
             raise JournalError(f"Cannot open the write journal {self.path}: {exc}") from exc
@@ -104,13 +114,13 @@ class WriteJournal:
         path: Path,
         kind: str,
         changes: Iterable[FieldChange],
-        targets: Iterable[tuple[Path, bool, FileIdentity | None, FileIdentity | None, Path | None]],
+        targets: Iterable[tuple[Any, ...]],
         *,
         request: dict[str, Any] | None = None,
         undoes: int | None = None,
     ) -> int:
         """Record an operation as pending, before any file is replaced. `targets` are
-        (file, created, identity_before, identity_after, backup)."""
+        (file, created, identity_before, identity_after, backup[, tags_before, undo_copy])."""
         try:
             with self._tx():
                 cur = self._db.execute(
@@ -120,13 +130,17 @@ class WriteJournal:
                      json.dumps(request) if request is not None else None),
                 )
                 op_id = int(cur.lastrowid or 0)
-                for target, created, before, after, backup in targets:
+                for row in targets:
+                    target, created, before, after, backup = row[:5]
+                    tags_before, undo_copy = (*row[5:7], None, None)[:2]
                     self._db.execute(
                         "INSERT INTO targets(op_id, target, created, deleted, identity_before, "
-                        "identity_after, backup) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        "identity_after, backup, tags_before, undo_copy) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (op_id, os.fspath(target), int(created), int(after is None),
                          _ident_json(before), _ident_json(after),
-                         os.fspath(backup) if backup else None),
+                         os.fspath(backup) if backup else None, tags_before,
+                         os.fspath(undo_copy) if undo_copy else None),
                     )
                 self._db.executemany(
                     "INSERT INTO changes(op_id, target, field, role, old_value, new_value) "
@@ -192,17 +206,20 @@ class WriteJournal:
         )
         targets = []
         backups = []
-        for t, created, after, backup in self._db.execute(
-            "SELECT target, created, identity_after, backup FROM targets WHERE op_id=? "
-            "ORDER BY rowid", (op_id,)
+        undo_info = []
+        for t, created, before, after, backup, tags_before, undo_copy in self._db.execute(
+            "SELECT target, created, identity_before, identity_after, backup, tags_before, "
+            "undo_copy FROM targets WHERE op_id=? ORDER BY rowid", (op_id,)
         ):
             targets.append((Path(t), _ident(after), bool(created)))
             if backup:
                 backups.append(Path(backup))
+            undo_info.append((Path(t), _ident(before), tags_before,
+                              Path(undo_copy) if undo_copy else None))
         return JournalEntry(
             id=op_id, path=Path(row[1]), kind=row[2], state=row[3], created_at=row[4],
             undoes=row[5], undone_by=row[6], changes=changes, targets=tuple(targets),
-            backups=tuple(backups),
+            backups=tuple(backups), undo_info=tuple(undo_info),
         )
 
     def pending(self) -> list[JournalEntry]:

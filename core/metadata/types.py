@@ -151,6 +151,13 @@ class MetadataSnapshot:
         value: FieldValue | None = getattr(self, role)
         return value.value if value is not None else None
 
+    @property
+    def caption(self) -> str | None:
+        """The caption the file holds, as the library and the window show it: the alt text,
+        else the description; None when empty or a camera's placeholder."""
+        value = self.alt_text or self.description
+        return value.value if value is not None and not value.empty else None
+
     def to_dict(self) -> dict[str, Any]:
         def fv(v: FieldValue | None) -> dict[str, Any] | None:
             if v is None:
@@ -342,3 +349,5 @@ class JournalEntry:
     # (file written, its identity afterwards (None: deleted), whether this created it)
     targets: tuple[tuple[Path, FileIdentity | None, bool], ...] = field(default=())
     backups: tuple[Path, ...] = ()
+    # (file, its identity before, digest of its tags before, copy of its original bytes)
+    undo_info: tuple[tuple[Path, FileIdentity | None, str | None, Path | None], ...] = ()

@@ -1,23 +1,20 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """MetadataWriter: read, preview, write and undo captions, through one ExifTool process.
 
-A write, step by step (each step can refuse, and any refusal leaves every file as it was):
+The write pipeline, one unit per step (each step can refuse, and any refusal leaves every
+file as it was):
 
-1. remove stale temp files in the folder (first touch of a folder per writer);
-2. inspect the file: its content type, identity (sha256), a full ExifTool dump (`-b -a -G0:1
-   -n -validate`) and, for RAW/BMP/GIF, every existing XMP sidecar;
-3. refuse if it is not what the person reviewed (`expected_identity`), empty, truncated,
-   corrupt, read-only or unsupported;
-4. plan: per role, fill empty fields, camera junk and text AltLens wrote earlier (by its
-   provenance digests); leave a person's text unless `overwrite`;
-5. ExifTool writes a new file in the same folder (`-o`); IIM blocks in a legacy character set
-   are converted to UTF-8 in a second step on that copy (the only step run with `-m`, so
-   over-long legacy values are kept rather than cut);
-6. verify the copy: intended values exact, no other tag lost or changed compared with the
-   original's dump, no new ExifTool warning or error, JPEG scan data byte-identical;
-7. fsync the copy, give it the original's permissions, xattrs and (by default) mtime, check
-   the original did not change meanwhile, journal the operation as pending, `os.replace`,
-   fsync the folder, mark the journal entry done.
+- inspect.py  what the file is and holds now (container by content, identity, full dump,
+              sidecars, the caption already there); refusals that need no plan;
+- plan.py     which fields change, from what to what, per the format family's rules
+              (formats.py) and the fill rules; the undo plan from a journal entry;
+- apply.py    ExifTool writes a verified copy beside each file, the undo is tried on it,
+              then journal, atomic rename, fsync (files.py);
+- verify.py   the copy read back and compared with the original, tag by tag and binary
+              block by binary block (diff.py).
+
+This class owns the ExifTool process, the journal (journal.py) and the stale-temp clean-up,
+and is the public face: read, preview, write, history, undo.
 
 Threading: a MetadataWriter and its ExifTool process belong to ONE thread (the app's writer
 thread); calls from another thread raise RuntimeError.
@@ -25,209 +22,36 @@ thread); calls from another thread raise RuntimeError.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import re
-import stat
 import threading
-from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from core import __version__
-from core.metadata import fields as F
 from core.metadata import files
+from core.metadata.apply import Applier
 from core.metadata.errors import (
     CorruptFileError,
-    EmptyFileError,
     ExifToolError,
-    FileChangedError,
     FileMissingError,
-    FileReadOnlyError,
-    MetadataError,
     NothingToUndoError,
-    TruncatedFileError,
     UndoRefusedError,
     WriteVerificationError,
 )
-from core.metadata.exiftool import ExifTool, ValueFiles
-from core.metadata.formats import classify, sniff
+from core.metadata.exiftool import ExifTool
+from core.metadata.inspect import Inspector, _Dump, _real, _Subject
 from core.metadata.journal import WriteJournal
+from core.metadata.plan import Planner, _TargetOp, undo_ops
 from core.metadata.types import (
-    ROLES,
-    FieldChange,
-    FieldValue,
     FileIdentity,
-    FormatInfo,
     JournalEntry,
     MetadataSnapshot,
-    Provenance,
-    SkippedField,
     WritePlan,
     WriteRequest,
     WriteResult,
 )
+from core.metadata.verify import Verifier
 
 log = logging.getLogger(__name__)
-
-PROVENANCE_FIELD = "XMP-altlens:*"  # journal pseudo-field holding the provenance record
-IIM_CHARSET_FIELD = "IPTC:CodedCharacterSet"
-UTF8_ESCAPE = "\x1b%G"
-
-# -G0:1:4 keeps duplicates apart ("Copy1"...; JSON would fold them); `-validate` is a tag
-# (ExifTool's structure checks: the only way it notices a JPEG or TIFF that ends early), so
-# `-all` is needed for the rest. PNG skips it: validating inflates every IDAT chunk (a second
-# per photo) and ExifTool reports a truncated PNG without it.
-_DUMP_ARGS = ["-b", "-G0:1:4", "-a", "-s", "-n", "-all"]
-_READ_ARGS = ["-b", "-G0:1:4", "-a", "-s", "-n"]
-
-
-def _validate_args(kind: str | None) -> list[str]:
-    # RAW, BMP and GIF are never rewritten: reading them must only not fail
-    return [] if kind in ("png", "raw", "bmp", "gif") else ["-validate"]
-
-_IGNORED_FAMILY0 = {"File", "Composite", "ExifTool", "SourceFile"}
-# Tags whose value is where data sits in the file; they move when metadata grows. The data
-# they point to (thumbnails, previews) is compared through its own tags, extracted with -b.
-_OFFSET_TAG = re.compile(r"(?:Offsets?|Start|StartOffset)$")
-_OFFSET_FAMILY0 = {"EXIF", "MakerNotes", "MPF", "QuickTime", "PNG", "RIFF", "JFIF", "FlashPix"}
-_QUICKTIME_LAYOUT = {"MediaDataSize", "MediaDataOffset"}
-# Tags ExifTool itself updates on every write: the XMP toolkit name, the GUID of Extended XMP
-# (re-split as needed), WebP's VP8X flags (say which chunks exist), the ISO-BMFF media data
-# blob (it holds the metadata items too; pixels are checked separately).
-_BOOKKEEPING = {("XMP-x", "XMPToolkit"), ("XMP-xmpNote", "HasExtendedXMP"),
-                ("RIFF", "WebP_Flags"), ("QuickTime", "MediaData")}
-# The VP8X header ExifTool adds to a simple WebP when it gains EXIF/XMP chunks.
-_WEBP_CREATED = {"ImageWidth", "ImageHeight", "WebP_Flags"}
-# ExifTool adds these mandatory IFD0 tags when it creates an EXIF block.
-_EXIF_CREATED = {"XResolution", "YResolution", "ResolutionUnit", "YCbCrPositioning"}
-_IIM_CREATED = {"EnvelopeRecordVersion", "ApplicationRecordVersion"}
-# Extensions ExifTool writes by name. A temp file keeps the photo's extension so ExifTool
-# validates it as the same type; WebP must not (ExifTool 12.57 refuses `-o x.webp`), nor a
-# name that does not match the content.
-_TEMP_EXTENSIONS = {".jpg", ".jpeg", ".jpe", ".mpo", ".png", ".tif", ".tiff", ".dng", ".heic",
-                    ".heif", ".hif", ".avif", ".xmp"}
-# Warnings that mean the file ends early or its structure is broken: refuse before writing.
-_TRUNCATED = re.compile(
-    r"JPEG format error|past end of file|^Truncated (?:'|PNG image)|missing \d+ bytes"
-    r"|Corrupted PNG image|Error reading RIFF"
-)
-_CORRUPT = re.compile(r"did not start with IHDR|File format error")
-# Message ExifTool gives for a stale IPTC digest; it is fixed by writing, never made worse.
-_DIGEST_STALE = "IPTCDigest is not current"
-
-
-_COPY = re.compile(r"^Copy\d+$")
-
-
-def _split_key(key: str) -> tuple[str, str, str]:
-    """(family0, family1, tag) of a `-G0:1:4` key such as "IPTC:IPTC2:Copy1:Credit"."""
-    parts = [p for p in key.split(":") if not _COPY.match(p)]
-    if len(parts) == 2:
-        return parts[0], parts[0], parts[1]
-    return parts[0], parts[1], parts[-1]
-
-
-class _Dump:
-    """An ExifTool `-j -G0:1 -a` dump as (family0, family1, tag, value) rows."""
-
-    def __init__(self, pairs: Iterable[tuple[str, Any]]) -> None:
-        self.rows: list[tuple[str, str, str, Any]] = []
-        for key, value in pairs:
-            if key == "SourceFile":
-                continue
-            self.rows.append((*_split_key(key), value))
-        self.by_name: dict[str, Any] = {}
-        for _f0, f1, tag, value in self.rows:
-            self.by_name.setdefault(f"{f1}:{tag}", value)
-        own = [(tag, str(v)) for f0, _f1, tag, v in self.rows if f0 == "ExifTool"]
-        self.warnings = [v for tag, v in own if tag == "Warning"]
-        self.errors = [v for tag, v in own if tag == "Error"]
-
-    def get(self, name: str) -> Any:
-        return self.by_name.get(name)
-
-    def has_family0(self, family0: str) -> bool:
-        return any(r[0] == family0 for r in self.rows)
-
-    def has_family1(self, family1: str) -> bool:
-        return any(r[1] == family1 for r in self.rows)
-
-    def has(self, family1: str, tag: str) -> bool:
-        return any(r[1] == family1 and r[2] == tag for r in self.rows)
-
-    def comparable(self, skip: Callable[[str, str, str, Any], bool]) -> Counter[tuple[str, str]]:
-        c: Counter[tuple[str, str]] = Counter()
-        for f0, f1, tag, value in self.rows:
-            if f0 in _IGNORED_FAMILY0 or skip(f0, f1, tag, value):
-                continue
-            c[(f"{f0}:{f1}:{tag}", json.dumps(value, ensure_ascii=False, sort_keys=True))] += 1
-        return c
-
-
-@dataclass
-class _Inspection:
-    """A file as read just now (internal; the public view is MetadataSnapshot)."""
-
-    path: Path
-    stat: os.stat_result
-    identity: FileIdentity | None
-    dump: _Dump
-    values: dict[str, str] = field(default_factory=dict)  # exact text per field name
-    provenance: Provenance | None = None
-    exif_writable: bool = True  # False: a PNG whose EXIF is only in an old text chunk
-
-    @property
-    def has_iim(self) -> bool:
-        """An IIM block in its standard place (family-1 group "IPTC"); IIM found only in
-        odd places (a FotoStation trailer: "IPTC2") is read but not written."""
-        return self.dump.has("IPTC", "CodedCharacterSet") or any(
-            r[0] == "IPTC" and r[1] == "IPTC" for r in self.dump.rows)
-
-    @property
-    def iim_utf8(self) -> bool:
-        return self.dump.get("IPTC:CodedCharacterSet") == UTF8_ESCAPE
-
-    @property
-    def has_iptc_digest(self) -> bool:
-        return self.dump.has("Photoshop", "IPTCDigest")
-
-
-@dataclass
-class _Subject:
-    """A photo and the files that hold its text (itself, or its sidecars)."""
-
-    path: Path
-    format: FormatInfo
-    photo: _Inspection
-    sidecars: list[_Inspection]
-    warnings: list[str]
-
-    @property
-    def holders(self) -> list[_Inspection]:
-        return [self.photo] if self.format.embedded else self.sidecars
-
-
-@dataclass
-class _TargetOp:
-    """What to do to one file: set/delete fields and the provenance record."""
-
-    path: Path
-    inspection: _Inspection | None  # None: the file is created
-    embedded: bool
-    values: dict[str, str | None]  # field name -> new exact text (None: delete)
-    provenance: dict[str, Any] | None  # provenance tag -> value (None value: delete)
-    changes: list[FieldChange]
-    old_provenance: dict[str, Any] | None = None
-    delete_file: bool = False  # undo of a sidecar AltLens created
-    iim_convert: bool = False  # legacy IIM values need converting to UTF-8 (-m step)
-    iim_declare_utf8: bool = False  # set CodedCharacterSet=UTF8 (values already fit)
-    iim_baseline_utf8: bool = False  # legacy values are UTF-8 bytes without the marker
-    specs: tuple[F.FieldSpec, ...] = ()  # the fields this file gets, per profile and container
 
 
 class MetadataWriter:
@@ -253,6 +77,12 @@ class MetadataWriter:
         self._owner: int | None = None
         self._cleaned: set[str] = set()
         self.removed_temp_files: list[Path] = []  # stale temps cleaned by this writer
+        # the four steps, each its own unit (same thread, same ExifTool)
+        self._inspector = Inspector(self._et, self._touch_folder)
+        self._planner = Planner(self._et)
+        self._verifier = Verifier(self._et, self._inspector)
+        self._applier = Applier(self._et, self._verifier, self._verify, lambda: self.journal,
+                                self._backup_root, self._undo_root)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -292,6 +122,15 @@ class MetadataWriter:
             self._journal.reconcile(self._identity_or_none)
         return self._journal
 
+    def _undo_root(self) -> Path:
+        """Where originals are kept for the writes that tags alone cannot undo: beside the
+        journal that points at them."""
+        if self._journal_path is not None:
+            return self._journal_path.parent / "undo"
+        from core.paths import app_dirs
+
+        return app_dirs().data / "undo"
+
     def _backup_root(self) -> Path:
         if self._backup_dir is not None:
             return self._backup_dir
@@ -323,21 +162,21 @@ class MetadataWriter:
     def read(self, path: str | os.PathLike[str]) -> MetadataSnapshot:
         """Current alt text, caption, long description and title, with where each came from."""
         self._check_thread()
-        subject = self._inspect(Path(path), full=False)
-        return self._snapshot(subject)
+        subject = self._inspector._inspect(Path(path), full=False)
+        return self._inspector._snapshot(subject)
 
     def preview(self, request: WriteRequest) -> WritePlan:
         """What `write(request)` would change now, without changing anything."""
         self._check_thread()
-        subject = self._inspect_for_write(request.path, request.expected_identity)
-        ops, skipped, warnings = self._plan(request, subject)
-        return self._as_plan(subject, ops, skipped, warnings)
+        subject = self._inspector._inspect_for_write(request.path, request.expected_identity)
+        ops, skipped, warnings = self._planner._plan(request, subject)
+        return self._planner._as_plan(subject, ops, skipped, warnings)
 
     def write(self, request: WriteRequest) -> WriteResult:
         """Write what a person approved; see the module docstring for the steps."""
         self._check_thread()
-        subject = self._inspect_for_write(request.path, request.expected_identity)
-        ops, skipped, warnings = self._plan(request, subject)
+        subject = self._inspector._inspect_for_write(request.path, request.expected_identity)
+        ops, skipped, warnings = self._planner._plan(request, subject)
         if not any(op.changes for op in ops):
             return WriteResult(
                 path=subject.path, targets=tuple(op.path for op in ops), changes=(),
@@ -348,9 +187,23 @@ class MetadataWriter:
             "profile": str(request.profile), "overwrite": request.overwrite,
             "model": request.model, "reviewed": request.reviewed, "edited": request.edited,
         }
-        return self._apply(subject, ops, kind="write", keep_mtime=request.keep_mtime,
-                           backup=request.backup, info=info, warnings=warnings,
-                           skipped=skipped)
+        try:
+            return self._applier._apply(subject, ops, kind="write",
+                                        keep_mtime=request.keep_mtime, backup=request.backup,
+                                        info=info, warnings=warnings, skipped=skipped)
+        except (WriteVerificationError, ExifToolError, CorruptFileError) as exc:
+            if not subject.format.embedded:
+                raise  # already a sidecar: there is no safer place; the reason stands
+            # ExifTool cannot rewrite this photo losslessly: a sidecar does no harm
+            log.warning("%s: writing a sidecar instead: %s", subject.path, exc)
+            reason = (f"ExifTool cannot rewrite this file without changing something else "
+                      f"({exc.message}), so the text was written to an XMP sidecar and the "
+                      "photo was not changed.")
+            fallback = self._inspector._as_sidecar(subject, reason)
+            ops, skipped, warnings = self._planner._plan(request, fallback)
+            return self._applier._apply(fallback, ops, kind="write",
+                                        keep_mtime=request.keep_mtime, backup=request.backup,
+                                        info=info, warnings=warnings, skipped=skipped)
 
     def history(self, path: str | os.PathLike[str]) -> list[JournalEntry]:
         """Journaled writes and undos of this photo, oldest first."""
@@ -382,754 +235,14 @@ class MetadataWriter:
                     "change; nothing was done.", path=target,
                     hint="Restore it from a backup, or edit the text instead.",
                 )
-        subject = self._inspect_for_write(photo, None)
-        holders = {h.path: h for h in subject.holders}
-        ops: list[_TargetOp] = []
-        for target, _after, created in todo.targets:
-            changes = [c for c in todo.changes if c.target == target]
-            insp = holders.get(target)
-            if insp is None:  # a sidecar that exists but was not found as a holder
-                insp = self._inspect_file(target, full=True)
-            if created:
-                ops.append(_TargetOp(path=target, inspection=insp, embedded=False, values={},
-                                     provenance=None, delete_file=True,
-                                     changes=[FieldChange(c.field, c.new, None, target, c.role)
-                                              for c in changes if c.role != "provenance"]))
-                continue
-            values: dict[str, str | None] = {}
-            restored: list[FieldChange] = []
-            old_prov: dict[str, Any] | None = None
-            for c in changes:
-                if c.field == PROVENANCE_FIELD:
-                    old_prov = json.loads(c.old) if c.old else {}
-                    continue
-                if c.field == IIM_CHARSET_FIELD:
-                    continue  # values stay the same text; the UTF-8 declaration stays
-                values[c.field] = c.old
-                restored.append(FieldChange(c.field, insp.values.get(c.field), c.old, target,
-                                            c.role))
-            prov = {t: old_prov.get(t) for t in F.PROVENANCE_TAGS} if old_prov is not None else None
-            ops.append(_TargetOp(path=target, inspection=insp, embedded=target == photo,
-                                 values=values, provenance=prov, changes=restored))
-        return self._apply(subject, ops, kind="undo", keep_mtime=True, backup=False,
-                           info={"undoes": todo.id}, warnings=[], skipped=[], undoes=todo.id)
+        subject = self._inspector._inspect_for_write(photo, None, undo=True)
+        ops = undo_ops(todo, photo, subject,
+                       lambda p: self._inspector._inspect_file(p, full=True))
+        return self._applier._apply(subject, ops, kind="undo", keep_mtime=True, backup=False,
+                                    info={"undoes": todo.id}, warnings=[], skipped=[],
+                                    undoes=todo.id)
 
-    # -- inspection ------------------------------------------------------------------------
+    def _verify(self, op: _TargetOp, tmp: Path, subject: _Subject) -> _Dump:
+        """Step 4 for one new copy (a method, so a test can meddle between the steps)."""
+        return self._verifier._verify(op, tmp, subject)
 
-    def _inspect_for_write(self, path: Path, expected: FileIdentity | None) -> _Subject:
-        abspath = _real(path)
-        self._touch_folder(abspath.parent)
-        subject = self._inspect(abspath, full=True)
-        if expected is not None and not expected.same_content(subject.photo.identity):
-            raise FileChangedError(
-                "The file changed since it was read; nothing was written.", path=abspath,
-                hint="Read it again and review the text before writing.",
-            )
-        if subject.format.embedded:
-            self._refuse_damaged(subject.photo, abspath)
-        elif subject.photo.dump.errors:  # RAW/BMP/GIF are never rewritten: only unreadable ones
-            raise CorruptFileError(
-                f"ExifTool cannot read it ({subject.photo.dump.errors[0]}); nothing was written.",
-                path=abspath)
-        for holder in subject.holders:
-            if holder.dump.errors:
-                raise CorruptFileError(f"ExifTool cannot read it: {holder.dump.errors[0]}",
-                                       path=holder.path)
-            if not holder.stat.st_mode & stat.S_IWUSR:
-                raise FileReadOnlyError("The file is read-only; nothing was written.",
-                                        path=holder.path,
-                                        hint="Make it writable if captions may be added.")
-        return subject
-
-    @staticmethod
-    def _refuse_damaged(insp: _Inspection, path: Path) -> None:
-        for err in insp.dump.errors:
-            if "empty" in err.lower():
-                raise EmptyFileError("The file is empty (0 bytes); nothing was written.",
-                                     path=path)
-            raise CorruptFileError(f"The file is damaged ({err}); nothing was written.",
-                                   path=path)
-        for warning in insp.dump.warnings:
-            if warning.startswith("[minor]"):
-                continue  # oddities inside metadata (a bad maker-note offset) are no damage
-            if _TRUNCATED.search(warning):
-                raise TruncatedFileError(
-                    f"The file is truncated or damaged ({warning}); nothing was written.",
-                    path=path, hint="Restore a complete copy before adding captions.",
-                )
-            if _CORRUPT.search(warning):
-                raise CorruptFileError(f"The file is damaged ({warning}); nothing was written.",
-                                       path=path)
-
-    def _inspect(self, path: Path, *, full: bool) -> _Subject:
-        path = _real(path)
-        kind, label = sniff(path)
-        photo = self._inspect_file(path, full=full and kind not in ("raw", "bmp", "gif"),
-                                   kind=kind)
-        fmt = classify(path, kind, label, _str_or_none(photo.dump.get("File:FileType")),
-                       is_dng=photo.dump.get("IFD0:DNGVersion") is not None)
-        warnings: list[str] = []
-        sidecars: list[_Inspection] = []
-        if not fmt.embedded:
-            for sc in files.existing_sidecars(path):
-                sidecars.append(self._inspect_file(sc, full=full))
-            if fmt.kind in ("bmp", "gif"):
-                warnings.append(
-                    f"{fmt.label} files cannot hold captions that other apps read; AltLens keeps "
-                    "the text in an XMP sidecar next to it (read by digiKam and ExifTool, not by "
-                    "most viewers or websites)."
-                )
-        elif full and fmt.kind == "png" and photo.dump.has_family0("EXIF"):
-            pairs, _ = self._et.execute_json(["-G5", "-a", "-s", "-n", "-EXIF:all", path])
-            keys = [k for k, _ in (pairs[0] if pairs else []) if k != "SourceFile"]
-            if keys and not any(k.startswith("PNG-EXIF") for k in keys):
-                # EXIF only in an ImageMagick "Raw profile" text chunk: ExifTool would add a
-                # second, nearly empty eXIf block that newer readers prefer, hiding the rest
-                photo.exif_writable = False
-                warnings.append("This PNG keeps its EXIF in an old ImageMagick text chunk, so "
-                                "the caption is written to XMP (and IPTC) only.")
-        if full and fmt.embedded and photo.stat.st_nlink > 1:
-            warnings.append(
-                f"This file has {photo.stat.st_nlink} hard links; only this name will show the "
-                "new text (the other names keep the old file)."
-            )
-        return _Subject(path=path, format=fmt, photo=photo, sidecars=sidecars, warnings=warnings)
-
-    def _inspect_file(self, path: Path, *, full: bool, kind: str | None = None) -> _Inspection:
-        try:
-            st = os.stat(path)
-        except FileNotFoundError as exc:
-            raise FileMissingError("The file does not exist.", path=path) from exc
-        if st.st_size == 0:
-            raise EmptyFileError("The file is empty (0 bytes); nothing was written.", path=path)
-        identity = files.file_identity(path)
-        args: list[Any] = [*(_DUMP_ARGS if full else _READ_ARGS), *_validate_args(kind)]
-        if not full:
-            args += _TARGETED_TAGS
-        pairs, _res = self._et.execute_json([*args, path])
-        dump = _Dump(pairs[0] if pairs else [])
-        if os.stat(path).st_mtime_ns != st.st_mtime_ns:
-            raise FileChangedError("The file changed while it was being read.", path=path)
-        insp = _Inspection(path=path, stat=st, identity=identity, dump=dump)
-        insp.values = self._role_values(path, dump)
-        insp.provenance = _parse_provenance(dump, path)
-        return insp
-
-    def _role_values(self, path: Path, dump: _Dump) -> dict[str, str]:
-        """Exact text of every caption-related field (all languages), by field name."""
-        out: dict[str, str] = {}
-        wanted = set(F.FIELDS_BY_NAME) | set(F.READ_ONLY_SOURCES)
-        for f0, f1, tag, value in dump.rows:
-            base = f"{f1}:{tag}"
-            name_root = f"{f1}:{tag.split('-', 1)[0]}" if f0 == "XMP" else base
-            if base not in wanted and name_root not in wanted:
-                continue
-            if base in out:
-                continue
-            out[base] = self._exact_text(path, base, value)
-        return out
-
-    def _exact_text(self, path: Path, name: str, value: Any) -> str:
-        """JSON output loses two things: the case of text "True"/"false" (it becomes a JSON
-        boolean) and bytes that are not UTF-8 (shown as "base64:...", which text could also
-        start with). Ask ExifTool for the raw value then."""
-        if isinstance(value, list):
-            return ", ".join(str(v) for v in value)
-        if isinstance(value, str) and not value.startswith("base64:"):
-            return value
-        res = self._et.execute(["-b", f"-{name}", path])
-        raw = res.stdout
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return raw.decode("cp1252", "replace")  # legacy 8-bit camera/editor text
-
-    # -- snapshot --------------------------------------------------------------------------
-
-    def _snapshot(self, subject: _Subject) -> MetadataSnapshot:
-        found: list[FieldValue] = []
-        make = _str_or_none(subject.photo.dump.get("IFD0:Make"))
-        model = _str_or_none(subject.photo.dump.get("IFD0:Model"))
-        holders = [*subject.sidecars, subject.photo]  # sidecars win: readers prefer them
-        provenance = next((h.provenance for h in holders if h.provenance), None)
-        for holder in holders:
-            for name, value in holder.values.items():
-                role = _role_of(name)
-                found.append(
-                    FieldValue(
-                        field=name, value=value, source=holder.path, role=role,
-                        placeholder=F.is_placeholder(value, make=make, model=model),
-                        by_altlens=_by_altlens(holder.provenance, name, value),
-                    )
-                )
-        picked: dict[str, FieldValue | None] = {}
-        for role in ROLES:
-            order = F.READ_ORDER[role]
-            best = None
-            for name in order:
-                for fv in found:
-                    if fv.field == name and not fv.empty:
-                        best = fv
-                        break
-                if best:
-                    break
-            picked[role] = best
-        warnings = list(subject.warnings) + [
-            w for w in subject.photo.dump.warnings if _TRUNCATED.search(w) or _CORRUPT.search(w)
-        ]
-        assert subject.photo.identity is not None
-        return MetadataSnapshot(
-            path=subject.path, format=subject.format, identity=subject.photo.identity,
-            alt_text=picked["alt_text"], description=picked["description"],
-            long_description=picked["long_description"], title=picked["title"],
-            fields=tuple(found), provenance=provenance,
-            sidecars=tuple(s.path for s in subject.sidecars), warnings=tuple(warnings),
-        )
-
-    # -- planning --------------------------------------------------------------------------
-
-    def _plan(self, request: WriteRequest, subject: _Subject
-              ) -> tuple[list[_TargetOp], list[SkippedField], list[str]]:
-        warnings = list(subject.warnings)
-        skipped: list[SkippedField] = []
-        make = _str_or_none(subject.photo.dump.get("IFD0:Make"))
-        model = _str_or_none(subject.photo.dump.get("IFD0:Model"))
-        # the files that receive text
-        targets: list[tuple[Path, _Inspection | None, bool]] = []
-        creates: list[Path] = []
-        if subject.format.embedded:
-            targets.append((subject.path, subject.photo, True))
-        elif subject.sidecars:
-            targets += [(s.path, s, False) for s in subject.sidecars]
-        else:
-            sidecar = files.sidecar_path(subject.path, request.sidecar_style)
-            targets.append((sidecar, None, False))
-            creates.append(sidecar)
-            others = [p for p in subject.path.parent.glob(f"{subject.path.stem}.*")
-                      if p != subject.path and not p.name.lower().endswith(".xmp")]
-            if request.sidecar_style.value == "replace" and others:
-                warnings.append(
-                    f"{sidecar.name} may also be taken as the sidecar of {others[0].name}; the "
-                    "'append' sidecar style avoids that."
-                )
-
-        ops: list[_TargetOp] = []
-        for path, insp, embedded in targets:
-            present = frozenset(insp.values) if insp else frozenset()
-            specs = F.fields_for(request.profile, embedded=embedded,
-                                 has_iim=bool(insp and insp.has_iim), present=present,
-                                 exif=insp is None or insp.exif_writable)
-            ops.append(_TargetOp(path=path, inspection=insp, embedded=embedded, values={},
-                                 provenance=None, changes=[], specs=specs))
-
-        warned_langs: set[str] = set()
-        for role in ROLES:
-            text = request.text_for(role)
-            if text is None:
-                continue
-            slots: list[tuple[_TargetOp, F.FieldSpec, str | None, str, str | None]] = []
-            for op in ops:
-                for spec in op.specs:
-                    if spec.role != role:
-                        continue
-                    current = op.inspection.values.get(spec.name) if op.inspection else None
-                    new, warn = F.value_for(spec, text)
-                    slots.append((op, spec, current, new, warn))
-                    if spec.kind == F.XMP_LANG and op.inspection and spec.name not in warned_langs:
-                        langs = sorted(n[len(spec.name) + 1:] for n in op.inspection.values
-                                       if n.startswith(spec.name + "-"))
-                        if langs:
-                            warned_langs.add(spec.name)
-                            warnings.append(f"{spec.name} also has other languages "
-                                            f"({', '.join(langs)}); they stay as they are.")
-            human = [
-                (spec.name, cur) for op, spec, cur, new, _w in slots
-                if cur is not None and cur != new
-                and not F.is_placeholder(cur, make=make, model=model)
-                and not _by_altlens(op.inspection.provenance if op.inspection else None,
-                                    spec.name, cur)
-            ]
-            # text in places AltLens reads but does not write (a FotoStation trailer, ...)
-            elsewhere = [
-                (name, cur) for op in ops if op.inspection is not None
-                for name, cur in op.inspection.values.items()
-                if F.READ_ONLY_SOURCES.get(name) == role and cur != text
-                and not F.is_placeholder(cur, make=make, model=model)
-                and not _by_altlens(op.inspection.provenance, name, cur)
-            ]
-            if (human or elsewhere) and not request.overwrite:
-                conflicting = {name for name, _ in human + elsewhere}
-                for name, cur in human + elsewhere:
-                    skipped.append(SkippedField(
-                        role, name,
-                        "holds text that AltLens did not write; it is kept (choose overwrite "
-                        "to replace it)", cur))
-                first = sorted(conflicting)[0]
-                for _op, spec, current, _new, _w in slots:
-                    if spec.name not in conflicting:
-                        skipped.append(SkippedField(
-                            role, spec.name,
-                            f"not filled, so it cannot disagree with the text in {first}",
-                            current))
-                continue
-            for name, _cur in elsewhere:
-                warnings.append(f"{name} keeps its own text: AltLens does not write there.")
-            for op, spec, current, new_text, warn in slots:
-                if current == new_text:
-                    skipped.append(SkippedField(role, spec.name, "already holds this text",
-                                                current))
-                    continue
-                if warn and warn not in warnings:
-                    warnings.append(warn)
-                op.values[spec.name] = new_text
-                op.changes.append(FieldChange(spec.name, current, new_text, op.path, role))
-
-        xmp_bytes = sum(len(c.new.encode()) for op in ops for c in op.changes
-                        if c.new and F.FIELDS_BY_NAME[c.field].kind == F.XMP_LANG)
-        if subject.format.kind == "jpeg" and subject.format.embedded and xmp_bytes > 50_000:
-            warnings.append("The text is so long that JPEG's XMP has to be split (Extended "
-                            "XMP); some programs, e.g. those built on Exiv2, will not show it.")
-        for op in ops:
-            if not op.changes:
-                continue
-            insp = op.inspection
-            iim_changes = any(F.FIELDS_BY_NAME[c.field].kind == F.IIM for c in op.changes)
-            if insp is not None and insp.has_iim and iim_changes and not insp.iim_utf8:
-                legacy_utf8 = self._iim_is_utf8(insp)
-                if legacy_utf8 is None:
-                    op.iim_declare_utf8 = True  # ASCII only: nothing to convert
-                elif legacy_utf8:
-                    op.iim_declare_utf8 = op.iim_baseline_utf8 = True
-                else:
-                    op.iim_convert = True
-                op.changes.append(FieldChange(
-                    IIM_CHARSET_FIELD,
-                    _str_or_none(insp.dump.get("IPTC:CodedCharacterSet")), UTF8_ESCAPE,
-                    op.path, "iim-charset"))
-            op.old_provenance = _provenance_values(insp.dump) if insp else {}
-            op.provenance = self._new_provenance(request, op)
-        return ops, skipped, warnings
-
-    def _iim_is_utf8(self, insp: _Inspection) -> bool | None:
-        """Legacy IIM (no CodedCharacterSet): None if all ASCII, True if the bytes are valid
-        UTF-8 (written by a program that forgot the marker), False if 8-bit legacy text."""
-        pairs, _ = self._et.execute_json(["-b", "-G0:1:4", "-a", "-n", "-charset", "iptc=UTF8",
-                                          "-IPTC:all", insp.path])
-        values = [v for k, v in (pairs[0] if pairs else []) if k.startswith("IPTC:")]
-        flat: list[str] = []
-        for v in values:
-            flat += [str(x) for x in v] if isinstance(v, list) else [str(v)]
-        if any(s.startswith("base64:") for s in flat):
-            return False
-        if all(s.isascii() for s in flat):
-            return None
-        return True
-
-    def _new_provenance(self, request: WriteRequest, op: _TargetOp) -> dict[str, Any]:
-        """Provenance after this write: the request's flags, and digests of every field that
-        will hold AltLens's text (written now, or written earlier and untouched since)."""
-        digests: dict[str, str] = {}
-        insp = op.inspection
-        if insp is not None and insp.provenance is not None:
-            for name, value in insp.values.items():
-                if name not in op.values and _by_altlens(insp.provenance, name, value):
-                    digests[name] = F.text_digest(value)
-        for name, new_value in op.values.items():
-            if new_value is not None:
-                digests[name] = F.text_digest(new_value)
-        now = datetime.now().astimezone()
-        return {
-            "MachineSuggested": "True" if request.model else "False",
-            "CaptionModel": request.model,
-            "Reviewed": "True" if request.reviewed else "False",
-            "Edited": "True" if request.edited else "False",
-            "WrittenAt": now.strftime("%Y:%m:%d %H:%M:%S.") + f"{now.microsecond // 1000:03d}"
-            + now.strftime("%z")[:3] + ":" + now.strftime("%z")[3:],
-            "AltLensVersion": __version__,
-            "Fields": sorted(digests),
-            "TextDigests": [f"{k}={v}" for k, v in sorted(digests.items())],
-        }
-
-    def _as_plan(self, subject: _Subject, ops: list[_TargetOp], skipped: list[SkippedField],
-                 warnings: list[str]) -> WritePlan:
-        return WritePlan(
-            path=subject.path,
-            targets=tuple(op.path for op in ops),
-            changes=tuple(c for op in ops for c in op.changes if c.role in ROLES),
-            skipped=tuple(skipped),
-            warnings=tuple(warnings),
-            identity=subject.photo.identity,
-            creates=tuple(op.path for op in ops if op.inspection is None),
-        )
-
-    # -- applying --------------------------------------------------------------------------
-
-    def _apply(self, subject: _Subject, ops: list[_TargetOp], *, kind: str, keep_mtime: bool,
-               backup: bool, info: dict[str, Any], warnings: list[str],
-               skipped: list[SkippedField], undoes: int | None = None) -> WriteResult:
-        # (op, temp file or None for a deletion, identity of the temp, backup)
-        staged: list[tuple[_TargetOp, Path | None, FileIdentity | None, Path | None]] = []
-        warnings = list(warnings)
-        try:
-            for op in ops:
-                if not op.changes and not op.delete_file:
-                    continue
-                if op.delete_file:
-                    staged.append((op, None, None, None))
-                    continue
-                tmp = self._produce(subject, op)
-                staged.append((op, tmp, None, None))
-                self._verify(op, tmp, subject)
-                files.fsync_file(tmp)
-                if op.inspection is not None:
-                    warnings += files.copy_attributes(
-                        op.inspection.stat, op.path, tmp, keep_mtime=keep_mtime and op.embedded)
-                ident = files.file_identity(tmp)
-                staged[-1] = (op, tmp, ident, None)
-            # last look: nobody changed the originals while we worked
-            for i, st in enumerate(staged):
-                self._check_unchanged(st[0])
-                if backup and st[0].inspection is not None:
-                    prefix = datetime.now().strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
-                    copy = files.backup_copy(st[0].path, self._backup_root() / prefix[:8],
-                                             prefix)
-                    staged[i] = (st[0], st[1], st[2], copy)
-            changes = [c for op, *_ in staged for c in op.changes]
-            for op, *_ in staged:
-                if op.provenance is not None or op.old_provenance:
-                    changes.append(FieldChange(
-                        PROVENANCE_FIELD,
-                        json.dumps(op.old_provenance) if op.old_provenance else None,
-                        json.dumps(op.provenance) if op.provenance else None,
-                        op.path, "provenance"))
-            op_id = self.journal.begin(
-                subject.path, kind, changes,
-                [(st[0].path, st[0].inspection is None,
-                  st[0].inspection.identity if st[0].inspection else None, st[2], st[3])
-                 for st in staged],
-                request=info, undoes=undoes,
-            )
-        except BaseException:
-            for st in staged:
-                if st[1] is not None:
-                    files.release_temp(st[1])
-            raise
-        # the point of no return, one rename per file
-        done = 0
-        try:
-            for st in staged:
-                target, temp = st[0].path, st[1]
-                if temp is None:
-                    os.unlink(target)
-                else:
-                    files.replace(temp, target)
-                    files.release_temp(temp, remove=False)
-                files.fsync_dir(target.parent)
-                done += 1
-        except BaseException:
-            for st in staged[done:]:
-                if st[1] is not None:
-                    files.release_temp(st[1])
-                insp = st[0].inspection
-                self.journal.update_target(op_id, st[0].path,
-                                           insp.identity if insp else None)
-            self.journal.finish(op_id, "done" if done else "failed")
-            raise
-        self.journal.finish(op_id, "done")
-        photo_identity = (next((i for op, _t, i, _b in staged if op.path == subject.path), None)
-                          or subject.photo.identity)
-        return WriteResult(
-            path=subject.path,
-            targets=tuple(op.path for op, *_ in staged),
-            changes=tuple(c for op, *_ in staged for c in op.changes if c.role in ROLES),
-            identity_after=photo_identity,
-            journal_id=op_id,
-            warnings=tuple(dict.fromkeys(warnings)),
-            skipped=tuple(skipped),
-            target_identities=tuple((op.path, i) for op, _t, i, _b in staged if i is not None),
-            backups=tuple(b for *_x, b in staged if b is not None),
-        )
-
-    def _check_unchanged(self, op: _TargetOp) -> None:
-        if op.inspection is None:
-            if op.path.exists():
-                raise FileChangedError("Another program created this sidecar meanwhile; "
-                                       "nothing was written.", path=op.path)
-            return
-        try:
-            st = os.stat(op.path)
-        except FileNotFoundError as exc:
-            raise FileChangedError("The file disappeared meanwhile; nothing was written.",
-                                   path=op.path) from exc
-        ident = op.inspection.identity
-        if ident is None or not ident.same_stat(st):
-            raise FileChangedError("The file changed while the caption was being written; "
-                                   "nothing was written.", path=op.path)
-
-    def _assignments(self, op: _TargetOp, values: ValueFiles, *, iim: bool) -> list[str]:
-        """ExifTool assignments for this op; `iim` selects the IIM ones or all others."""
-        args: list[str] = []
-        for name, value in op.values.items():
-            spec = F.FIELDS_BY_NAME[name]
-            if (spec.kind == F.IIM) != iim:
-                continue
-            if value is None:
-                args.append(f"-{spec.write_name}=")
-            else:
-                args.append(values.assign(spec.write_name, value))
-        if iim:
-            if op.iim_convert or op.iim_declare_utf8:
-                args.append("-IPTC:CodedCharacterSet=UTF8")
-            if args and op.inspection is not None and op.inspection.has_iptc_digest:
-                args.append("-Photoshop:IPTCDigest=new")  # keeps MWG readers trusting the XMP
-            return args
-        if op.provenance is not None:
-            for tag in F.PROVENANCE_TAGS:
-                value = op.provenance.get(tag)
-                if value is None or value == []:
-                    args.append(f"-XMP-altlens:{tag}=")
-                elif isinstance(value, list):
-                    args += [values.assign(f"XMP-altlens:{tag}", str(v)) for v in value]
-                else:
-                    args.append(values.assign(f"XMP-altlens:{tag}", str(value)))
-        return args
-
-    def _produce(self, subject: _Subject, op: _TargetOp) -> Path:
-        """ExifTool writes the new version of op.path into a temp file beside it."""
-        with ValueFiles() as values:
-            return self._produce_with(subject, op, values)
-
-    def _produce_with(self, subject: _Subject, op: _TargetOp, values: ValueFiles) -> Path:
-        main_args = self._assignments(op, values, iim=False)
-        iim_args = self._assignments(op, values, iim=True)
-        if op.inspection is None:  # a new sidecar: ExifTool creates it from the assignments
-            tmp = files.temp_path(op.path, ".xmp")
-            self._run_write(["-o", tmp, *main_args], tmp, op.path)
-            return tmp
-        source: Path = op.path
-        alias: Path | None = None
-        if op.embedded and not subject.format.extension_matches:
-            # ExifTool refuses to write e.g. a WebP named .jpg; give it a neutral name
-            alias = files.temp_path(op.path, ".src")
-            try:
-                files.link_or_copy(op.path, alias)
-            except PermissionError as exc:
-                raise FileReadOnlyError("The folder is not writable.", path=op.path) from exc
-            source = alias
-        ext = op.path.suffix.lower()
-        suffix = op.path.suffix if ext in _TEMP_EXTENSIONS and (
-            not op.embedded or subject.format.extension_matches) else ""
-        try:
-            tmp = files.temp_path(op.path, suffix)
-            first = main_args + ([] if op.iim_convert else iim_args)
-            if op.iim_baseline_utf8:
-                # the legacy bytes are UTF-8 already: declare it, do not convert them
-                first = ["-charset", "iptc=UTF8", *first]
-            try:
-                self._run_write(["-o", tmp, *first, source], tmp, op.path)
-            except BaseException:
-                files.release_temp(tmp)
-                raise
-            if op.iim_convert:
-                # Legacy IIM: re-encode every record as UTF-8 on the copy just written (which
-                # ExifTool accepted without -m). -m here only keeps over-long legacy values.
-                tmp2 = files.temp_path(op.path, suffix)
-                try:
-                    self._run_write(["-m", "-o", tmp2, "-tagsFromFile", "@", "-IPTC:all",
-                                     *iim_args, tmp], tmp2, op.path)
-                except BaseException:
-                    files.release_temp(tmp2)
-                    raise
-                finally:
-                    files.release_temp(tmp)
-                tmp = tmp2
-            return tmp
-        finally:
-            if alias is not None:
-                files.release_temp(alias)
-
-    def _run_write(self, args: list[Any], tmp: Path, target: Path) -> None:
-        try:
-            res = self._et.execute(args)
-        except MetadataError:
-            raise
-        if res.errors or not tmp.exists():
-            msg = "; ".join(res.errors) or "no output file"
-            if re.search(r"Format error|Not a valid|Corrupt|truncat", msg, re.I):
-                raise CorruptFileError(f"ExifTool cannot rewrite it: {msg}", path=target)
-            if re.search(r"Permission denied|Error creating|Error opening output", msg, re.I):
-                raise FileReadOnlyError(f"The folder is not writable ({msg}).", path=target)
-            raise ExifToolError(f"ExifTool could not write: {msg}", path=target)
-        for w in res.warnings:
-            log.info("%s: exiftool: %s", target, w)
-
-    # -- verification ----------------------------------------------------------------------
-
-    def _verify(self, op: _TargetOp, tmp: Path, subject: _Subject) -> None:
-        """Read the new copy back and compare it with the original; raise on any surprise."""
-        kind = subject.format.kind if op.embedded else "xmp"
-        pairs, _ = self._et.execute_json([*_DUMP_ARGS, *_validate_args(kind), tmp])
-        after = _Dump(pairs[0] if pairs else [])
-        problems: list[str] = []
-        if after.errors:
-            problems.append("ExifTool error reading it back: " + "; ".join(after.errors))
-        before = op.inspection.dump if op.inspection else _Dump([])
-        if op.iim_baseline_utf8 and op.inspection is not None:
-            # compare legacy IIM values as the UTF-8 they really are
-            pairs0, _ = self._et.execute_json([*_DUMP_ARGS, *_validate_args(kind), "-charset",
-                                               "iptc=UTF8", op.inspection.path])
-            before = _Dump(pairs0[0] if pairs0 else [])
-        new_warnings = Counter(after.warnings) - Counter(before.warnings)
-        for w in new_warnings:
-            if _DIGEST_STALE in w and not before.has("Photoshop", "IPTCDigest"):
-                continue
-            problems.append(f"new ExifTool warning: {w}")
-        # the intended values, exactly
-        actual = self._role_values(tmp, after)
-        for name, value in op.values.items():
-            if actual.get(name) != value:
-                problems.append(f"{name} reads back as {actual.get(name)!r}, not {value!r}")
-        if op.provenance is not None:
-            got = _provenance_values(after)
-            for tag, value in op.provenance.items():
-                if _norm_prov(got.get(tag)) != _norm_prov(value):
-                    problems.append(f"provenance {tag} reads back as {got.get(tag)!r}")
-        # every other tag unchanged
-        specs = [F.FIELDS_BY_NAME[n] for n in op.values]
-        written = {(spec.family0, spec.group1, spec.tag) for spec in specs}
-        iim_touched = any(F.FIELDS_BY_NAME[n].kind == F.IIM for n in op.values)
-
-        def skip(f0: str, f1: str, tag: str, value: Any) -> bool:
-            if f1 == "XMP-altlens" or (f1, tag) in _BOOKKEEPING:
-                return True
-            for w0, w1, wtag in written:
-                if tag == wtag and (f1 == w1 or (w0 == "IPTC" and f0 == "IPTC")):
-                    return True
-            if iim_touched and (f1, tag) == ("Photoshop", "IPTCDigest"):
-                return True
-            if (op.iim_convert or op.iim_declare_utf8) and f0 == "IPTC" and tag == (
-                    "CodedCharacterSet"):
-                return True
-            if f0 in _OFFSET_FAMILY0 and (_OFFSET_TAG.search(tag) or tag in _QUICKTIME_LAYOUT):
-                return True
-            return f0 == "ExifTool"
-
-        c0, c1 = before.comparable(skip), after.comparable(skip)
-        before_keys = {k for k, _ in c0}
-        lost = c0 - c1
-        lost_keys = {k for k, _ in lost}
-        had_ifd0 = before.has_family1("IFD0")
-        for (key, value), _n in lost.items():
-            if key.startswith("XMP:") and value == '""':
-                continue  # an empty XMP list/struct, which ExifTool drops when rewriting
-            problems.append(f"{key} lost or changed (was {value[:80]})")
-        for (key, value), _n in (c1 - c0).items():
-            if key in lost_keys:
-                continue  # reported above as changed
-            f0, f1, tag = key.split(":", 2)
-            if f0 == "EXIF" and f1 == "IFD0" and tag in _EXIF_CREATED and not had_ifd0:
-                continue  # mandatory tags of an EXIF block ExifTool created
-            if iim_touched and f0 == "IPTC" and tag in _IIM_CREATED and key not in before_keys:
-                continue  # record version numbers ExifTool adds to records it writes
-            if f0 == "RIFF" and tag in _WEBP_CREATED and not before.has("RIFF", "WebP_Flags"):
-                continue
-            problems.append(f"{key} appeared ({value[:80]})")
-        if op.embedded and subject.format.kind == "jpeg" and op.inspection is not None:
-            o0 = files.jpeg_scan_offset(op.inspection.path)
-            o1 = files.jpeg_scan_offset(tmp)
-            if o0 is None or o1 is None or (
-                    files.sha256_file(op.inspection.path, o0) != files.sha256_file(tmp, o1)):
-                problems.append("JPEG image data is not byte-identical")
-        if problems:
-            log.error("verification of %s failed: %s", op.path, problems)
-            raise WriteVerificationError(
-                "The rewritten copy did not check out, so the original was left untouched: "
-                + "; ".join(problems[:5]) + ("" if len(problems) <= 5 else " ..."),
-                path=op.path,
-            )
-
-
-# Tags read for a snapshot (read() without a full dump).
-_TARGETED_TAGS = [
-    "-ExifTool:Warning", "-ExifTool:Error", "-File:FileType", "-IFD0:DNGVersion",
-    "-IFD0:Make", "-IFD0:Model",
-    "-IFD0:ImageDescription", "-IFD0:XPTitle", "-IFD0:XPComment",
-    "-XMP-dc:Description", "-XMP-dc:Description-*", "-XMP-dc:Title", "-XMP-dc:Title-*",
-    "-XMP-iptcCore:AltTextAccessibility", "-XMP-iptcCore:AltTextAccessibility-*",
-    "-XMP-iptcCore:ExtDescrAccessibility", "-XMP-iptcCore:ExtDescrAccessibility-*",
-    "-XMP-photoshop:Headline", "-IPTC:Caption-Abstract", "-IPTC:ObjectName", "-IPTC:Headline",
-    "-IPTC:CodedCharacterSet", "-Photoshop:IPTCDigest", "-XMP-altlens:all",
-]
-
-
-def _real(path: str | os.PathLike[str]) -> Path:
-    """Absolute path with symlinks resolved: replacing a symlink by a file would cut it off
-    from the photo it points to, so the photo itself is written."""
-    return Path(os.path.realpath(os.path.abspath(path)))
-
-
-def _str_or_none(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def _role_of(name: str) -> str | None:
-    if name in F.FIELDS_BY_NAME:
-        return F.FIELDS_BY_NAME[name].role
-    if name in F.READ_ONLY_SOURCES:
-        return F.READ_ONLY_SOURCES[name]
-    for spec in F.ALL_FIELDS:  # another language of a Lang Alt field
-        if spec.kind == F.XMP_LANG and name.startswith(spec.name + "-"):
-            return spec.role
-    return None
-
-
-def _by_altlens(prov: Provenance | None, name: str, value: str) -> bool:
-    name = re.sub(r"^IPTC\d+:", "IPTC:", name)  # ExifTool writes every IIM block alike
-    return prov is not None and prov.digest_for(name) == F.text_digest(value)
-
-
-def _provenance_values(dump: _Dump) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for _f0, f1, tag, value in dump.rows:
-        if f1 == "XMP-altlens" and tag in F.PROVENANCE_TAGS and tag not in out:
-            if isinstance(value, bool):
-                value = "True" if value else "False"
-            elif tag in ("Fields", "TextDigests"):
-                value = [str(v) for v in value] if isinstance(value, list) else [str(value)]
-            out[tag] = value
-    return out
-
-
-def _norm_prov(value: Any) -> Any:
-    if value is None or value == []:
-        return None
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    return str(value)
-
-
-def _parse_provenance(dump: _Dump, source: Path) -> Provenance | None:
-    vals = _provenance_values(dump)
-    if not vals:
-        return None
-
-    def flag(tag: str) -> bool | None:
-        v = vals.get(tag)
-        return None if v is None else str(v).lower() == "true"
-
-    digests = []
-    for entry in vals.get("TextDigests", []):
-        name, _, digest = str(entry).rpartition("=")
-        if name:
-            digests.append((name, digest))
-    return Provenance(
-        machine_suggested=flag("MachineSuggested"),
-        model=_str_or_none(vals.get("CaptionModel")),
-        reviewed=flag("Reviewed"),
-        edited=flag("Edited"),
-        written_at=_str_or_none(vals.get("WrittenAt")),
-        software=_str_or_none(vals.get("AltLensVersion")),
-        fields=tuple(str(f) for f in vals.get("Fields", [])),
-        digests=tuple(digests),
-        source=source,
-    )

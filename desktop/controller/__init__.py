@@ -4,6 +4,7 @@
 - intake.py         images coming in: drops, chosen files and folders, watched folders
 - session.py        the review session: the open image, navigating, editing, deciding
 - writing.py        preview, write and undo; what the file holds
+- detail.py         the improve pass: describe in detail, read text, insert into alt text
 - model_status.py   the captioning model and the run's progress, pause and cancel
 - announcements.py  everything said to a screen reader, in one catalogue
 
@@ -20,6 +21,7 @@ from PySide6.QtCore import QObject, Qt
 
 from core.types import ErrorInfo
 from desktop.controller.announcements import Announcements
+from desktop.controller.detail import Detail
 from desktop.controller.intake import Intake
 from desktop.controller.model_status import ModelStatus
 from desktop.controller.parts import Parts
@@ -37,6 +39,7 @@ from desktop.workers.captioner import (
     CaptionWorker,
     LoadModel,
 )
+from desktop.workers.describer import DescribeWorker
 from desktop.workers.images import THUMBNAIL_SIZE, ImageWorker
 from desktop.workers.library import LibraryWorker
 from desktop.workers.writer import WriterWorker
@@ -59,6 +62,7 @@ class ReviewController(QObject):
         image_worker: ImageWorker,
         library_worker: LibraryWorker,
         writer: WriterWorker | None,
+        describer: DescribeWorker | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -72,11 +76,14 @@ class ReviewController(QObject):
             library_worker=library_worker,
             writer=writer,
             say=Announcements(window.announcer, self),
+            describer=describer,
         )
         self.model = ModelStatus(self.parts, self)
         self.session = ReviewSession(self.parts, self.model, self)
         self.writing = Writing(self.parts, self.session, self)
         self.session.writing = self.writing
+        self.detail = Detail(self.parts, self.session, self)
+        self.session.detail = self.detail
         self.model.changed = self.session.update_actions
         self.intake = Intake(self.parts, self.session, self.model, self)
         self.announcer = window.announcer
@@ -166,6 +173,16 @@ class ReviewController(QObject):
             wk.records_changed.connect(s.apply_decided_records, QC)
             wk.done.connect(wr.on_done, QC)
             wk.failed.connect(wr.on_failed, QC)
+
+        if p.describer is not None:
+            d = self.detail
+            p.describer.done.connect(d.on_done, QC)
+            p.describer.failed.connect(d.on_failed, QC)
+            p.describer.context_read.connect(d.on_context, QC)
+        a.describe.triggered.connect(self.detail.describe)
+        a.read_text.triggered.connect(self.detail.read_text)
+        a.insert_detail.triggered.connect(self.detail.insert)
+        a.cancel_detail.triggered.connect(self.detail.cancel)
 
         w.open_requested.connect(s.open)
         w.paths_dropped.connect(i.add_paths)

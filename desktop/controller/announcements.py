@@ -153,6 +153,84 @@ class Announcements(QObject):
     def no_errors(self) -> None:
         self._say(self.tr("No images have errors."))
 
+    # -- the improve pass (the detail model) ------------------------------------------------
+
+    def detail_started(self, name: str, *, ocr: bool, model: str) -> None:
+        msg = (
+            self.tr("Reading the text in %1 with %2… Press Escape to cancel.")
+            if ocr
+            else self.tr("Describing %1 in detail with %2… Press Escape to cancel.")
+        )
+        self._say(msg.replace("%1", name).replace("%2", model))
+
+    def context_used(self, name: str, context: str) -> str:
+        """Say (and return, for the panel) what the model is told about the photo."""
+        if context:
+            msg = (
+                self.tr("Context given to the model for %1: %2")
+                .replace("%1", name)
+                .replace("%2", "; ".join(context.splitlines()))
+            )
+        else:
+            msg = self.tr("No context found for %1; the model sees the photo only.").replace(
+                "%1", name
+            )
+        self._say(msg)
+        return msg
+
+    def detail_ready(self, name: str) -> None:
+        self._say(
+            self.tr("Detailed description ready for %1, in the long description.").replace(
+                "%1", name
+            )
+        )
+
+    def text_found(self, name: str, text: str) -> None:
+        self._say(
+            self.tr("Text in %1, added to the long description: %2")
+            .replace("%1", name)
+            .replace("%2", text)
+        )
+
+    def no_text_found(self, name: str) -> None:
+        self._say(self.tr("No text found in %1.").replace("%1", name))
+
+    def no_description(self, name: str, error: ErrorInfo) -> None:
+        self._say(
+            self.tr("No detailed description for %1: %2")
+            .replace("%1", name)
+            .replace("%2", error.message),
+            assertive=True,
+        )
+
+    def detail_failed(self, name: str, error: ErrorInfo) -> None:
+        self._say(
+            self.tr("The detail model could not work on %1: %2")
+            .replace("%1", name)
+            .replace("%2", error.message),
+            assertive=True,
+        )
+
+    def detail_cancelled(self, name: str) -> None:
+        self._say(self.tr("Stopped working on %1; nothing was changed.").replace("%1", name))
+
+    def detail_busy(self, name: str) -> None:
+        self._say(
+            self.tr("The detail model is still working on %1; wait, or press Escape.").replace(
+                "%1", name
+            )
+        )
+
+    def nothing_to_insert(self) -> None:
+        self._say(
+            self.tr("Nothing to insert yet: use Describe in Detail or Read Text in Image first.")
+        )
+
+    def inserted(self, count: int) -> None:
+        self._say(
+            self.tr("Inserted into the alt text; it now has %n character(s).", "", count)
+        )
+
     # -- the review session --------------------------------------------------------------------
 
     def opened(self, name: str, status: str) -> None:

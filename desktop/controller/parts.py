@@ -11,6 +11,7 @@ from desktop.models.images import ImageListModel, ReviewOrderModel
 from desktop.settings import Settings
 from desktop.views.main_window import MainWindow
 from desktop.workers.captioner import CaptionWorker
+from desktop.workers.describer import DescribeWorker
 from desktop.workers.images import ImageWorker
 from desktop.workers.library import LibraryWorker
 from desktop.workers.writer import WriterWorker
@@ -27,3 +28,4 @@ class Parts:
     library_worker: LibraryWorker
     writer: WriterWorker | None  # None: this installation cannot write metadata
     say: Announcements
+    describer: DescribeWorker | None = None  # None: no improve pass (Describe in detail)

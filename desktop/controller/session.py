@@ -29,6 +29,7 @@ from desktop.workers.captioner import MORE_BEAMS, PRIORITY_NOW, SAMPLING
 from desktop.workers.images import PREVIEW_SIZE, THUMBNAIL_SIZE, DecodedImage, LoadImage
 
 if TYPE_CHECKING:
+    from desktop.controller.detail import Detail
     from desktop.controller.model_status import ModelStatus
     from desktop.controller.writing import Writing
 
@@ -65,6 +66,7 @@ class ReviewSession(QObject):
         self.say = parts.say
         self.model = model
         self.writing: Writing | None = None  # set by ReviewController (they call each other)
+        self.detail: Detail | None = None  # the improve pass, set by ReviewController
         self.current: Path | None = None
         self._run_ok = 0
         self._run_failed = 0
@@ -328,9 +330,8 @@ class ReviewSession(QObject):
         self.show_current()
         self.say.using_suggestion(n, cand.text)
 
-    # A "Describe in detail" command (a long description from the model) belongs here: it
-    # asks the captioner for the open image and puts the answer in the entry's description
-    # draft, like regenerate() does for the alt text.
+    # "Describe in detail" and "Read text in image" live in detail.py (the improve pass):
+    # they ask the detail model's own thread and fill the entry's description draft.
 
     # -- decisions -----------------------------------------------------------------------------
 
@@ -513,3 +514,5 @@ class ReviewSession(QObject):
         a.approve_selected.setEnabled(can_write and counts["review"] + counts["approved"] > 0)
         a.retry_failed.setEnabled(counts["error"] > 0)
         a.next_review.setEnabled(True)
+        if self.detail is not None:
+            self.detail.update_actions(has)

@@ -304,9 +304,7 @@ class Writing(QObject):
         entry = self.p.images.entry(snapshot.path)
         if entry is None:
             return
-        value = snapshot.alt_text or snapshot.description
-        text = value.value if value is not None and not value.empty else None
-        self.p.images.update(entry.with_(on_disk=text))
+        self.p.images.update(entry.with_(on_disk=snapshot.caption))
         if snapshot.path == self.session.current:
             self.session.show_current()
 

@@ -15,6 +15,7 @@ from PySide6.QtCore import (
     Qt,
 )
 
+from core.captioning.registry import family_purpose
 from core.progress import format_bytes
 
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -22,7 +23,7 @@ _Index = QModelIndex | QPersistentModelIndex
 
 
 class ModelCatalogModel(QAbstractTableModel):
-    COLUMNS = ("name", "state", "size", "family", "license")
+    COLUMNS = ("name", "state", "size", "family", "good_for", "license")
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -92,6 +93,7 @@ class ModelCatalogModel(QAbstractTableModel):
             QCoreApplication.translate("ModelCatalog", "State"),
             QCoreApplication.translate("ModelCatalog", "Size"),
             QCoreApplication.translate("ModelCatalog", "Family"),
+            QCoreApplication.translate("ModelCatalog", "Good for"),
             QCoreApplication.translate("ModelCatalog", "Licence"),
         )[section]
 
@@ -122,9 +124,13 @@ class ModelCatalogModel(QAbstractTableModel):
                 )
             if col == "family":
                 return r.family or ""
+            if col == "good_for":
+                return family_purpose(r.family or "")
             return r.license or ""
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [r.name]
+            if family_purpose(r.family or ""):
+                lines.append(family_purpose(r.family or ""))
             if r.description:
                 lines.append(r.description)
             if r.path is not None:

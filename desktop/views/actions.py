@@ -146,6 +146,40 @@ def _specs() -> list[_Spec]:
             ),
         ),
         _Spec(
+            "describe",
+            QCoreApplication.translate("Actions", "&Describe in Detail"),
+            ("Ctrl+Shift+D",),
+            QCoreApplication.translate(
+                "Actions", "Ask the detail model for a long description of this image"
+            ),
+            SP.SP_FileDialogInfoView,
+        ),
+        _Spec(
+            "read_text",
+            QCoreApplication.translate("Actions", "Read Te&xt in Image"),
+            ("Ctrl+Shift+E",),
+            QCoreApplication.translate(
+                "Actions", "Ask the detail model for the text in this image (signs, labels, pages)"
+            ),
+        ),
+        _Spec(
+            "insert_detail",
+            QCoreApplication.translate("Actions", "&Insert into Alt Text"),
+            ("Ctrl+Shift+I",),
+            QCoreApplication.translate(
+                "Actions", "Put the detail model's last answer into the alt text at the cursor"
+            ),
+        ),
+        _Spec(
+            "cancel_detail",
+            QCoreApplication.translate("Actions", "Cancel &Detail"),
+            ("Escape",),
+            QCoreApplication.translate(
+                "Actions", "Stop describing or reading text in this image"
+            ),
+            SP.SP_MediaStop,
+        ),
+        _Spec(
             "undo_write",
             QCoreApplication.translate("Actions", "&Undo Last Write"),
             ("Ctrl+Shift+Backspace",),
@@ -304,6 +338,10 @@ class Actions(QObject):
     reject: QAction
     regenerate: QAction
     regenerate_sampling: QAction
+    describe: QAction
+    read_text: QAction
+    insert_detail: QAction
+    cancel_detail: QAction
     undo_write: QAction
     retry: QAction
     remove: QAction

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.captioning.registry import family_purpose
 from core.progress import format_bytes
 from core.types import ErrorInfo
 from desktop.models.catalog import ModelCatalogModel
@@ -58,7 +59,9 @@ class ModelManagerDialog(QDialog):
             self.tr(
                 "AltLens captions with a model stored on this computer. Download one once "
                 "(the only time AltLens uses the internet), or import a model folder copied "
-                "from another computer; then everything works offline."
+                "from another computer; then everything works offline. Each family is good for "
+                "something else: the small ones caption many photos fast; Florence-2 and "
+                "SmolVLM2 describe in detail and read text (Settings, detail model)."
             )
         )
         intro.setWordWrap(True)
@@ -221,6 +224,9 @@ class ModelManagerDialog(QDialog):
             self.details.setText(self.tr("Select a model to see what it is."))
         else:
             lines = [f"{r.name} — {self.catalog.state_text(r)}"]
+            purpose = family_purpose(r.family or "")
+            if purpose:
+                lines.append(self.tr("Good for: %1").replace("%1", purpose))
             if r.description:
                 lines.append(r.description)
             if r.path is not None:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListView,
     QPlainTextEdit,
+    QProgressBar,
     QScrollArea,
     QSizePolicy,
     QSplitter,
@@ -229,6 +230,25 @@ class ReviewPanel(QWidget):
         self.description_label.setBuddy(self.description_edit)
         self.description_edit.textChanged.connect(self._on_description_changed)
 
+        # The improve pass: a larger model describes the image or reads its text; its answer
+        # fills the long description (editable) and can be inserted into the alt text.
+        self.detail_buttons: dict[str, QToolButton] = {
+            n: self._button(n, decision=False) for n in ("describe", "read_text", "insert_detail")
+        }
+        self.detail_progress = QProgressBar()
+        self.detail_progress.setObjectName("detail_progress")
+        self.detail_progress.setTextVisible(True)
+        name(self.detail_progress, self.tr("Detail progress"))
+        self.detail_cancel = self._button("cancel_detail", decision=False)
+        self.detail_status = QLabel()
+        self.detail_status.setObjectName("detail_status")
+        self.detail_status.setWordWrap(True)
+        self.detail_status.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
+        self.set_detail_busy(None)
+
         self.decorative = QCheckBox(
             self.tr("D&ecorative image (screen readers skip it; no alt text needed)")
         )
@@ -275,6 +295,13 @@ class ReviewPanel(QWidget):
         form.addWidget(self.hints)
         form.addWidget(self.description_label)
         form.addWidget(self.description_edit)
+        detail_row = QHBoxLayout()
+        for b in self.detail_buttons.values():
+            detail_row.addWidget(b)
+        detail_row.addWidget(self.detail_progress, 1)
+        detail_row.addWidget(self.detail_cancel)
+        form.addLayout(detail_row)
+        form.addWidget(self.detail_status)
         form.addWidget(self.decorative)
         form.addWidget(self.on_disk)
         form.addLayout(buttons)
@@ -304,6 +331,8 @@ class ReviewPanel(QWidget):
             self.candidates,
             self.text_edit,
             self.description_edit,
+            *self.detail_buttons.values(),
+            self.detail_cancel,
             self.decorative,
             *self.buttons.values(),
             self.retry_button,
@@ -457,6 +486,29 @@ class ReviewPanel(QWidget):
     def set_preview(self, path: Path, image: QImage | None, error: str = "") -> None:
         if self._entry is not None and self._entry.path == path:
             self.preview.set_image(image, error or self.tr("No preview"))
+
+    def set_detail_busy(self, what: str | None) -> None:
+        """Show that the detail model is working (`what` says on what), or that it is not."""
+        busy = what is not None
+        # A busy indicator: one image's answer has no steps a bar could count honestly.
+        self.detail_progress.setRange(0, 0 if busy else 1)
+        self.detail_progress.setFormat(what or "")
+        self.detail_progress.setAccessibleDescription(what or "")
+        self.detail_progress.setVisible(busy)
+        self.detail_cancel.setVisible(busy)
+        self.detail_status.setText(what or "")
+        self.detail_status.setVisible(busy)
+
+    def insert_into_alt_text(self, text: str) -> None:
+        """Insert `text` at the alt text's cursor (as typing would) and put the focus there."""
+        if not self.text_edit.isEnabled():
+            return
+        text = clean_text(text)
+        before = self.text_edit.toPlainText()[: self.text_edit.textCursor().position()]
+        if before and not before.endswith(" "):
+            text = " " + text
+        self.text_edit.insertPlainText(text)
+        self.text_edit.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def focus_text(self) -> None:
         target = self.text_edit if self.text_edit.isEnabled() else self.decorative

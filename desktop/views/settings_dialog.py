@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from core.captioning.loading import DEFAULT_MODEL
+from core.captioning.registry import BUILTIN_MODELS, family_purpose
+from core.captioning.tasks import FAMILY_TASKS
 from desktop.settings import OPTIONS, Settings
 from desktop.views.a11y import name
 
@@ -65,6 +67,49 @@ class SettingsDialog(QDialog):
         row.addWidget(self.model, 1)
         row.addWidget(browse)
         self._add(form, self.tr("&Model:"), self.model, row)
+        # The improve pass's model: the families that describe in detail and read text.
+        self.detail_model = QComboBox()
+        detail_current = settings.value("detail/model")
+        for entry in BUILTIN_MODELS:
+            if entry.family in FAMILY_TASKS:
+                self.detail_model.addItem(entry.name, entry.name)
+        if detail_current and self.detail_model.findData(detail_current) < 0:
+            self.detail_model.addItem(detail_current, detail_current)  # a folder, say
+        self.detail_model.setCurrentIndex(max(0, self.detail_model.findData(detail_current)))
+        self._widgets["detail/model"] = self.detail_model
+        self.detail_purpose = QLabel()
+        self.detail_purpose.setObjectName("detail_purpose")
+        self.detail_purpose.setWordWrap(True)
+        detail_box = QVBoxLayout()
+        detail_box.addWidget(self.detail_model)
+        detail_box.addWidget(self.detail_purpose)
+        self._add(
+            form,
+            self.tr("Det&ail model:"),
+            self.detail_model,
+            detail_box,
+            self.tr(
+                "The larger model used by Describe in Detail and Read Text in Image; loaded only "
+                "when first asked for"
+            ),
+        )
+        self.detail_context = self._check(
+            "detail/context",
+            self.tr(
+                "Tell the detail model the photo's folder name, keywords, headline and location "
+                "(SmolVLM2 only; shown to you when used)"
+            ),
+        )
+        self.detail_people = self._check(
+            "detail/context_people",
+            self.tr("Also the names of people the photo's metadata mentions"),
+        )
+        self.detail_people.setEnabled(self.detail_context.isChecked())
+        self.detail_context.toggled.connect(self.detail_people.setEnabled)
+        detail_box.addWidget(self.detail_context)
+        detail_box.addWidget(self.detail_people)
+        self.detail_model.currentIndexChanged.connect(lambda _i: self._show_detail_purpose())
+        self._show_detail_purpose()
         self.device = self._combo(
             "model/device",
             {
@@ -229,6 +274,18 @@ class SettingsDialog(QDialog):
         name(box, text.replace("&", ""))
         self._widgets[key] = box
         return box
+
+    def _show_detail_purpose(self) -> None:
+        """What the chosen detail model is good for, next to it (and read with it)."""
+        chosen = self.detail_model.currentData() or ""
+        entry = next((e for e in BUILTIN_MODELS if e.name == chosen), None)
+        text = (
+            f"{family_purpose(entry.family)}. {entry.description}."
+            if entry is not None
+            else self.tr("A model folder of the Florence-2 or SmolVLM2 family")
+        )
+        self.detail_purpose.setText(text)
+        self.detail_model.setAccessibleDescription(text)
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, self.tr("Choose a model folder"))

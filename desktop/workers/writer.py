@@ -258,8 +258,7 @@ class WriterWorker(Worker):
         except Exception as exc:
             log.warning("reading %s after the undo failed: %s", path, exc)
             return None
-        value = snapshot.alt_text or snapshot.description
-        return value.value if value is not None and not value.empty else None
+        return snapshot.caption
 
     def closing(self) -> None:
         if self._writer is not None:

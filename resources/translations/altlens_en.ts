@@ -134,6 +134,38 @@ Licensed under the GNU General Public License, version 3 or later.</source>
       <translation type="unfinished" />
     </message>
     <message>
+      <source>&amp;Describe in Detail</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Ask the detail model for a long description of this image</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Read Te&amp;xt in Image</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Ask the detail model for the text in this image (signs, labels, pages)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>&amp;Insert into Alt Text</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Put the detail model's last answer into the alt text at the cursor</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Cancel &amp;Detail</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Stop describing or reading text in this image</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
       <source>&amp;Undo Last Write</source>
       <translation type="unfinished" />
     </message>
@@ -434,6 +466,61 @@ Licensed under the GNU General Public License, version 3 or later.</source>
       <translation type="unfinished" />
     </message>
     <message>
+      <source>Reading the text in %1 with %2… Press Escape to cancel.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Describing %1 in detail with %2… Press Escape to cancel.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Context given to the model for %1: %2</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>No context found for %1; the model sees the photo only.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Detailed description ready for %1, in the long description.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Text in %1, added to the long description: %2</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>No text found in %1.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>No detailed description for %1: %2</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>The detail model could not work on %1: %2</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Stopped working on %1; nothing was changed.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>The detail model is still working on %1; wait, or press Escape.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Nothing to insert yet: use Describe in Detail or Read Text in Image first.</source>
+      <translation type="unfinished" />
+    </message>
+    <message numerus="yes">
+      <source>Inserted into the alt text; it now has %n character(s).</source>
+      <translation>
+        <numerusform>Inserted into the alt text; it now has %n character.</numerusform>
+        <numerusform>Inserted into the alt text; it now has %n characters.</numerusform>
+      </translation>
+    </message>
+    <message>
       <source>%1, %2</source>
       <translation type="unfinished" />
     </message>
@@ -595,6 +682,21 @@ Licensed under the GNU General Public License, version 3 or later.</source>
     </message>
     <message>
       <source>OK</source>
+      <translation type="unfinished" />
+    </message>
+  </context>
+  <context>
+    <name>Detail</name>
+    <message>
+      <source>Reading the text in %1…</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Describing %1 in detail…</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Text in the image: “%1”</source>
       <translation type="unfinished" />
     </message>
   </context>
@@ -975,6 +1077,10 @@ Drop photos or folders here, or add them with Ctrl+O (images) or Ctrl+Shift+O (a
       <translation type="unfinished" />
     </message>
     <message>
+      <source>Good for</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
       <source>Licence</source>
       <translation type="unfinished" />
     </message>
@@ -987,10 +1093,6 @@ Drop photos or folders here, or add them with Ctrl+O (images) or Ctrl+Shift+O (a
     <name>ModelManagerDialog</name>
     <message>
       <source>Models</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>AltLens captions with a model stored on this computer. Download one once (the only time AltLens uses the internet), or import a model folder copied from another computer; then everything works offline.</source>
       <translation type="unfinished" />
     </message>
     <message>
@@ -1090,6 +1192,10 @@ Drop photos or folders here, or add them with Ctrl+O (images) or Ctrl+Shift+O (a
       <translation type="unfinished" />
     </message>
     <message>
+      <source>Good for: %1</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
       <source>Downloaded %1; it works offline now.</source>
       <translation type="unfinished" />
     </message>
@@ -1107,6 +1213,10 @@ Drop photos or folders here, or add them with Ctrl+O (images) or Ctrl+Shift+O (a
     </message>
     <message>
       <source>Select a model to see what it is.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>AltLens captions with a model stored on this computer. Download one once (the only time AltLens uses the internet), or import a model folder copied from another computer; then everything works offline. Each family is good for something else: the small ones caption many photos fast; Florence-2 and SmolVLM2 describe in detail and read text (Settings, detail model).</source>
       <translation type="unfinished" />
     </message>
     <message>
@@ -1306,6 +1416,10 @@ Choose another model in Settings or the model manager, or try again.</source>
     </message>
     <message>
       <source>Optional detail that does not fit in the alt text, for images such as charts or maps.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Detail progress</source>
       <translation type="unfinished" />
     </message>
     <message>
@@ -1564,6 +1678,22 @@ Choose another model in Settings or the model manager, or try again.</source>
       <translation type="unfinished" />
     </message>
     <message>
+      <source>Det&amp;ail model:</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>The larger model used by Describe in Detail and Read Text in Image; loaded only when first asked for</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Tell the detail model the photo's folder name, keywords, headline and location (SmolVLM2 only; shown to you when used)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Also the names of people the photo's metadata mentions</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
       <source>Beam search &amp;width:</source>
       <translation type="unfinished" />
     </message>
@@ -1661,6 +1791,10 @@ Choose another model in Settings or the model manager, or try again.</source>
     </message>
     <message>
       <source>Restore defaults</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>A model folder of the Florence-2 or SmolVLM2 family</source>
       <translation type="unfinished" />
     </message>
     <message>

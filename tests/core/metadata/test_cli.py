@@ -63,3 +63,27 @@ def test_errors_and_usage(tmp_path: Path) -> None:
     assert res.returncode == 1
     good, bad = json.loads(res.stdout)
     assert good["path"] == str(photo) and bad["error"]["code"] == "empty-file"
+
+
+def test_read_json_into_a_closed_pipe(tmp_path: Path) -> None:
+    """`altlens read --json FILE | head -1`: the reader goes away early; no traceback."""
+    photos = [str(make_jpeg(tmp_path / f"p{i}.jpg")) for i in range(3)]
+    proc = subprocess.Popen([sys.executable, "-m", "core", "read", "--json", *photos],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=dict(os.environ))
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.read(1)
+    proc.stdout.close()  # as `head -c 1` does
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
+
+
+def test_verbose_after_the_command(tmp_path: Path) -> None:
+    photo = make_jpeg(tmp_path / "p.jpg")
+    for args in (["read", "-v", str(photo)], ["-v", "read", str(photo)],
+                 ["read", str(photo), "--verbose"]):
+        res = altlens(*args)
+        assert res.returncode == 0, (args, res.stderr)
+    res = altlens("caption", "-v", "--help")
+    assert res.returncode == 0 and "--verbose" in res.stdout

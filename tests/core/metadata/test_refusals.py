@@ -109,9 +109,10 @@ class _Meddler(MetadataWriter):
     """Another program changes the photo after ExifTool wrote the new copy."""
 
     def _verify(self, op, tmp, subject):  # type: ignore[no-untyped-def]
-        super()._verify(op, tmp, subject)
+        after = super()._verify(op, tmp, subject)
         with open(op.path, "ab") as fh:
             fh.write(b"\0")
+        return after
 
 
 def test_changed_during_the_write(tmp_path: Path) -> None:

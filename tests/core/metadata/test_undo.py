@@ -131,3 +131,25 @@ def test_backup_and_mtime_options(tmp_path: Path, writer: MetadataWriter) -> Non
     assert copy.read_bytes() == original
     assert copy.is_relative_to(app_dirs().data / "backups")
     assert os.stat(photo).st_mtime_ns != 10**18  # the person asked for a fresh mtime
+
+
+def test_journal_of_an_older_version_is_upgraded(tmp_path: Path) -> None:
+    """A v1 journal (no tags digest, no undo copies) opens, is upgraded in place, and a write
+    recorded in it carries what an exact undo needs."""
+    import sqlite3
+
+    from core.metadata import journal as J
+
+    photo = make_jpeg(tmp_path / "p.jpg")
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(J._SCHEMA)
+    db.execute("PRAGMA user_version=1")
+    db.close()
+    with MetadataWriter(journal_path=path) as w:
+        w.write(WriteRequest(photo, alt_text="after the upgrade"))
+        (entry,) = w.history(photo)
+        assert entry.undo_info and entry.undo_info[0][2].startswith("sha256:")
+        w.undo(photo)
+    assert cli_tag(photo, "XMP-iptcCore:AltTextAccessibility") is None
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == J.SCHEMA_VERSION
