@@ -138,6 +138,8 @@ class ModelAdapter:
     def image_size(self) -> tuple[int, int]:
         """(width, height) the processor resizes to; used to decode JPEGs at reduced scale."""
         size = getattr(self.image_processor, "size", None) or {}
+        if not isinstance(size, dict):  # transformers 5: a SizeDict object, not a dict
+            size = {k: getattr(size, k) for k in ("height", "width", "shortest_edge") if getattr(size, k, None) is not None}
         if isinstance(size, dict):
             if "height" in size and "width" in size:
                 return int(size["width"]), int(size["height"])

@@ -9,14 +9,18 @@ conversion another ~1.5 s on every start (benchmarks/CLI_RESULTS.md). Here:
 - the modules mirror transformers' ViTModel and GPT-2 blocks (same attribute names, so the
   fast path in fast.py and the numeric modes in numerics.py apply unchanged) and compute the
   same float32 numbers (tests/core/test_light_path.py compares them bit for bit);
-- weights are memory-mapped from the safetensors file, never copied;
+- weights are memory-mapped from model.safetensors, or from pytorch_model.bin through torch's
+  weights-only unpickler (no code from the file runs), never copied;
 - converted weights (int8, bfloat16) are kept in AltLens's cache keyed by the weights' SHA-256
   (weightcache.py), so conversion happens once per model, not once per start;
-- pixels and text use the model's own preprocessor settings and tokenizer.json (the
-  `tokenizers` package), as ViTImageProcessor (PIL backend) and the fast tokenizer do.
+- generation options come from generation_config.json or, where a model has none (nlpconnect),
+  from config.json as GenerationConfig.from_model_config derives them;
+- pixels and text use the model's own preprocessor settings (legacy ViTFeatureExtractor ones
+  too) and tokenizer.json, or vocab.json + merges.txt (the `tokenizers` package), as
+  ViTImageProcessor (PIL backend) and the fast tokenizer do.
 
 Anything outside what is checked in `unsupported_reason` (other encoders or decoders, sharded
-or pickled weights, unusual generation options, sampling) goes through transformers.
+weights, unusual generation options, sampling) goes through transformers.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WEIGHTS = "model.safetensors"
+#: the pickled state dict older repositories ship instead (nlpconnect/vit-gpt2-image-captioning)
+LEGACY_WEIGHTS = "pytorch_model.bin"
 #: ALTLENS_LIGHT=0 sends every model through transformers (for comparisons and bug hunts).
 ENV_SWITCH = "ALTLENS_LIGHT"
 
@@ -76,27 +82,94 @@ def unsupported_reason(folder: Path) -> str | None:
     bad = [k for k, ok in checks.items() if not ok]
     if bad:
         return "unusual " + ", ".join(bad)
-    if not (folder / WEIGHTS).is_file():
-        return f"no single {WEIGHTS}"
-    if not (folder / "tokenizer.json").is_file():
-        return "no tokenizer.json"
+    if weights_file(folder) is None:
+        return f"no single {WEIGHTS} or {LEGACY_WEIGHTS}"
+    if not (folder / "tokenizer.json").is_file() and not (
+        (folder / "vocab.json").is_file() and (folder / "merges.txt").is_file()
+    ):
+        return "no tokenizer.json (nor vocab.json and merges.txt)"
     proc = _read_json(folder / "preprocessor_config.json")
-    if proc.get("image_processor_type") not in ("ViTImageProcessor", "ViTImageProcessorFast", "ViTImageProcessorPil"):
-        return f"image processor {proc.get('image_processor_type')!r}"
-    size = proc.get("size") or {}
-    if proc.get("do_resize", True) and not ("height" in size and "width" in size):
-        return "image size not given as height and width"
+    kind = proc.get("image_processor_type")
+    if kind is None and proc.get("feature_extractor_type") == "ViTFeatureExtractor":
+        kind = "ViTFeatureExtractor"  # legacy name: transformers loads it as ViTImageProcessor
+    if kind not in ("ViTImageProcessor", "ViTImageProcessorFast", "ViTImageProcessorPil", "ViTFeatureExtractor"):
+        return f"image processor {kind!r}"
+    if proc.get("do_resize", True) and _size_dict(proc.get("size")) is None:
+        return "image size not given as height and width (or one integer)"
     from core.captioning.fast import unsupported_generation_options
 
-    if not (folder / "generation_config.json").is_file():
-        # transformers then derives generation options from config.json's own keys (older
-        # checkpoints); rather than reproduce that derivation, such models use transformers.
-        return "no generation_config.json"
-    gen = _read_json(folder / "generation_config.json")
+    gen = generation_options(folder)
     opts = unsupported_generation_options(_DictConfig(gen))
+    if gen.get("min_length") not in (None, 0):
+        # generate() applies it unless the caller sets one; the fast path uses the caller's only
+        opts.append("min_length")
     if opts:
-        return f"generation options {', '.join(opts)}"
+        return f"generation options {', '.join(sorted(opts))}"
     return None
+
+
+def weights_file(folder: Path) -> Path | None:
+    """model.safetensors, else pytorch_model.bin (as transformers prefers them); None if neither."""
+    for name in (WEIGHTS, LEGACY_WEIGHTS):
+        if (Path(folder) / name).is_file():
+            return Path(folder) / name
+    return None
+
+
+def _size_dict(size: Any) -> dict[str, int] | None:
+    """preprocessor_config.json's size as {"height", "width"}: a dict with both, or one integer
+    (legacy ViTFeatureExtractor configs), which ViTImageProcessor reads as a square."""
+    if isinstance(size, int) and not isinstance(size, bool):
+        return {"height": size, "width": size}
+    if size is None:
+        return {"height": 224, "width": 224}
+    if isinstance(size, dict) and "height" in size and "width" in size:
+        return {"height": int(size["height"]), "width": int(size["width"])}
+    return None
+
+
+#: GenerationConfig's attributes (transformers 5; tests/core/test_light_path.py checks the list
+#: against the installed transformers). All default to None.
+GENERATION_KEYS = (
+    "max_length", "max_new_tokens", "min_length", "min_new_tokens", "early_stopping", "max_time", "stop_strings",
+    "do_sample", "num_beams", "use_mtp", "use_cache", "cache_implementation", "cache_config", "max_cache_len",
+    "temperature", "top_k", "top_p", "min_p", "top_h", "typical_p", "epsilon_cutoff", "eta_cutoff",
+    "repetition_penalty", "encoder_repetition_penalty", "length_penalty", "no_repeat_ngram_size", "bad_words_ids",
+    "renormalize_logits", "forced_bos_token_id", "forced_eos_token_id", "remove_invalid_values",
+    "exponential_decay_length_penalty", "suppress_tokens", "begin_suppress_tokens", "sequence_bias",
+    "token_healing", "guidance_scale", "watermarking_config", "num_return_sequences", "output_attentions",
+    "output_hidden_states", "output_scores", "output_logits", "return_dict_in_generate", "pad_token_id",
+    "bos_token_id", "eos_token_id", "encoder_no_repeat_ngram_size", "decoder_start_token_id", "is_assistant",
+    "num_assistant_tokens", "num_assistant_tokens_schedule", "assistant_confidence_threshold",
+    "prompt_lookup_num_tokens", "max_matching_ngram_size", "assistant_early_exit", "assistant_lookbehind",
+    "target_lookbehind", "assistant_ensemble_weight", "speculation_type", "compile_config", "disable_compile",
+    "continuous_batching_config", "low_memory", "penalty_alpha", "dola_layers", "diversity_penalty",
+    "num_beam_groups", "constraints", "force_words_ids", "prefill_chunk_size",
+)
+
+
+def generation_options(folder: Path) -> dict[str, Any]:
+    """The model's generation options that differ from GenerationConfig's defaults (all None),
+    as transformers loads them: generation_config.json when present; otherwise derived from
+    config.json the way GenerationConfig.from_model_config does for a config dict (what
+    from_pretrained falls back to): the top-level generation keys that are not None, then,
+    for those still unset, the decoder's (or generator's, text_config's) own keys."""
+    folder = Path(folder)
+    if (folder / "generation_config.json").is_file():
+        gen = _read_json(folder / "generation_config.json")
+        return {k: v for k, v in gen.items() if k not in ("transformers_version", "_from_model_config")}
+    cfg = _read_json(folder / "config.json")
+    out = {k: cfg[k] for k in GENERATION_KEYS if cfg.get(k) is not None}
+    if cfg.get("force_bos_token_to_be_generated", False):
+        out["forced_bos_token_id"] = out.get("bos_token_id")
+    for name in ("decoder", "generator", "text_config"):
+        sub = cfg.get(name)
+        if sub:
+            for k in GENERATION_KEYS:
+                if out.get(k) is None and k in sub:
+                    out[k] = sub[k]
+            break
+    return {k: v for k, v in out.items() if v is not None}
 
 
 class _DictConfig:
@@ -112,7 +185,7 @@ class _DictConfig:
 
 def image_size(folder: Path) -> tuple[int, int]:
     """(width, height) of the model's input, from preprocessor_config.json."""
-    size = _read_json(Path(folder) / "preprocessor_config.json").get("size") or {}
+    size = _size_dict(_read_json(Path(folder) / "preprocessor_config.json").get("size")) or {}
     return int(size.get("width", 224)), int(size.get("height", 224))
 
 
@@ -146,6 +219,29 @@ def mmap_safetensors(path: Path) -> dict[str, torch.Tensor]:
         raw = whole[base + start : base + end]
         out[name] = raw.view(dtype).view(meta["shape"]) if end > start else torch.empty(meta["shape"], dtype=dtype)
     return out
+
+
+def read_checkpoint(path: Path) -> dict[str, torch.Tensor]:
+    """The tensors of a model.safetensors (memory-mapped) or pytorch_model.bin. A .bin is a
+    pickle: it is read with torch's weights-only unpickler, which builds tensors and plain
+    containers and refuses anything else (no code from the file runs), and memory-mapped
+    where its format allows (the zip format torch has written since 1.6)."""
+    import torch
+
+    path = Path(path)
+    if path.suffix == ".safetensors":
+        return mmap_safetensors(path)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except RuntimeError as exc:
+        if "mmap" not in str(exc):  # anything but the pre-1.6 format (which cannot be mapped)
+            raise
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
+        raise ValueError(f"{path.name} is not a state dict of tensors")
+    return state
 
 
 # -- the modules ------------------------------------------------------------------------------
@@ -374,7 +470,7 @@ def configs(folder: Path) -> tuple[SimpleNamespace, SimpleNamespace]:
         decoder_start_token_id=cfg.get("decoder_start_token_id"), eos_token_id=cfg.get("eos_token_id"),
         pad_token_id=cfg.get("pad_token_id"),
     )
-    gen = _read_json(Path(folder) / "generation_config.json")
+    gen = generation_options(folder)
     generation = SimpleNamespace(
         decoder_start_token_id=gen.get("decoder_start_token_id"), eos_token_id=gen.get("eos_token_id"),
         pad_token_id=gen.get("pad_token_id"), length_penalty=gen.get("length_penalty", 1.0),
@@ -400,7 +496,7 @@ def build(folder: Path, tensors: dict[str, torch.Tensor]) -> Any:
         if target == "decoder.lm_head.weight" and tied:
             continue  # transformers ties it to the token embedding and ignores the copy
         if target not in own:
-            raise KeyError(f"unexpected tensor {name!r} in {WEIGHTS}")
+            raise KeyError(f"unexpected tensor {name!r} in the weights file")
         if tuple(own[target].shape) != tuple(tensor.shape):
             raise ValueError(f"{name}: shape {tuple(tensor.shape)}, expected {tuple(own[target].shape)}")
         module_name, _, attr = target.rpartition(".")
@@ -408,7 +504,7 @@ def build(folder: Path, tensors: dict[str, torch.Tensor]) -> Any:
         setattr(module, attr, torch.nn.Parameter(tensor, requires_grad=False))
         missing.discard(target)
     if missing:
-        raise KeyError(f"{WEIGHTS} lacks {', '.join(sorted(missing)[:5])}")
+        raise KeyError(f"the weights file lacks {', '.join(sorted(missing)[:5])}")
     if tied:
         model.decoder.lm_head.weight = model.decoder.transformer.wte.weight
     return model.eval()
@@ -424,7 +520,7 @@ class ImagePreprocessor:
     def __init__(self, folder: Path) -> None:
         p = _read_json(Path(folder) / "preprocessor_config.json")
         self.do_resize = p.get("do_resize", True)
-        size = p.get("size") or {"height": 224, "width": 224}
+        size = _size_dict(p.get("size")) or {"height": 224, "width": 224}
         self.size = (int(size["width"]), int(size["height"]))
         self.resample = int(p.get("resample", 2))
         self.do_rescale = p.get("do_rescale", True)
@@ -462,10 +558,9 @@ class TextDecoder:
     transformers skips for BPE tokenizers unless told to corrupt them anyway."""
 
     def __init__(self, folder: Path) -> None:
-        from tokenizers import Tokenizer
-
-        self.tokenizer = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))
-        cfg = _read_json(Path(folder) / "tokenizer_config.json")
+        folder = Path(folder)
+        cfg = _read_json(folder / "tokenizer_config.json")
+        self.tokenizer = load_tokenizer(folder, cfg)
         bpe = type(self.tokenizer.model).__name__ == "BPE"
         self.clean_up = bool(cfg.get("clean_up_tokenization_spaces", False)) and (
             not bpe or bool(cfg.get("clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output"))
@@ -475,6 +570,41 @@ class TextDecoder:
         rows = sequences.tolist() if hasattr(sequences, "tolist") else sequences
         texts = self.tokenizer.decode_batch(rows, skip_special_tokens=skip_special_tokens)
         return [_clean_up(t) for t in texts] if self.clean_up else texts
+
+
+def _token_content(value: Any) -> str | None:
+    if isinstance(value, dict):  # AddedToken as tokenizer_config.json spells it
+        value = value.get("content")
+    return value if isinstance(value, str) else None
+
+
+def load_tokenizer(folder: Path, cfg: dict[str, Any] | None = None) -> Any:
+    """tokenizer.json, else GPT-2's vocab.json + merges.txt built into the byte-level BPE that
+    transformers' GPT-2 tokenizer builds from them: ByteLevel pre-tokenizer (add_prefix_space
+    from tokenizer_config.json), ByteLevel decoder, no post-processing, and the special tokens
+    of tokenizer_config.json / special_tokens_map.json, plus added_tokens.json."""
+    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers
+
+    folder = Path(folder)
+    if (folder / "tokenizer.json").is_file():
+        return Tokenizer.from_file(str(folder / "tokenizer.json"))
+    cfg = cfg if cfg is not None else _read_json(folder / "tokenizer_config.json")
+    tok = Tokenizer(models.BPE.from_file(str(folder / "vocab.json"), str(folder / "merges.txt")))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=bool(cfg.get("add_prefix_space", False)))
+    tok.decoder = decoders.ByteLevel()
+    added = _read_json(folder / "added_tokens.json")
+    if added:
+        tok.add_tokens([t for t, _ in sorted(added.items(), key=lambda kv: kv[1])])
+    specials = {**_read_json(folder / "special_tokens_map.json"), **cfg}
+    names = ("bos_token", "eos_token", "unk_token", "pad_token")
+    found = [_token_content(specials.get(n)) for n in names]
+    extra = [_token_content(t) for t in specials.get("additional_special_tokens") or []]
+    seen: list[str] = []
+    for t in [*found, *extra]:
+        if t and t not in seen:
+            seen.append(t)
+    tok.add_special_tokens([AddedToken(t, special=True) for t in seen])
+    return tok
 
 
 def _clean_up(text: str) -> str:
@@ -495,9 +625,11 @@ def load_model(folder: Path, mode: str) -> Any:
     from core.captioning import numerics, weightcache
 
     folder = Path(folder)
-    weights = folder / WEIGHTS
+    weights = weights_file(folder)
+    if weights is None:
+        raise FileNotFoundError(f"no {WEIGHTS} or {LEGACY_WEIGHTS} in {folder}")
     if mode == "float32":
-        return build(folder, mmap_safetensors(weights))
+        return build(folder, read_checkpoint(weights))
     entry: Path | None = None
     try:
         entry = weightcache.entry_path(weightcache.digest(weights), mode)
@@ -508,7 +640,7 @@ def load_model(folder: Path, mode: str) -> Any:
             return _from_cache(folder, entry, mode)
         except Exception as exc:  # a damaged or foreign entry: convert again and replace it
             log.warning("ignoring cached weights %s (%s: %s)", entry, type(exc).__name__, exc)
-    model = build(folder, mmap_safetensors(weights))
+    model = build(folder, read_checkpoint(weights))
     numerics.apply_mode(model, mode, folder)
     if entry is not None:
         weightcache.save_in_background(entry, weightcache.converted_tensors(model))
@@ -604,6 +736,20 @@ class VitGpt2Adapter:
 
     def preprocess(self, images: list[Image.Image]) -> dict[str, torch.Tensor]:
         return self.to_inputs(self.pixel_values(images))
+
+    def generation_kwargs(self, settings: Any) -> dict[str, Any]:
+        """What transformers' generate() would be given for `settings` (the transformers
+        adapter's keywords; comparisons with generate() read the length from it)."""
+        kw: dict[str, Any] = {"max_length": settings.max_length, "num_return_sequences": settings.num_candidates,
+                              "pad_token_id": self.pad_token_id, "eos_token_id": self.eos_token_id,
+                              "return_dict_in_generate": True, "output_scores": True}
+        if settings.min_length:
+            kw["min_length"] = settings.min_length
+        if settings.strategy == "sample":
+            kw.update(num_beams=1, do_sample=True, top_p=settings.top_p, temperature=settings.temperature, top_k=0)
+        else:
+            kw.update(num_beams=settings.num_beams if settings.strategy == "beam" else 1, do_sample=False)
+        return kw
 
     def fast_path_reason(self, settings: Any) -> str | None:
         return "sampling" if settings.strategy == "sample" else None

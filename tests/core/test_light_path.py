@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 
 from core.captioning import GenerationSettings, fast, vitgpt2, weightcache
-from tests.core.tiny_models import build_tiny
+from tests.tinymodels import build
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -25,8 +25,8 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 def tiny_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("tiny-light")
     return {
-        "lengths": build_tiny(root / "a", seed=0, eos_scale=1.3),
-        "projected": build_tiny(root / "b", seed=3, encoder_hidden=32, decoder_hidden=48),
+        "lengths": build("vision-encoder-decoder", root / "a", seed=0, eos_scale=1.3),
+        "projected": build("vision-encoder-decoder", root / "b", seed=3, encoder_hidden=32, decoder_hidden=48),
     }
 
 
@@ -105,10 +105,13 @@ def test_digest_is_remembered_until_the_file_changes(tmp_path: Path, home: Path)
 def test_unsupported_models_and_switch(tiny_dirs: dict[str, Path], toy_model_dir: Path, tmp_path: Path,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     assert "hidden sizes" in (vitgpt2.unsupported_reason(tiny_dirs["projected"]) or "")
-    older = tmp_path / "older"  # no generation_config.json: its options live in config.json
+    older = tmp_path / "older"  # no generation_config.json: its options are derived from config.json
     __import__("shutil").copytree(toy_model_dir, older)
     (older / "generation_config.json").unlink()
-    assert vitgpt2.unsupported_reason(older) == "no generation_config.json"
+    config = json.loads((older / "config.json").read_text())
+    config["no_repeat_ngram_size"] = 3  # an option the light path does not reproduce
+    (older / "config.json").write_text(json.dumps(config))
+    assert vitgpt2.unsupported_reason(older) == "generation options no_repeat_ngram_size"
     monkeypatch.setenv(vitgpt2.ENV_SWITCH, "0")
     assert vitgpt2.unsupported_reason(toy_model_dir) is not None
 

@@ -107,8 +107,11 @@ def save_weights(model: Any, out: Path, *, weights: str = "safetensors") -> None
         shutil.move(str(tmp / "model.safetensors"), out / "model.safetensors")
     else:
         # A plain state dict of tensors, like the 2022-era pytorch_model.bin files (readable
-        # by torch's weights-only unpickler).
-        state = {k: v.contiguous().clone() for k, v in model.state_dict().items()}
+        # by torch's weights-only unpickler), under the checkpoint names save_pretrained
+        # writes: the hub's names, not the renamed modules of a newer transformers in memory.
+        from safetensors.torch import load_file
+
+        state = {k: v.contiguous().clone() for k, v in load_file(tmp / "model.safetensors").items()}
         torch.save(state, out / "pytorch_model.bin")
     shutil.rmtree(tmp)
 
