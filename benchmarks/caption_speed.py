@@ -119,7 +119,7 @@ class Reference:
 
 
 def altlens(folder: Path, mode: str, backend: str = "auto", batch_size: int = 8, onnx_dir: Path | None = None) -> Any:
-    from core.captioning import Captioner
+    from altlens.core.captioning import Captioner
 
     cap = Captioner(folder, device="cpu", dtype=mode, backend=backend, batch_size=batch_size, onnx_dir=onnx_dir)
     cap.load()
@@ -186,7 +186,7 @@ def throughput(
 ) -> tuple[Side, dict[str, Side]]:
     """Interleave: for each chunk of photos, the reference one photo at a time, then every
     AltLens configuration on the same chunk (their order rotating from chunk to chunk)."""
-    from core.captioning.text import postprocess
+    from altlens.core.captioning.text import postprocess
 
     ref = Side("reference")
     sides = {name: Side(name) for name in configs}
@@ -216,7 +216,7 @@ def latency(
     reference: Reference, cap: Any, photos: list[Path], max_length: int, min_length: int = 0
 ) -> tuple[list[float], list[float]]:
     """One dropped photo at a time, greedy, decoding included, alternating sides."""
-    from core.captioning import GenerationSettings
+    from altlens.core.captioning import GenerationSettings
 
     settings = GenerationSettings(
         strategy="greedy", num_beams=1, max_length=max_length, min_length=min_length, repetition_guard=False
@@ -240,7 +240,7 @@ def overlap(cap: Any, photos: list[Path], settings: Any) -> dict[str, float]:
     """Does decoding the next batch hide behind the model? Time, per photo: JPEG decode and
     preprocessing alone (one thread, as one decode worker does it), the model alone on
     already-decoded images, and the real pipeline from files."""
-    from core.images import load_image
+    from altlens.core.images import load_image
 
     size = cap.adapter.image_size
     t = time.perf_counter()
@@ -281,7 +281,7 @@ def _probe_main(argv: list[str]) -> None:
         for p in photos:
             ref.predict_step([p], kwargs)
     else:
-        from core.captioning import GenerationSettings
+        from altlens.core.captioning import GenerationSettings
 
         cap = altlens(Path(folder), mode)
         load_s = time.perf_counter() - t
@@ -317,7 +317,7 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    from core.captioning.numerics import auto_cpu_mode, cpu_features
+    from altlens.core.captioning.numerics import auto_cpu_mode, cpu_features
 
     feats = ",".join(k for k, v in cpu_features().items() if v)
     return (f"{cpu}, {os.cpu_count()} logical CPUs ({feats}), torch {torch.__version__} "
@@ -346,7 +346,7 @@ def table(ref: Side, sides: dict[str, Side], truth: list[str] | None = None) -> 
 
 def main() -> None:
     # AltLens's process-wide thread settings, before torch loads: both sides run under them.
-    from core.captioning.runtime import configure_openmp
+    from altlens.core.captioning.runtime import configure_openmp
 
     configure_openmp()
     if len(sys.argv) > 1 and sys.argv[1] == "--probe":
@@ -366,7 +366,7 @@ def main() -> None:
 
         torch.set_num_threads(args.threads)
 
-    from core.captioning import GenerationSettings
+    from altlens.core.captioning import GenerationSettings
 
     quick = args.quick
     n_photos = args.photos or (8 if quick else 24)
@@ -415,7 +415,7 @@ def main() -> None:
         configs[m] = altlens(shaped, m)
         loads[m] = time.perf_counter() - t
     if args.onnx:
-        from core.captioning.onnx_export import export_onnx, read_manifest
+        from altlens.core.captioning.onnx_export import export_onnx, read_manifest
 
         for m in ("float32", "int8"):
             d = work / "onnx" / m
@@ -491,7 +491,7 @@ def main() -> None:
         reference = Reference(TOY_MODEL)
         configs = {m: altlens(TOY_MODEL, m) for m in (["auto", "float32"] if quick else ["auto", "float32", "bfloat16", "int8"])}
         if args.onnx:
-            from core.captioning.onnx_export import export_onnx, read_manifest
+            from altlens.core.captioning.onnx_export import export_onnx, read_manifest
 
             for m in ("float32", "int8"):
                 d = work / "onnx-toy" / m

@@ -79,8 +79,8 @@ def parse_entry(text: str) -> tuple[str, tuple[str, dict[str, Any]]]:
 def _child(argv: list[str]) -> None:
     side, family, folder, *photos = argv
     if side == "altlens":
-        from core.captioning.settings import GenerationSettings
-        from core.cli import main as altlens_main
+        from altlens.core.captioning.settings import GenerationSettings
+        from altlens.core.cli import main as altlens_main
 
         # Random weights may end a caption at once on one side and not the other; both sides
         # get generate()'s min_length, so every photo costs the same number of steps (the
@@ -194,7 +194,7 @@ def main() -> None:
 
     from caption_speed import make_photos  # the 12 MP JPEGs caption_speed.py uses
 
-    from core.captioning.numerics import resolve_mode
+    from altlens.core.captioning.numerics import resolve_mode
 
     photos = [p for p, _ in make_photos(args.workdir / "photos", args.photos, seed=5, noise=6.0)]
     load_before = "%.1f/%.1f/%.1f" % os.getloadavg()

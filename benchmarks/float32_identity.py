@@ -30,7 +30,7 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "altlens-bench")
     args = ap.parse_args()
 
-    from core.captioning.runtime import configure_openmp
+    from altlens.core.captioning.runtime import configure_openmp
 
     configure_openmp()
     import torch
@@ -38,9 +38,9 @@ def main() -> None:
     from transformers import ViTImageProcessor
 
     from caption_speed import make_photos
-    from core.captioning import Captioner, GenerationSettings, fast
-    from core.captioning.adapters import run_search
-    from core.images import load_image
+    from altlens.core.captioning import Captioner, GenerationSettings, fast
+    from altlens.core.captioning.adapters import run_search
+    from altlens.core.images import load_image
     from make_nlpconnect_shaped import build
 
     folder = args.workdir / "nlpconnect-shaped"

@@ -91,15 +91,15 @@ def main() -> None:
                     help="only the single-image rows with and without torch.compile'd decoder steps")
     args = ap.parse_args()
 
-    from core.captioning.runtime import configure_openmp
+    from altlens.core.captioning.runtime import configure_openmp
 
     configure_openmp()  # AltLens's thread settings, before torch loads
     import torch
     from transformers import VisionEncoderDecoderModel
 
-    from core.captioning import fast
-    from core.captioning.adapters import run_search
-    from core.captioning.settings import GenerationSettings
+    from altlens.core.captioning import fast
+    from altlens.core.captioning.adapters import run_search
+    from altlens.core.captioning.settings import GenerationSettings
 
     started = time.perf_counter()
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -160,8 +160,8 @@ def main() -> None:
     def graphed(n: int, beams: int, pv: torch.Tensor | None = None, compile_step: bool = False) -> Callable[[], Any]:
         # One CUDA graph replay per batch (core/captioning/cudagraph.py); captured on the first
         # call, which timed() spends as its warm-up.
-        from core.captioning.adapters import run_search as search
-        from core.captioning.cudagraph import GraphedCaptioner
+        from altlens.core.captioning.adapters import run_search as search
+        from altlens.core.captioning.cudagraph import GraphedCaptioner
 
         pv = pixels(n) if pv is None else pv
         settings = GenerationSettings(strategy="beam" if beams > 1 else "greedy", num_beams=beams,
@@ -241,7 +241,7 @@ def main() -> None:
         import numpy as np
         from PIL import Image
 
-        from core.captioning import Captioner
+        from altlens.core.captioning import Captioner
 
         if budget.left() < 40:
             return "skipped (time budget)"
@@ -278,7 +278,7 @@ def main() -> None:
         # JPEG decode alone, same threads, for the split.
         from concurrent.futures import ThreadPoolExecutor
 
-        from core.images import load_image
+        from altlens.core.images import load_image
 
         t = time.perf_counter()
         with ThreadPoolExecutor(os.cpu_count()) as pool:

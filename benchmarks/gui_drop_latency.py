@@ -60,8 +60,8 @@ def main() -> None:
     from PySide6.QtWidgets import QApplication
 
     qapp = QApplication.instance() or QApplication([])
-    from desktop.app import AltLensApp
-    from desktop.settings import Settings
+    from altlens.desktop.app import AltLensApp
+    from altlens.desktop.settings import Settings
 
     settings = Settings(tmp / "config" / "altlens.ini")
     settings.set_value("model/name", str(model))

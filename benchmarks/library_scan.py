@@ -23,8 +23,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "scripts")]
 
-from core.fingerprint import fingerprint  # noqa: E402
-from core.library import Library  # noqa: E402
+from altlens.core.fingerprint import fingerprint  # noqa: E402
+from altlens.core.library import Library  # noqa: E402
 
 
 def _make(folder: Path, n: int, size: tuple[int, int]) -> list[Path]:

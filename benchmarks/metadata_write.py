@@ -27,8 +27,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from core.metadata import MetadataWriter, WriteRequest  # noqa: E402
-from core.metadata.exiftool import ExifTool, ExifToolResult, config_file, encode_arg  # noqa: E402
+from altlens.core.metadata import MetadataWriter, WriteRequest  # noqa: E402
+from altlens.core.metadata.exiftool import ExifTool, ExifToolResult, config_file, encode_arg  # noqa: E402
 
 DEFAULT_PHOTO = REPO.parent / "shared" / "corpus" / "landscape_iphone7_4032x3024_makernote.jpg"
 

@@ -35,8 +35,8 @@ def main() -> None:
     import huggingface_hub.constants as c
     from huggingface_hub import snapshot_download
 
-    from core.captioning.store import ModelStore
-    from core.paths import app_dirs
+    from altlens.core.captioning.store import ModelStore
+    from altlens.core.paths import app_dirs
     from tests.core.modelstore.fake_hub import FakeHub
 
     c.HF_HUB_OFFLINE = False

@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 sys.path.insert(0, str(REPO / "benchmarks"))
-ALTLENS = [sys.executable, "-m", "core"]  # `altlens` without the GUI entry point: same code path
+ALTLENS = [sys.executable, "-m", "altlens.core"]  # `altlens` without the GUI entry point: same code path
 
 
 def load_avg() -> str:

@@ -33,7 +33,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=None, help="where to keep the built models (default: a temp folder)")
     args = ap.parse_args()
 
-    from core.captioning import Captioner, GenerationSettings
+    from altlens.core.captioning import Captioner, GenerationSettings
     from tests.tinymodels import build
 
     photos = sorted((ROOT / "tests" / "data" / "samples").glob("*.jpg"))

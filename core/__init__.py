@@ -8,7 +8,7 @@ __all__ = ["__version__", "pipeline"]
 
 def __getattr__(name: str):
     if name == "pipeline":
-        from core.captioning.api import pipeline
+        from altlens.core.captioning.api import pipeline
 
         return pipeline
     raise AttributeError(name)

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 import sys
 
-from core.cli import main
+from altlens.core.cli import main
 
 sys.exit(main())

@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
-from core.captioning.text import cut_repetition
+from altlens.core.captioning.text import cut_repetition
 
 TARGET_LENGTH = 125
 MAX_LENGTH = 250

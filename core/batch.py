@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.batch_results import (
+from altlens.core.batch_results import (
     DoneIndex,
     collect_sources,
     done_index,
@@ -46,8 +46,8 @@ from core.batch_results import (
     settings_key,
     write_part,
 )
-from core.captioning.settings import GenerationSettings
-from core.errors import UsageError
+from altlens.core.captioning.settings import GenerationSettings
+from altlens.core.errors import UsageError
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ class CaptionWorker:
         fmt: str,
         done_hashes: frozenset[str],
     ) -> None:
-        from core.captioning.engine import DECODE_NICE, Captioner
+        from altlens.core.captioning.engine import DECODE_NICE, Captioner
 
         self.settings = settings
         self.key = key
@@ -146,7 +146,7 @@ class CaptionWorker:
         return _outcomes(paths, rows, name)
 
     def caption(self, paths: list[str]) -> list[dict[str, Any]]:
-        from core.fingerprint import fingerprint
+        from altlens.core.fingerprint import fingerprint
 
         fps: dict[str, Any] = {}
         for p in paths:
@@ -224,7 +224,7 @@ def run_batch(opts: BatchOptions, *, worker_cls: type = CaptionWorker) -> BatchS
         raise UsageError(f"The part size must be at least 1 (got {opts.part_size}).")
     if importlib.util.find_spec("ray") is None:
         raise UsageError("`altlens batch` needs Ray Data, which is not installed.", hint="pip install 'altlens[scale]'")
-    from core.captioning.loading import resolve_model
+    from altlens.core.captioning.loading import resolve_model
 
     folder = resolve_model(opts.model, allow_download=opts.allow_download)  # fail before starting Ray
     key, desc = settings_key(model_identity(folder), opts.settings, dtype=opts.dtype, backend=opts.backend)

@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.errors import UsageError
+from altlens.core.errors import UsageError
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,7 @@ def output_lock(out: Path) -> Iterator[None]:
     would each caption what the other has not committed yet, and both rows would stay. A lock
     left by a dead process on this computer is taken over; one from another computer is
     reported (its job may still run there)."""
-    from core.processes import pid_alive
+    from altlens.core.processes import pid_alive
 
     lock = out / LOCK_NAME
     me = f"{socket.gethostname()}:{os.getpid()}"
@@ -309,7 +309,7 @@ def collect_sources(sources: Iterable[str | os.PathLike[str]]) -> list[str]:
     anything else is an image (a broken one gets its error row). Relative paths in a manifest
     are relative to the manifest's folder.
     """
-    from core.images import collect_images
+    from altlens.core.images import collect_images
 
     out: list[str] = []
     seen: set[str] = set()
@@ -384,8 +384,8 @@ def import_into_library(library: Any, source: Path) -> BatchImportReport:
     writing take over. Each picture is matched by path and content hash: a file changed since
     it was captioned is left alone, a file moved since is found by its content. When an output
     folder holds several rows for one path (other settings), the newest wins."""
-    from core.fingerprint import Fingerprint
-    from core.types import Candidate, CaptionResult, ErrorInfo
+    from altlens.core.fingerprint import Fingerprint
+    from altlens.core.types import Candidate, CaptionResult, ErrorInfo
 
     newest: dict[str, dict[str, Any]] = {}
     report = BatchImportReport()

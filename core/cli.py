@@ -18,18 +18,18 @@ import os
 import sys
 from collections.abc import Sequence
 
-from core import __version__
-from core.errors import AltLensError, UsageError
+from altlens.core import __version__
+from altlens.core.errors import AltLensError, UsageError
 
 # Order is the order in `altlens --help`.
 COMMAND_MODULES = [
-    "core.commands.caption",
-    "core.commands.describe",
-    "core.commands.batch",
-    "core.commands.models",
-    "core.commands.library",
-    "core.commands.metadata",
-    "core.commands.apply",
+    "altlens.core.commands.caption",
+    "altlens.core.commands.describe",
+    "altlens.core.commands.batch",
+    "altlens.core.commands.models",
+    "altlens.core.commands.library",
+    "altlens.core.commands.metadata",
+    "altlens.core.commands.apply",
 ]
 
 log = logging.getLogger(__name__)

@@ -281,8 +281,8 @@ def _webp_hash(data: mmap.mmap) -> tuple[str, str | None]:
 
 def _pixel_hash(p: Path, sha: str) -> str:
     """Hash of the decoded upright RGB image; the file hash when it cannot be decoded."""
-    from core.errors import AltLensError
-    from core.images import load_image
+    from altlens.core.errors import AltLensError
+    from altlens.core.images import load_image
 
     try:
         im = load_image(p, target_size=None)

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Path -> the upright RGB image a captioning model needs.
 
-Everything that can go wrong with a file becomes a typed error from core.errors that names
+Everything that can go wrong with a file becomes a typed error from altlens.core.errors that names
 the file and says what happened in plain words; nothing else escapes `load_image`.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
 
-from core.errors import (
+from altlens.core.errors import (
     CorruptImageError,
     FileMissingError,
     FileUnreadableError,
@@ -51,7 +51,7 @@ MAX_DECLARED_JPEG_PIXELS = 1_000_000_000
 
 # One list of file kinds for the whole program (core/filekinds.py); RAW here means "captioned
 # from the embedded preview" (DNG included).
-from core.filekinds import CAPTIONABLE_EXTENSIONS, IMAGE_EXTENSIONS, RAW_EXTENSIONS  # noqa: E402, F401 (re-exported)
+from altlens.core.filekinds import CAPTIONABLE_EXTENSIONS, IMAGE_EXTENSIONS, RAW_EXTENSIONS  # noqa: E402, F401 (re-exported)
 
 # Magic numbers of formats we decode: a file with one of these that Pillow cannot open is damaged.
 _DECODABLE_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (

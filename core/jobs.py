@@ -9,11 +9,11 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from core.errors import CancelledError
-from core.types import CaptionJob, CaptionResult
+from altlens.core.errors import CancelledError
+from altlens.core.types import CaptionJob, CaptionResult
 
 if TYPE_CHECKING:
-    from core.library import Library
+    from altlens.core.library import Library
 
 
 class CancelToken:
@@ -68,7 +68,7 @@ class JobQueue:
 
     def put(self, paths: Iterable[str | os.PathLike[str]], priority: int | None = None) -> int:
         """Queue images (added to the library if new). Returns how many were queued."""
-        from core.library import PRIORITY_USER
+        from altlens.core.library import PRIORITY_USER
 
         n = self.library.enqueue(paths, PRIORITY_USER if priority is None else priority)
         self.notify()

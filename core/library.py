@@ -42,12 +42,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TextIO
 
-from core.errors import AltLensError, UsageError
-from core.fingerprint import Fingerprint, fingerprint, stat_identity
-from core.paths import app_dirs
-from core.processes import pid_alive
-from core.review import DECIDED, Event, ReviewState, sql_case, transition
-from core.types import Candidate, CaptionJob, CaptionResult, ErrorInfo
+from altlens.core.errors import AltLensError, UsageError
+from altlens.core.fingerprint import Fingerprint, fingerprint, stat_identity
+from altlens.core.paths import app_dirs
+from altlens.core.processes import pid_alive
+from altlens.core.review import DECIDED, Event, ReviewState, sql_case, transition
+from altlens.core.types import Candidate, CaptionJob, CaptionResult, ErrorInfo
 
 log = logging.getLogger(__name__)
 
@@ -1006,7 +1006,7 @@ class Library:
     ) -> ScanReport:
         """Catch up with a folder: new, changed, moved and deleted images since last time.
         Costs one stat per file when nothing changed."""
-        from core.images import is_captionable_name
+        from altlens.core.images import is_captionable_name
 
         started = time.perf_counter()
         root = norm_path(folder)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from core.errors import UsageError
+from altlens.core.errors import UsageError
 
 
 class ReviewState(StrEnum):

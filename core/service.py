@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.captioning.settings import GenerationSettings
-from core.errors import CancelledError
-from core.jobs import CancelToken, JobQueue
-from core.library import PRIORITY_WATCH, Change, Library
-from core.types import CaptionJob, CaptionResult, ErrorInfo
-from core.watching import DEFAULT_DEBOUNCE, DEFAULT_POLL_INTERVAL, FolderWatcher, WatchBatch
+from altlens.core.captioning.settings import GenerationSettings
+from altlens.core.errors import CancelledError
+from altlens.core.jobs import CancelToken, JobQueue
+from altlens.core.library import PRIORITY_WATCH, Change, Library
+from altlens.core.types import CaptionJob, CaptionResult, ErrorInfo
+from altlens.core.watching import DEFAULT_DEBOUNCE, DEFAULT_POLL_INTERVAL, FolderWatcher, WatchBatch
 
 log = logging.getLogger(__name__)
 

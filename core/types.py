@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.errors import AltLensError
+from altlens.core.errors import AltLensError
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.fingerprint import looks_complete
-from core.images import is_captionable_name
+from altlens.core.fingerprint import looks_complete
+from altlens.core.images import is_captionable_name
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ class FolderWatcher:
         """Start watching a folder (works before or after start())."""
         root = os.path.realpath(os.fspath(folder))
         if not os.path.isdir(root):
-            from core.errors import UsageError
+            from altlens.core.errors import UsageError
 
             raise UsageError("This is not a folder (or it does not exist).", path=root)
         if root in self._watches:

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""`python -m desktop`: the full `altlens` command, window included."""
+"""`python -m altlens.desktop`: the full `altlens` command, window included."""
 
 import sys
 
-from desktop.cli import main
+from altlens.desktop.cli import main
 
 sys.exit(main())

@@ -21,22 +21,22 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import QApplication
 
-from core.library import Library
-from desktop.controller import ReviewController
-from desktop.diagnostics import CrashHandler, LogBridge, setup_logging
-from desktop.models.images import ImageListModel, ReviewOrderModel
-from desktop.settings import Settings
-from desktop.views.dialogs import AboutDialog, CrashDialog, ShortcutsDialog
-from desktop.views.main_window import MainWindow
-from desktop.views.model_manager import ModelManagerDialog
-from desktop.views.settings_dialog import SettingsDialog
-from desktop.workers import start_worker
-from desktop.workers.captioner import CaptionWorker
-from desktop.workers.describer import DescribeWorker
-from desktop.workers.images import ImageWorker
-from desktop.workers.library import LibraryWorker
-from desktop.workers.models import Download, ImportFolder, ModelWorker
-from desktop.workers.writer import WriterWorker
+from altlens.core.library import Library
+from altlens.desktop.controller import ReviewController
+from altlens.desktop.diagnostics import CrashHandler, LogBridge, setup_logging
+from altlens.desktop.models.images import ImageListModel, ReviewOrderModel
+from altlens.desktop.settings import Settings
+from altlens.desktop.views.dialogs import AboutDialog, CrashDialog, ShortcutsDialog
+from altlens.desktop.views.main_window import MainWindow
+from altlens.desktop.views.model_manager import ModelManagerDialog
+from altlens.desktop.views.settings_dialog import SettingsDialog
+from altlens.desktop.workers import start_worker
+from altlens.desktop.workers.captioner import CaptionWorker
+from altlens.desktop.workers.describer import DescribeWorker
+from altlens.desktop.workers.images import ImageWorker
+from altlens.desktop.workers.library import LibraryWorker
+from altlens.desktop.workers.models import Download, ImportFolder, ModelWorker
+from altlens.desktop.workers.writer import WriterWorker
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +254,7 @@ def app_icon() -> QIcon:
     """The application icon in every shipped size, read through importlib.resources so it is
     found in a wheel install, an editable checkout and a PyInstaller bundle alike."""
     icon = QIcon()
-    folder = importlib.resources.files("desktop") / "icons"
+    folder = importlib.resources.files("altlens.desktop") / "icons"
     for size in ICON_SIZES:
         try:
             data = (folder / f"altlens-{size}.png").read_bytes()
@@ -269,7 +269,7 @@ def app_icon() -> QIcon:
 
 
 def _install_translators(app: QApplication) -> None:
-    from desktop.i18n import install_translators
+    from altlens.desktop.i18n import install_translators
 
     install_translators(app)
 
@@ -324,8 +324,8 @@ def _quit_on_signals(altlens: AltLensApp) -> None:
 
 def check_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """Validate the command-line options against the settings' declared ranges."""
-    from core.errors import UsageError
-    from desktop.settings import OPTIONS
+    from altlens.core.errors import UsageError
+    from altlens.desktop.settings import OPTIONS
 
     out = _overrides(args)
     for key, value in out.items():

@@ -7,9 +7,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from core import cli
+from altlens.core import cli
 
-COMMAND_MODULES = ["desktop.command"]
+COMMAND_MODULES = ["altlens.desktop.command"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -42,8 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from desktop.app import check_overrides
-    from desktop.app import run as run_app
+    from altlens.desktop.app import check_overrides
+    from altlens.desktop.app import run as run_app
 
     check_overrides(args)  # UsageError (exit 2) before any window opens
     return run_app(args)

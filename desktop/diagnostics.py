@@ -19,8 +19,8 @@ from types import TracebackType
 
 from PySide6.QtCore import QObject, Signal
 
-from core import __version__
-from core.paths import app_dirs
+from altlens.core import __version__
+from altlens.core.paths import app_dirs
 
 log = logging.getLogger(__name__)
 

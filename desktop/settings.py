@@ -17,8 +17,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, Signal
 
-from core.captioning.settings import MAX_BEAMS, MAX_CANDIDATES, GenerationSettings
-from core.paths import app_dirs
+from altlens.core.captioning.settings import MAX_BEAMS, MAX_CANDIDATES, GenerationSettings
+from altlens.core.paths import app_dirs
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import multiprocessing
 import os
 import sys
 
-from desktop.cli import gui_main, main
+from altlens.desktop.cli import gui_main, main
 
 if __name__ == "__main__":
     # torch and transformers can start worker processes; in a frozen app each child must run

@@ -27,7 +27,7 @@ for i in range(4):
 PYEOF
   printf "broken" > "$home/broken.jpg"
   ALTLENS_HOME="$home/state" HF_HUB_OFFLINE=1 QT_QPA_PLATFORM=xcb QT_LINUX_ACCESSIBILITY_ALWAYS_ON=1 \
-    "$PY" -m desktop gui --model "$MODEL" "$home"/scene*.jpg "$home/broken.jpg" >"$home/app.log" 2>&1 &
+    "$PY" -m altlens.desktop gui --model "$MODEL" "$home"/scene*.jpg "$home/broken.jpg" >"$home/app.log" 2>&1 &
   app=$!
   status=0
   /usr/bin/python3 scripts/atspi_check.py "$SECONDS_TO_WATCH" || status=$?

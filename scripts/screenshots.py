@@ -58,10 +58,10 @@ def shoot(args: argparse.Namespace, home: Path) -> int:
     from PySide6.QtWidgets import QApplication, QDialog, QWidget
     from toy_scenes import draw_scene
 
-    from desktop.app import AltLensApp
-    from desktop.i18n import install_translators
-    from desktop.models.entries import Status
-    from desktop.settings import Settings
+    from altlens.desktop.app import AltLensApp
+    from altlens.desktop.i18n import install_translators
+    from altlens.desktop.models.entries import Status
+    from altlens.desktop.settings import Settings
 
     app = QApplication(["altlens"])
     app.setApplicationName("AltLens")
@@ -110,7 +110,7 @@ def shoot(args: argparse.Namespace, home: Path) -> int:
 
     # 2-7 with the model, imported as a user would (`altlens models import`), so the
     # screenshots show a model name rather than a folder on the developer's machine.
-    from core.captioning.store import ModelStore
+    from altlens.core.captioning.store import ModelStore
 
     record = ModelStore().import_folder(args.model, name=args.model.name)
     settings.set_value("model/name", record.name)
@@ -137,7 +137,7 @@ def shoot(args: argparse.Namespace, home: Path) -> int:
     save(w, "03-review.png")
 
     if altlens.writer_worker is not None:
-        from desktop.views.dialogs import WritePreviewDialog
+        from altlens.desktop.views.dialogs import WritePreviewDialog
 
         shown: list[QDialog] = []
         original = WritePreviewDialog.exec
@@ -156,8 +156,8 @@ def shoot(args: argparse.Namespace, home: Path) -> int:
     else:
         print("skipped 04-write-preview.png: no metadata writer in this build")
 
-    from desktop.views.dialogs import ShortcutsDialog
-    from desktop.views.settings_dialog import SettingsDialog
+    from altlens.desktop.views.dialogs import ShortcutsDialog
+    from altlens.desktop.views.settings_dialog import SettingsDialog
 
     dialog = SettingsDialog(settings, parent=w)
     dialog.show()

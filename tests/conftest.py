@@ -14,7 +14,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # The app's OpenMP settings (passive waiting) must be in place before any test imports torch:
 # on a busy machine spinning OpenMP threads made small models ~60x slower.
-from core.captioning.runtime import configure_openmp
+from altlens.core.captioning.runtime import configure_openmp
 
 configure_openmp()
 # Tests never touch the network: the hub libraries must not even try.

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-import core
+import altlens.core
+from altlens import core
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_ID = "org.altlens.AltLens"
@@ -131,7 +132,7 @@ def test_package_data_covers_the_data_files() -> None:
 def test_window_icon_has_every_size(qapp: object) -> None:  # qapp: pytest-qt's QApplication
     from PySide6.QtCore import QSize
 
-    from desktop.app import ICON_SIZES, app_icon
+    from altlens.desktop.app import ICON_SIZES, app_icon
 
     assert tuple(ICON_SIZES) == SIZES
     icon = app_icon()

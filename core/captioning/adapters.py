@@ -27,13 +27,13 @@ from transformers import (
     StoppingCriteriaList,
 )
 
-from core.captioning import fast as fastpath
-from core.captioning.fast import decode_candidates, run_search
-from core.captioning.numerics import apply_mode, storage_dtype
-from core.captioning.search import SearchResult
-from core.captioning.settings import GenerationSettings
-from core.errors import ModelInvalidError, ModelUnsupportedError
-from core.jobs import CancelToken
+from altlens.core.captioning import fast as fastpath
+from altlens.core.captioning.fast import decode_candidates, run_search
+from altlens.core.captioning.numerics import apply_mode, storage_dtype
+from altlens.core.captioning.search import SearchResult
+from altlens.core.captioning.settings import GenerationSettings
+from altlens.core.errors import ModelInvalidError, ModelUnsupportedError
+from altlens.core.jobs import CancelToken
 
 log = logging.getLogger(__name__)
 # transformers warns on every batched generate when pad == eos (GPT-2's convention); the
@@ -313,7 +313,7 @@ class VisionEncoderDecoderAdapter(ModelAdapter):
     def _graphed(
         self, pixel_values: torch.Tensor, settings: GenerationSettings, cancel: CancelToken | None
     ) -> SearchResult | None:
-        from core.captioning.cudagraph import GraphedCaptioner
+        from altlens.core.captioning.cudagraph import GraphedCaptioner
 
         if cancel is not None:
             cancel.raise_if_cancelled()
@@ -431,4 +431,4 @@ def _unsupported(model_type: str, folder: Path) -> ModelUnsupportedError:
 
 # Prompted families (Florence-2, SmolVLM2) live in vlm.py and add themselves to ADAPTERS;
 # imported last because vlm.py builds on the classes above.
-import core.captioning.vlm  # noqa: E402,F401
+import altlens.core.captioning.vlm  # noqa: E402,F401

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A drop-in for the Hugging Face image-to-text pipeline.
 
-    from transformers import pipeline          ->   from core import pipeline
+    from transformers import pipeline          ->   from altlens import pipeline
     captioner = pipeline("image-to-text", model="nlpconnect/vit-gpt2-image-captioning")
     captioner("photo.jpg")  # [{'generated_text': 'A dog running on a beach', 'score': 0.61, ...}]
 
@@ -20,10 +20,10 @@ from typing import Any
 
 from PIL import Image
 
-from core.captioning.engine import Captioner, ImageInput
-from core.captioning.settings import GenerationSettings
-from core.errors import UsageError
-from core.types import CaptionResult
+from altlens.core.captioning.engine import Captioner, ImageInput
+from altlens.core.captioning.settings import GenerationSettings
+from altlens.core.errors import UsageError
+from altlens.core.types import CaptionResult
 
 SUPPORTED_TASKS = ("image-to-text", "image-captioning")
 # generate() keywords the pipeline forwards and what they mean here.

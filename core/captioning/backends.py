@@ -44,7 +44,7 @@ def _family_adapter(request: Request, *, fast: bool) -> Any:
     # Imports transformers (~2 s on a small CPU): only for what the light path does not cover.
     import torch
 
-    from core.captioning.adapters import adapter_for
+    from altlens.core.captioning.adapters import adapter_for
 
     cls = adapter_for(request.folder)
     return cls(request.folder, device=torch.device(request.device), mode=request.mode, fast=fast)
@@ -53,7 +53,7 @@ def _family_adapter(request: Request, *, fast: bool) -> Any:
 def _auto(request: Request) -> Any:
     # ViT-GPT-2 models on the CPU run without transformers (vitgpt2.py): its import and the
     # per-start weight conversion were most of a cold start.
-    from core.captioning import vitgpt2
+    from altlens.core.captioning import vitgpt2
 
     if request.device == "cpu" and vitgpt2.unsupported_reason(request.folder) is None:
         import torch
@@ -63,7 +63,7 @@ def _auto(request: Request) -> Any:
 
 
 def _onnx(request: Request) -> Any:
-    from core.captioning.onnx_backend import OnnxAdapter
+    from altlens.core.captioning.onnx_backend import OnnxAdapter
 
     return OnnxAdapter(request.folder, mode=request.mode, onnx_dir=request.onnx_dir)
 

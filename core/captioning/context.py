@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.errors import AltLensError
+from altlens.core.errors import AltLensError
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def read_contexts(
     """One PhotoContext per path, in order. A file ExifTool cannot read keeps its folder name
     and gets a `note`; without ExifTool every context is the folder name alone, with a note.
     `exiftool` is a running core.metadata.exiftool.ExifTool to reuse (else one is started)."""
-    from core.metadata.exiftool import ExifTool, exiftool_available
+    from altlens.core.metadata.exiftool import ExifTool, exiftool_available
 
     items = [Path(p) for p in paths]
     if not items:

@@ -22,9 +22,9 @@ from typing import Any
 
 import torch
 
-from core.captioning import fast as fastpath
-from core.captioning.search import SearchResult
-from core.captioning.settings import GenerationSettings
+from altlens.core.captioning import fast as fastpath
+from altlens.core.captioning.search import SearchResult
+from altlens.core.captioning.settings import GenerationSettings
 
 log = logging.getLogger(__name__)
 

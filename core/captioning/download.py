@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from core.captioning.errors import (
+from altlens.core.captioning.errors import (
     DownloadError,
     GatedModelError,
     HubRepoNotFoundError,
@@ -42,12 +42,12 @@ from core.captioning.errors import (
     InsufficientDiskSpaceError,
     NetworkUnavailableError,
 )
-from core.captioning.hubcache import repo_dir
-from core.captioning.modelfiles import WeightsFormat, file_hash, select_files
-from core.captioning.registry import SUPPORTED_FAMILIES
-from core.errors import AltLensError, CancelledError, ModelUnsupportedError
-from core.jobs import CancelToken
-from core.progress import format_bytes
+from altlens.core.captioning.hubcache import repo_dir
+from altlens.core.captioning.modelfiles import WeightsFormat, file_hash, select_files
+from altlens.core.captioning.registry import SUPPORTED_FAMILIES
+from altlens.core.errors import AltLensError, CancelledError, ModelUnsupportedError
+from altlens.core.jobs import CancelToken
+from altlens.core.progress import format_bytes
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ class HubDownloader:
         """Ask the hub which commit `revision` is and which files AltLens needs from it."""
         from huggingface_hub import HfApi
 
-        from core import __version__
+        from altlens.core import __version__
 
         ensure_online()
         requested = revision or "main"
@@ -365,7 +365,7 @@ class HubDownloader:
         from huggingface_hub import hf_hub_url
         from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 
-        from core import __version__
+        from altlens.core import __version__
 
         url = hf_hub_url(plan.repo_id, f.name, revision=plan.revision, endpoint=self.endpoint)
         base = build_hf_headers(

@@ -22,27 +22,27 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from PIL import Image
 
-from core.captioning.backends import BACKENDS as BACKEND_REGISTRY
-from core.captioning.backends import Request as BackendRequest
-from core.captioning.loading import resolve_model
-from core.captioning.numerics import MODES, resolve_mode
-from core.captioning.settings import GenerationSettings
-from core.captioning.tasks import FAMILY_TASKS
-from core.errors import (
+from altlens.core.captioning.backends import BACKENDS as BACKEND_REGISTRY
+from altlens.core.captioning.backends import Request as BackendRequest
+from altlens.core.captioning.loading import resolve_model
+from altlens.core.captioning.numerics import MODES, resolve_mode
+from altlens.core.captioning.settings import GenerationSettings
+from altlens.core.captioning.tasks import FAMILY_TASKS
+from altlens.core.errors import (
     AltLensError,
     CancelledError,
     CaptioningError,
     DeviceUnavailableError,
     UsageError,
 )
-from core.images import load_image
-from core.jobs import CancelToken
-from core.types import Candidate, CaptionResult, ErrorInfo
+from altlens.core.images import load_image
+from altlens.core.jobs import CancelToken
+from altlens.core.types import Candidate, CaptionResult, ErrorInfo
 
 if TYPE_CHECKING:
     import torch
 
-    from core.captioning.adapters import ModelAdapter
+    from altlens.core.captioning.adapters import ModelAdapter
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ class Captioner:
         # resolved already when the first photos started decoding early (its checks parse
         # every JSON file of the model, ~0.1 s)
         folder = self._folder or resolve_model(self.model_name, allow_download=self.allow_download)
-        from core.captioning.runtime import configure_openmp
+        from altlens.core.captioning.runtime import configure_openmp
 
         configure_openmp()  # before torch loads its OpenMP runtime (pick_device imports it)
         backend = BACKEND_REGISTRY[self.backend]
@@ -169,14 +169,14 @@ class Captioner:
     @property
     def tasks(self) -> tuple[str, ...]:
         """What the loaded model can do: ("alt",) or ("alt", "long", "ocr"). Loads the model."""
-        from core.captioning.tasks import tasks_for_family
+        from altlens.core.captioning.tasks import tasks_for_family
 
         return tasks_for_family(self.load().family)
 
     @property
     def accepts_context(self) -> bool:
         """Whether describe() may pass `contexts` to this model. Loads the model."""
-        from core.captioning.tasks import CONTEXT_FAMILIES
+        from altlens.core.captioning.tasks import CONTEXT_FAMILIES
 
         return self.load().family in CONTEXT_FAMILIES
 
@@ -239,7 +239,7 @@ class Captioner:
         raises CancelledError after yielding the batches that finished. `task`, `contexts`
         and `max_new_tokens`: see describe().
         """
-        from core.captioning.tasks import check_task
+        from altlens.core.captioning.tasks import check_task
 
         settings = settings or self.settings
         items = list(images)
@@ -295,7 +295,7 @@ class Captioner:
         """Refuse a task, context or budget the loaded model cannot take (before any work)."""
         if not loaded:
             return
-        from core.captioning.tasks import token_budget
+        from altlens.core.captioning.tasks import token_budget
 
         adapter = self.adapter
         task, contexts = request.task, request.contexts
@@ -323,7 +323,7 @@ class Captioner:
             folder = self._folder = resolve_model(self.model_name, allow_download=False)
         except AltLensError:
             return None  # load() reports it, with the download it may be allowed
-        from core.captioning import vitgpt2
+        from altlens.core.captioning import vitgpt2
 
         return vitgpt2.image_size(folder) if vitgpt2.unsupported_reason(folder) is None else None
 
@@ -378,7 +378,7 @@ class Captioner:
                 errors[i] = ErrorInfo(cands.code, f"{_name(items[i], i)}: {cands}")
             elif not cands and i not in errors:
                 if request.task != "alt" or getattr(self._adapter, "prompted", False):
-                    from core.captioning.tasks import EmptyAnswerError, empty_message
+                    from altlens.core.captioning.tasks import EmptyAnswerError, empty_message
 
                     errors[i] = ErrorInfo(EmptyAnswerError.code, f"{_name(items[i], i)}: {empty_message(request.task)}")
                 else:
@@ -430,7 +430,7 @@ class _Request:
 
 def _candidates(raw: list[tuple[str, float]], settings: GenerationSettings, task: str = "alt") -> tuple[Candidate, ...]:
     """Clean up, then merge candidates that became the same text (keeping the best score)."""
-    from core.captioning.tasks import clean_answer
+    from altlens.core.captioning.tasks import clean_answer
 
     best: dict[str, float] = {}
     for text, score in raw:
@@ -459,7 +459,7 @@ def _decode_thread_setup(nice: int) -> None:
 
 def _to_image(item: ImageInput, size: tuple[int, int] | None) -> Image.Image:
     if isinstance(item, Image.Image):
-        from core.images import to_rgb
+        from altlens.core.images import to_rgb
 
         return to_rgb(item)
     if isinstance(item, str) and item.startswith(("http://", "https://")):

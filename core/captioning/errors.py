@@ -5,7 +5,7 @@ model onto this computer and keeping it intact."""
 
 from __future__ import annotations
 
-from core.errors import ModelError, ModelInvalidError, ModelNotFoundError
+from altlens.core.errors import ModelError, ModelInvalidError, ModelNotFoundError
 
 
 class DownloadError(ModelError):

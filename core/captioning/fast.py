@@ -24,10 +24,10 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from core.captioning.search import SearchResult, beam_search, greedy_search
-from core.captioning.settings import GenerationSettings
-from core.errors import ModelInvalidError
-from core.jobs import CancelToken
+from altlens.core.captioning.search import SearchResult, beam_search, greedy_search
+from altlens.core.captioning.settings import GenerationSettings
+from altlens.core.errors import ModelInvalidError
+from altlens.core.jobs import CancelToken
 
 log = logging.getLogger(__name__)
 

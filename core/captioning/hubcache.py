@@ -14,8 +14,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.captioning.modelfiles import weights_complete
-from core.captioning.registry import COMMIT_SHA
+from altlens.core.captioning.modelfiles import weights_complete
+from altlens.core.captioning.registry import COMMIT_SHA
 
 log = logging.getLogger(__name__)
 

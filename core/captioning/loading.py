@@ -13,10 +13,10 @@ import logging
 import os
 from pathlib import Path
 
-from core.captioning.modelfiles import check_folder
-from core.captioning.registry import DEFAULT_MODEL
-from core.captioning.store import how_to_get
-from core.errors import ModelInvalidError, ModelNotFoundError
+from altlens.core.captioning.modelfiles import check_folder
+from altlens.core.captioning.registry import DEFAULT_MODEL
+from altlens.core.captioning.store import how_to_get
+from altlens.core.errors import ModelInvalidError, ModelNotFoundError
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def resolve_model(
 
     Never touches the network unless `allow_download` is true.
     """
-    from core.captioning.store import ModelStore
+    from altlens.core.captioning.store import ModelStore
 
     name = os.fspath(spec) if spec is not None else DEFAULT_MODEL
     candidate = Path(name).expanduser()

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from core import fsutil
-from core.captioning.registry import SUPPORTED_FAMILIES
+from altlens.core import fsutil
+from altlens.core.captioning.registry import SUPPORTED_FAMILIES
 
 WeightsFormat = Literal["safetensors", "pytorch"]
 
@@ -86,7 +86,7 @@ def select_files(names: Iterable[str], *, index: dict[str, Any] | None = None) -
     caller has it; otherwise every shard named like `model-00001-of-00003.safetensors` is taken.
     Raises ModelUnsupportedError when there are no usable PyTorch weights.
     """
-    from core.errors import ModelUnsupportedError
+    from altlens.core.errors import ModelUnsupportedError
 
     all_names = sorted(set(names))
     top = [n for n in all_names if "/" not in n]

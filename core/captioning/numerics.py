@@ -27,7 +27,7 @@ import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
-from core.errors import UsageError
+from altlens.core.errors import UsageError
 
 if TYPE_CHECKING:
     import torch
@@ -402,7 +402,7 @@ def _is_conv1d(module: Any) -> bool:
     is only asked when it is loaded already: importing it costs ~2 s of a cold start."""
     import sys
 
-    from core.captioning.vitgpt2 import is_conv1d
+    from altlens.core.captioning.vitgpt2 import is_conv1d
 
     if is_conv1d(module):
         return True

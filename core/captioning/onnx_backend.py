@@ -16,18 +16,18 @@ import numpy as np
 import torch
 from PIL import Image
 
-from core.captioning.numerics import cpu_features
-from core.captioning.onnx_export import (
+from altlens.core.captioning.numerics import cpu_features
+from altlens.core.captioning.onnx_export import (
     FORMAT_VERSION,
     ONNX_MODES,
     default_onnx_root,
     read_manifest,
     source_fingerprint,
 )
-from core.captioning.search import SearchResult
-from core.captioning.settings import GenerationSettings
-from core.errors import ModelInvalidError, ModelNotFoundError, UsageError
-from core.jobs import CancelToken
+from altlens.core.captioning.search import SearchResult
+from altlens.core.captioning.settings import GenerationSettings
+from altlens.core.errors import ModelInvalidError, ModelNotFoundError, UsageError
+from altlens.core.jobs import CancelToken
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class OnnxAdapter:
         import onnxruntime as ort
         from transformers import AutoConfig, AutoTokenizer, GenerationConfig
 
-        from core.captioning.adapters import _image_processor
+        from altlens.core.captioning.adapters import _image_processor
 
         if mode not in ("auto", *ONNX_MODES):
             raise UsageError(f"ONNX exports come as float32 or int8, not {mode}.")
@@ -141,7 +141,7 @@ class OnnxAdapter:
     def generate(
         self, inputs: dict[str, torch.Tensor], settings: GenerationSettings, cancel: CancelToken | None = None
     ) -> list[list[tuple[str, float]]]:
-        from core.captioning.adapters import decode_candidates, run_search
+        from altlens.core.captioning.adapters import decode_candidates, run_search
 
         if settings.strategy == "sample":
             raise UsageError("The ONNX backend decodes with beam search or greedily; sampling needs --backend auto or torch.")

@@ -34,8 +34,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from core.errors import AltLensError, ModelInvalidError, ModelUnsupportedError, UsageError
-from core.paths import app_dirs
+from altlens.core.errors import AltLensError, ModelInvalidError, ModelUnsupportedError, UsageError
+from altlens.core.paths import app_dirs
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ def _load_for_export(folder: Path) -> Any:
     import torch
     from transformers import AutoConfig, VisionEncoderDecoderModel
 
-    from core.captioning import fast
+    from altlens.core.captioning import fast
 
     try:
         config = AutoConfig.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
@@ -170,7 +170,7 @@ def _load_for_export(folder: Path) -> Any:
 def _wrappers(model: Any) -> tuple[Any, Any]:
     import torch
 
-    from core.captioning import fast
+    from altlens.core.captioning import fast
 
     dec = model.decoder
     blocks = list(dec.transformer.h)

@@ -21,8 +21,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from core.errors import UsageError
-from core.fsutil import atomic_write_text
+from altlens.core.errors import UsageError
+from altlens.core.fsutil import atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +206,7 @@ class Registry:
 
     @classmethod
     def default(cls) -> Registry:
-        from core.paths import app_dirs
+        from altlens.core.paths import app_dirs
 
         return cls(BUILTIN_MODELS, app_dirs().config / "models.json")
 

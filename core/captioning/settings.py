@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from core.errors import UsageError
+from altlens.core.errors import UsageError
 
 Strategy = Literal["beam", "greedy", "sample"]
 STRATEGIES: tuple[str, ...] = ("beam", "greedy", "sample")

@@ -31,18 +31,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from core.captioning.download import (
+from altlens.core.captioning.download import (
     DownloadPlan,
     HubDownloader,
     ProgressCallback,
     free_bytes,
 )
-from core.captioning.errors import (
+from altlens.core.captioning.errors import (
     InsufficientDiskSpaceError,
     ModelExistsError,
     ModelIncompleteError,
 )
-from core.captioning.hubcache import (
+from altlens.core.captioning.hubcache import (
     Snapshot,
     blob_name,
     cached_repos,
@@ -52,14 +52,14 @@ from core.captioning.hubcache import (
     size_on_disk,
     snapshot_files,
 )
-from core.captioning.modelfiles import (
+from altlens.core.captioning.modelfiles import (
     MANIFEST_NAME,
     FolderCheck,
     check_folder,
     file_hash,
     hash_kind,
 )
-from core.captioning.registry import (
+from altlens.core.captioning.registry import (
     COMMIT_SHA,
     DEFAULT_MODEL,
     REPO_ID,
@@ -68,10 +68,10 @@ from core.captioning.registry import (
     Registry,
     validate_name,
 )
-from core.errors import CancelledError, ModelInvalidError, ModelNotFoundError, UsageError
-from core.fsutil import atomic_write_text, fsync_dir
-from core.jobs import CancelToken
-from core.progress import format_bytes
+from altlens.core.errors import CancelledError, ModelInvalidError, ModelNotFoundError, UsageError
+from altlens.core.fsutil import atomic_write_text, fsync_dir
+from altlens.core.jobs import CancelToken
+from altlens.core.progress import format_bytes
 
 log = logging.getLogger(__name__)
 
@@ -209,7 +209,7 @@ class ModelStore:
         download_timeout: float | None = None,
         download_retry_wait: float = 1.0,
     ) -> None:
-        from core.paths import app_dirs
+        from altlens.core.paths import app_dirs
 
         dirs = app_dirs()
         self.registry = registry or Registry.default()
@@ -829,7 +829,7 @@ def _hub_repo_of(folder: Path) -> str | None:
     """owner/name when `folder` is a snapshot inside a hub cache "
     "(models--owner--name/snapshots/<sha>)."""
     if folder.parent.name == "snapshots" and COMMIT_SHA.match(folder.name):
-        from core.captioning.hubcache import repo_id_of
+        from altlens.core.captioning.hubcache import repo_id_of
 
         return repo_id_of(folder.parent.parent.name)
     return None

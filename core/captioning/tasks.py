@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from core.captioning.text import clean_caption, postprocess
-from core.errors import CaptioningError, UsageError
+from altlens.core.captioning.text import clean_caption, postprocess
+from altlens.core.errors import CaptioningError, UsageError
 
 Task = Literal["alt", "long", "ocr"]
 TASKS: tuple[str, ...] = ("alt", "long", "ocr")

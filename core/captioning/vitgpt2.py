@@ -96,7 +96,7 @@ def unsupported_reason(folder: Path) -> str | None:
         return f"image processor {kind!r}"
     if proc.get("do_resize", True) and _size_dict(proc.get("size")) is None:
         return "image size not given as height and width (or one integer)"
-    from core.captioning.fast import unsupported_generation_options
+    from altlens.core.captioning.fast import unsupported_generation_options
 
     gen = generation_options(folder)
     opts = unsupported_generation_options(_DictConfig(gen))
@@ -622,7 +622,7 @@ def load_model(folder: Path, mode: str) -> Any:
     """The model in `mode` (float32, bfloat16 or int8 on the CPU). float32 maps the checkpoint
     itself; other modes map their converted copy from the cache, converting (and caching)
     on the first run."""
-    from core.captioning import numerics, weightcache
+    from altlens.core.captioning import numerics, weightcache
 
     folder = Path(folder)
     weights = weights_file(folder)
@@ -650,7 +650,7 @@ def load_model(folder: Path, mode: str) -> Any:
 def _from_cache(folder: Path, entry: Path, mode: str) -> Any:
     import torch
 
-    from core.captioning import numerics
+    from altlens.core.captioning import numerics
 
     tensors = mmap_safetensors(entry)
     config, generation = configs(folder)
@@ -757,7 +757,7 @@ class VitGpt2Adapter:
     def generate(self, inputs: dict[str, torch.Tensor], settings: Any, cancel: Any = None) -> list[list[tuple[str, float]]]:
         import torch
 
-        from core.captioning import fast
+        from altlens.core.captioning import fast
 
         if settings.strategy == "sample":
             return self._transformers_adapter().generate(inputs, settings, cancel)
@@ -771,7 +771,7 @@ class VitGpt2Adapter:
 
     def _transformers_adapter(self) -> Any:
         if self._full is None:
-            from core.captioning.adapters import VisionEncoderDecoderAdapter
+            from altlens.core.captioning.adapters import VisionEncoderDecoderAdapter
 
             log.info("loading %s through transformers for sampling", self.folder)
             self._full = VisionEncoderDecoderAdapter(self.folder, device=self.device, mode=self.mode, fast=True)

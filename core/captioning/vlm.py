@@ -22,9 +22,9 @@ import torch
 from PIL import Image
 from transformers import AutoImageProcessor, AutoProcessor, AutoTokenizer, StoppingCriteriaList
 
-from core.captioning.adapters import ADAPTERS, ModelAdapter, RawCandidate, _CancelCriterion, _seeded
-from core.captioning.settings import GenerationSettings
-from core.captioning.tasks import (
+from altlens.core.captioning.adapters import ADAPTERS, ModelAdapter, RawCandidate, _CancelCriterion, _seeded
+from altlens.core.captioning.settings import GenerationSettings
+from altlens.core.captioning.tasks import (
     FLORENCE_TOKENS,
     EmptyAnswerError,
     RunawayAnswerError,
@@ -34,8 +34,8 @@ from core.captioning.tasks import (
     runaway_message,
     token_budget,
 )
-from core.errors import AltLensError, ModelInvalidError, UsageError
-from core.jobs import CancelToken
+from altlens.core.errors import AltLensError, ModelInvalidError, UsageError
+from altlens.core.jobs import CancelToken
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ class Florence2Adapter(PromptedAdapter):
         try:
             from transformers import Florence2ForConditionalGeneration  # noqa: F401
         except ImportError:
-            from core.errors import ModelUnsupportedError
+            from altlens.core.errors import ModelUnsupportedError
 
             raise ModelUnsupportedError(
                 "Florence-2 needs transformers 4.56 or newer (its native Florence2ForConditionalGeneration); "

@@ -26,7 +26,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.paths import app_dirs
+from altlens.core.paths import app_dirs
 
 if TYPE_CHECKING:
     import torch

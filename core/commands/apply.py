@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from core.commands.library import _add_library_option, _open
-from core.errors import AltLensError
+from altlens.core.commands.library import _add_library_option, _open
+from altlens.core.errors import AltLensError
 
 PROGRESS_THRESHOLD = 5  # more images than this get a progress bar on stderr
 
@@ -49,7 +49,7 @@ def register(sub: Any) -> None:
 
 
 def _request(record: Any, args: argparse.Namespace) -> Any:
-    from core.metadata import FileIdentity, WriteRequest
+    from altlens.core.metadata import FileIdentity, WriteRequest
 
     suggested = {c.text for c in record.candidates}
     expected = None
@@ -119,8 +119,8 @@ def _print_line(out: dict[str, Any]) -> None:
 
 
 def run_apply(args: argparse.Namespace) -> int:
-    from core.metadata import MetadataWriter
-    from core.progress import ProgressBar
+    from altlens.core.metadata import MetadataWriter
+    from altlens.core.progress import ProgressBar
 
     library = _open(args, create=False)
     try:

@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.commands.caption import add_model_options, settings_from_args
+from altlens.core.commands.caption import add_model_options, settings_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,8 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.batch import BatchOptions, run_batch
-    from core.errors import UsageError
+    from altlens.core.batch import BatchOptions, run_batch
+    from altlens.core.errors import UsageError
 
     if args.num_gpus < 0 or (args.num_cpus is not None and args.num_cpus <= 0) or (args.actors is not None and args.actors < 1):
         raise UsageError("--actors must be at least 1, --num-cpus above 0 and --num-gpus 0 or more.")

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
-from core.types import CaptionResult
+from altlens.core.types import CaptionResult
 
 PROGRESS_THRESHOLD = 5  # more images than this get a progress bar on stderr
 # Kept here rather than imported from the engine so `altlens --help` does not import PIL/torch;
@@ -52,7 +52,7 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
 
 
 def settings_from_args(args: argparse.Namespace) -> Any:
-    from core.captioning.settings import GenerationSettings
+    from altlens.core.captioning.settings import GenerationSettings
 
     return GenerationSettings.from_options(
         beams=args.beams,
@@ -67,7 +67,7 @@ def settings_from_args(args: argparse.Namespace) -> Any:
 
 
 def captioner_from_args(args: argparse.Namespace) -> Any:
-    from core.captioning.engine import Captioner
+    from altlens.core.captioning.engine import Captioner
 
     return Captioner(
         args.model,
@@ -102,7 +102,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.images import collect_images
+    from altlens.core.images import collect_images
 
     settings = settings_from_args(args)  # validate options before loading anything
     paths = collect_images(args.paths, recursive=args.recursive)
@@ -124,7 +124,7 @@ def emit_results(
 ) -> tuple[int, int]:
     """Hand each result to `emit` as it arrives, with a progress bar on stderr for long runs;
     returns (ok, failed)."""
-    from core.progress import ProgressBar
+    from altlens.core.progress import ProgressBar
 
     bar = ProgressBar(total) if total > PROGRESS_THRESHOLD and not quiet else None
     ok = failed = 0

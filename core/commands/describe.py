@@ -12,8 +12,8 @@ import json
 import sys
 from typing import Any, TextIO
 
-from core.commands.caption import add_model_options, emit_results
-from core.types import CaptionResult
+from altlens.core.commands.caption import add_model_options, emit_results
+from altlens.core.types import CaptionResult
 
 TASK_CHOICES: tuple[str, ...] = ("alt", "long", "ocr")  # tests check this equals tasks.TASKS
 DEFAULT_DESCRIBE_MODEL = "florence-2-base"
@@ -55,12 +55,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.commands.caption import captioner_from_args, settings_from_args
-    from core.images import collect_images
+    from altlens.core.commands.caption import captioner_from_args, settings_from_args
+    from altlens.core.images import collect_images
 
     settings = settings_from_args(args)  # validate options before loading anything
     if args.max_tokens is not None:
-        from core.captioning.tasks import token_budget
+        from altlens.core.captioning.tasks import token_budget
 
         token_budget(args.task, args.max_tokens)
     paths = collect_images(args.paths, recursive=args.recursive)
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     prompts: list[str | None] = [None] * len(paths)
     if args.context or args.context_people or args.show_context:
-        from core.captioning.context import read_contexts
+        from altlens.core.captioning.context import read_contexts
 
         contexts = read_contexts(paths, include_people=args.context_people)
         prompts = [c.prompt_text() for c in contexts]

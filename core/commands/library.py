@@ -14,8 +14,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from core.commands.caption import add_model_options, captioner_from_args
-from core.errors import UsageError
+from altlens.core.commands.caption import add_model_options, captioner_from_args
+from altlens.core.errors import UsageError
 
 
 def _add_library_option(p: argparse.ArgumentParser) -> None:
@@ -28,8 +28,8 @@ def _add_library_option(p: argparse.ArgumentParser) -> None:
 
 
 def _open(args: argparse.Namespace, *, create: bool) -> Any:
-    from core.library import DB_NAME, Library
-    from core.paths import app_dirs
+    from altlens.core.library import DB_NAME, Library
+    from altlens.core.paths import app_dirs
 
     path = args.library if args.library is not None else app_dirs().data / DB_NAME
     if not create and not Path(path).exists():
@@ -147,7 +147,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_watch(args: argparse.Namespace) -> int:
-    from core.service import WatchService
+    from altlens.core.service import WatchService
 
     for f in args.folders:
         if not os.path.isdir(f):
@@ -226,14 +226,14 @@ def run_watch(args: argparse.Namespace) -> int:
 
 
 def _counts_line(counts: dict[str, int]) -> str:
-    from core.library import STATUSES
+    from altlens.core.library import STATUSES
 
     parts = [f"{counts[s]} {s}" for s in (*STATUSES, "missing") if counts.get(s)]
     return ", ".join(parts) if parts else "empty"
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from core.library import STATUSES
+    from altlens.core.library import STATUSES
 
     library = _open(args, create=False)
     try:
@@ -329,7 +329,7 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def _run_batch_import(args: argparse.Namespace) -> int:
-    from core.batch_results import import_into_library
+    from altlens.core.batch_results import import_into_library
 
     # A batch usually comes before any library exists: its import creates one.
     library = _open(args, create=True)

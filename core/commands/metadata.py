@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from core.errors import AltLensError, UsageError
+from altlens.core.errors import AltLensError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def _print_snapshot(snap: Any) -> None:
 
 
 def run_read(args: argparse.Namespace) -> int:
-    from core.metadata import MetadataWriter
+    from altlens.core.metadata import MetadataWriter
 
     status = 0
     out: list[dict[str, Any]] = []
@@ -149,7 +149,7 @@ def _print_changes(changes: Any, skipped: Any, warnings: Any, *, dry_run: bool) 
 
 
 def run_write(args: argparse.Namespace) -> int:
-    from core.metadata import MetadataWriter, WriteRequest
+    from altlens.core.metadata import MetadataWriter, WriteRequest
 
     try:
         request = WriteRequest(
@@ -186,7 +186,7 @@ def run_write(args: argparse.Namespace) -> int:
 
 
 def run_undo(args: argparse.Namespace) -> int:
-    from core.metadata import MetadataWriter
+    from altlens.core.metadata import MetadataWriter
 
     with MetadataWriter() as writer:
         result = writer.undo(args.file)
@@ -203,8 +203,8 @@ def _record_undo_in_library(
 ) -> None:
     """The file is restored; tell the library (if it knows the image) so review shows it as
     undone, as the window does. A library problem never turns a done undo into a failure."""
-    from core.library import DB_NAME, Library
-    from core.paths import app_dirs
+    from altlens.core.library import DB_NAME, Library
+    from altlens.core.paths import app_dirs
 
     db = getattr(args, "library", None) or app_dirs().data / DB_NAME
     if not Path(db).exists():

@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 # Modules adding more `altlens models` subcommands; each has `register(models_subparsers)`.
-EXTRA_SUBCOMMAND_MODULES: list[str] = ["core.commands.models_onnx"]
+EXTRA_SUBCOMMAND_MODULES: list[str] = ["altlens.core.commands.models_onnx"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -103,7 +103,7 @@ def _help(p: argparse.ArgumentParser) -> int:
 
 
 def _store() -> Any:
-    from core.captioning.store import ModelStore
+    from altlens.core.captioning.store import ModelStore
 
     return ModelStore()
 
@@ -113,7 +113,7 @@ def run_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([r.to_dict() for r in records], indent=2, ensure_ascii=False))
         return 0
-    from core.progress import format_bytes
+    from altlens.core.progress import format_bytes
 
     rows = []
     for r in records:
@@ -148,10 +148,10 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_download(args: argparse.Namespace) -> int:
-    from core.captioning.download import DownloadProgress
-    from core.errors import CancelledError
-    from core.jobs import CancelToken
-    from core.progress import TransferBar, format_bytes
+    from altlens.core.captioning.download import DownloadProgress
+    from altlens.core.errors import CancelledError
+    from altlens.core.jobs import CancelToken
+    from altlens.core.progress import TransferBar, format_bytes
 
     store = _store()
     bar = None if args.quiet else TransferBar("Downloading")
@@ -203,7 +203,7 @@ def run_download(args: argparse.Namespace) -> int:
 def run_import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from core.progress import TransferBar, format_bytes
+    from altlens.core.progress import TransferBar, format_bytes
 
     store = _store()
     check = store.check(Path(args.folder))
@@ -230,7 +230,7 @@ def _file_progress(bar: Any) -> Any:
 
 
 def run_remove(args: argparse.Namespace) -> int:
-    from core.progress import format_bytes
+    from altlens.core.progress import format_bytes
 
     record = _store().remove(args.name)
     where = "the Hugging Face cache" if record.source == "hub-cache" else "AltLens's models folder"
@@ -244,7 +244,7 @@ def run_remove(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from core.progress import TransferBar
+    from altlens.core.progress import TransferBar
 
     bar = None if (args.quiet or args.json) else TransferBar("Verifying")
     try:

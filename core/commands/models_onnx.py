@@ -32,8 +32,8 @@ def register(models_sub: argparse._SubParsersAction) -> None:
 def run_export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from core.captioning.loading import resolve_model
-    from core.captioning.onnx_export import export_onnx
+    from altlens.core.captioning.loading import resolve_model
+    from altlens.core.captioning.onnx_export import export_onnx
 
     folder = resolve_model(args.name)
     kind = "int8" if args.int8 else "float32"

@@ -64,7 +64,7 @@ Nothing here imports Qt, torch or third-party packages; importing works without 
 (ExifToolMissingError is raised on first use, with install instructions).
 """
 
-from core.metadata.errors import (
+from altlens.core.metadata.errors import (
     CorruptFileError,
     EmptyFileError,
     ExifToolError,
@@ -81,9 +81,9 @@ from core.metadata.errors import (
     UnsupportedPathError,
     WriteVerificationError,
 )
-from core.metadata.exiftool import ExifTool, exiftool_available, find_exiftool
-from core.metadata.files import clean_stale_temp_files, is_temp_file
-from core.metadata.types import (
+from altlens.core.metadata.exiftool import ExifTool, exiftool_available, find_exiftool
+from altlens.core.metadata.files import clean_stale_temp_files, is_temp_file
+from altlens.core.metadata.types import (
     FieldChange,
     FieldValue,
     FileIdentity,
@@ -98,7 +98,7 @@ from core.metadata.types import (
     WriteRequest,
     WriteResult,
 )
-from core.metadata.writer import MetadataWriter
+from altlens.core.metadata.writer import MetadataWriter
 
 __all__ = [
     "CorruptFileError", "EmptyFileError", "ExifTool", "ExifToolError", "ExifToolMissingError",

@@ -17,10 +17,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from core.metadata import fields as F
-from core.metadata import files
-from core.metadata.diff import restore_change, tags_digest, undo_restores
-from core.metadata.errors import (
+from altlens.core.metadata import fields as F
+from altlens.core.metadata import files
+from altlens.core.metadata.diff import restore_change, tags_digest, undo_restores
+from altlens.core.metadata.errors import (
     CorruptFileError,
     ExifToolError,
     FileChangedError,
@@ -28,12 +28,12 @@ from core.metadata.errors import (
     MetadataError,
     UndoRefusedError,
 )
-from core.metadata.exiftool import ExifTool, ValueFiles
-from core.metadata.inspect import _TEMP_EXTENSIONS, _Dump, _Subject
-from core.metadata.journal import WriteJournal
-from core.metadata.plan import PROVENANCE_FIELD, _TargetOp
-from core.metadata.types import ROLES, FieldChange, FileIdentity, SkippedField, WriteResult
-from core.metadata.verify import Verifier
+from altlens.core.metadata.exiftool import ExifTool, ValueFiles
+from altlens.core.metadata.inspect import _TEMP_EXTENSIONS, _Dump, _Subject
+from altlens.core.metadata.journal import WriteJournal
+from altlens.core.metadata.plan import PROVENANCE_FIELD, _TargetOp
+from altlens.core.metadata.types import ROLES, FieldChange, FileIdentity, SkippedField, WriteResult
+from altlens.core.metadata.verify import Verifier
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.metadata.types import FieldChange
+from altlens.core.metadata.types import FieldChange
 
 IGNORED_FAMILY0 = frozenset({"File", "Composite", "ExifTool", "SourceFile"})
 _LAYOUT_TAG = re.compile(r"(?:Offsets?|Start|StartOffset)$")

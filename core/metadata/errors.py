@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from core import errors
+from altlens.core import errors
 
 # Shown with ExifToolMissingError: the one thing a person must do to enable writing.
 INSTALL_HINTS = {

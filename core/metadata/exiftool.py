@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from core.fsutil import atomic_write_text
-from core.metadata.errors import ExifToolError, ExifToolMissingError, UnsupportedPathError
+from altlens.core.fsutil import atomic_write_text
+from altlens.core.metadata.errors import ExifToolError, ExifToolMissingError, UnsupportedPathError
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ def config_file(directory: Path | None = None) -> Path:
         dirs.append(directory)
     else:
         try:
-            from core.paths import app_dirs
+            from altlens.core.paths import app_dirs
 
             dirs.append(app_dirs().cache / "exiftool")
         except Exception:

@@ -13,7 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from core.metadata.types import ALT_TEXT, DESCRIPTION, LONG_DESCRIPTION, TITLE, Profile
+from altlens.core.metadata.types import ALT_TEXT, DESCRIPTION, LONG_DESCRIPTION, TITLE, Profile
 
 EXIF = "exif"
 XMP_LANG = "xmp-lang"

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """File-system side of a metadata write: temp names, identities, attribute copying, stale temp
-clean-up and sidecar names (fsync, hashing and the rename come from core.fsutil, shared by all
+clean-up and sidecar names (fsync, hashing and the rename come from altlens.core.fsutil, shared by all
 of AltLens and re-exported here).
 
 Why this shape: only "write a new file in the same folder, fsync it, os.replace it over the
@@ -23,10 +23,10 @@ import threading
 import time
 from pathlib import Path
 
-from core.fsutil import fsync_dir, fsync_file, replace, sha256_file
-from core.metadata.errors import FileChangedError, FileMissingError
-from core.metadata.types import FileIdentity, SidecarStyle
-from core.processes import pid_alive
+from altlens.core.fsutil import fsync_dir, fsync_file, replace, sha256_file
+from altlens.core.metadata.errors import FileChangedError, FileMissingError
+from altlens.core.metadata.types import FileIdentity, SidecarStyle
+from altlens.core.processes import pid_alive
 
 log = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.filekinds import CAMERA_RAW_EXTENSIONS, DNG_EXTENSIONS, KIND_EXTENSIONS
-from core.metadata.errors import EmptyFileError, FileMissingError, UnsupportedFormatError
-from core.metadata.types import FormatInfo
+from altlens.core.filekinds import CAMERA_RAW_EXTENSIONS, DNG_EXTENSIONS, KIND_EXTENSIONS
+from altlens.core.metadata.errors import EmptyFileError, FileMissingError, UnsupportedFormatError
+from altlens.core.metadata.types import FormatInfo
 
 EMBEDDED = "embedded"
 SIDECAR = "sidecar"

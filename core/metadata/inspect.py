@@ -20,10 +20,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from core.metadata import fields as F
-from core.metadata import files
-from core.metadata.diff import IGNORED_FAMILY0
-from core.metadata.errors import (
+from altlens.core.metadata import fields as F
+from altlens.core.metadata import files
+from altlens.core.metadata.diff import IGNORED_FAMILY0
+from altlens.core.metadata.errors import (
     CorruptFileError,
     EmptyFileError,
     FileChangedError,
@@ -31,9 +31,9 @@ from core.metadata.errors import (
     FileReadOnlyError,
     TruncatedFileError,
 )
-from core.metadata.exiftool import ExifTool
-from core.metadata.formats import SIDECAR, SIDECAR_KINDS, classify, family_of, sniff
-from core.metadata.types import (
+from altlens.core.metadata.exiftool import ExifTool
+from altlens.core.metadata.formats import SIDECAR, SIDECAR_KINDS, classify, family_of, sniff
+from altlens.core.metadata.types import (
     ROLES,
     FieldValue,
     FileIdentity,

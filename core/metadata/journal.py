@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from core.metadata.errors import JournalError
-from core.metadata.types import FieldChange, FileIdentity, JournalEntry
+from altlens.core.metadata.errors import JournalError
+from altlens.core.metadata.types import FieldChange, FileIdentity, JournalEntry
 
 log = logging.getLogger(__name__)
 

@@ -14,13 +14,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from core import __version__
-from core.metadata import fields as F
-from core.metadata import files
-from core.metadata.diff import CREATED_BLOCK, SIDE_EFFECT, Restore, restore_of
-from core.metadata.exiftool import ExifTool
-from core.metadata.formats import family_of
-from core.metadata.inspect import (
+from altlens.core import __version__
+from altlens.core.metadata import fields as F
+from altlens.core.metadata import files
+from altlens.core.metadata.diff import CREATED_BLOCK, SIDE_EFFECT, Restore, restore_of
+from altlens.core.metadata.exiftool import ExifTool
+from altlens.core.metadata.formats import family_of
+from altlens.core.metadata.inspect import (
     UTF8_ESCAPE,
     _by_altlens,
     _Inspection,
@@ -28,7 +28,7 @@ from core.metadata.inspect import (
     _str_or_none,
     _Subject,
 )
-from core.metadata.types import (
+from altlens.core.metadata.types import (
     ROLES,
     FieldChange,
     JournalEntry,

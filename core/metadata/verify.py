@@ -10,13 +10,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from core.metadata import fields as F
-from core.metadata import files
-from core.metadata.diff import is_layout, tags_digest
-from core.metadata.errors import WriteVerificationError
-from core.metadata.exiftool import ExifTool
-from core.metadata.formats import family_of
-from core.metadata.inspect import (
+from altlens.core.metadata import fields as F
+from altlens.core.metadata import files
+from altlens.core.metadata.diff import is_layout, tags_digest
+from altlens.core.metadata.errors import WriteVerificationError
+from altlens.core.metadata.exiftool import ExifTool
+from altlens.core.metadata.formats import family_of
+from altlens.core.metadata.inspect import (
     _BOOKKEEPING,
     _CORRUPT,
     _DUMP_ARGS,
@@ -34,7 +34,7 @@ from core.metadata.inspect import (
     _Subject,
     _validate_args,
 )
-from core.metadata.plan import _TargetOp
+from altlens.core.metadata.plan import _TargetOp
 
 log = logging.getLogger(__name__)
 

@@ -27,9 +27,9 @@ import os
 import threading
 from pathlib import Path
 
-from core.metadata import files
-from core.metadata.apply import Applier
-from core.metadata.errors import (
+from altlens.core.metadata import files
+from altlens.core.metadata.apply import Applier
+from altlens.core.metadata.errors import (
     CorruptFileError,
     ExifToolError,
     FileMissingError,
@@ -37,11 +37,11 @@ from core.metadata.errors import (
     UndoRefusedError,
     WriteVerificationError,
 )
-from core.metadata.exiftool import ExifTool
-from core.metadata.inspect import Inspector, _Dump, _real, _Subject
-from core.metadata.journal import WriteJournal
-from core.metadata.plan import Planner, _TargetOp, undo_ops
-from core.metadata.types import (
+from altlens.core.metadata.exiftool import ExifTool
+from altlens.core.metadata.inspect import Inspector, _Dump, _real, _Subject
+from altlens.core.metadata.journal import WriteJournal
+from altlens.core.metadata.plan import Planner, _TargetOp, undo_ops
+from altlens.core.metadata.types import (
     FileIdentity,
     JournalEntry,
     MetadataSnapshot,
@@ -49,7 +49,7 @@ from core.metadata.types import (
     WriteRequest,
     WriteResult,
 )
-from core.metadata.verify import Verifier
+from altlens.core.metadata.verify import Verifier
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class MetadataWriter:
         if self._journal is None:
             path = self._journal_path
             if path is None:
-                from core.paths import app_dirs
+                from altlens.core.paths import app_dirs
 
                 path = app_dirs().data / "journal.sqlite3"
             self._journal = WriteJournal(path)
@@ -127,14 +127,14 @@ class MetadataWriter:
         journal that points at them."""
         if self._journal_path is not None:
             return self._journal_path.parent / "undo"
-        from core.paths import app_dirs
+        from altlens.core.paths import app_dirs
 
         return app_dirs().data / "undo"
 
     def _backup_root(self) -> Path:
         if self._backup_dir is not None:
             return self._backup_dir
-        from core.paths import app_dirs
+        from altlens.core.paths import app_dirs
 
         return app_dirs().data / "backups"
 

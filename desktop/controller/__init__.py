@@ -19,19 +19,19 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt
 
-from core.types import ErrorInfo
-from desktop.controller.announcements import Announcements
-from desktop.controller.detail import Detail
-from desktop.controller.intake import Intake
-from desktop.controller.model_status import ModelStatus
-from desktop.controller.parts import Parts
-from desktop.controller.session import ReviewSession, to_qimage
-from desktop.controller.writing import Writing
-from desktop.models.entries import ImageEntry
-from desktop.models.images import ImageListModel, ReviewOrderModel
-from desktop.settings import Settings
-from desktop.views.main_window import MainWindow
-from desktop.workers.captioner import (
+from altlens.core.types import ErrorInfo
+from altlens.desktop.controller.announcements import Announcements
+from altlens.desktop.controller.detail import Detail
+from altlens.desktop.controller.intake import Intake
+from altlens.desktop.controller.model_status import ModelStatus
+from altlens.desktop.controller.parts import Parts
+from altlens.desktop.controller.session import ReviewSession, to_qimage
+from altlens.desktop.controller.writing import Writing
+from altlens.desktop.models.entries import ImageEntry
+from altlens.desktop.models.images import ImageListModel, ReviewOrderModel
+from altlens.desktop.settings import Settings
+from altlens.desktop.views.main_window import MainWindow
+from altlens.desktop.workers.captioner import (
     MORE_BEAMS,
     PRIORITY_DROPPED,
     SAMPLING,
@@ -39,10 +39,10 @@ from desktop.workers.captioner import (
     CaptionWorker,
     LoadModel,
 )
-from desktop.workers.describer import DescribeWorker
-from desktop.workers.images import THUMBNAIL_SIZE, ImageWorker
-from desktop.workers.library import LibraryWorker
-from desktop.workers.writer import WriterWorker
+from altlens.desktop.workers.describer import DescribeWorker
+from altlens.desktop.workers.images import THUMBNAIL_SIZE, ImageWorker
+from altlens.desktop.workers.library import LibraryWorker
+from altlens.desktop.workers.writer import WriterWorker
 
 __all__ = ["ReviewController", "to_qimage"]
 

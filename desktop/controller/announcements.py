@@ -14,8 +14,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject
 
-from core.types import ErrorInfo
-from desktop.views.a11y import Announcer
+from altlens.core.types import ErrorInfo
+from altlens.desktop.views.a11y import Announcer
 
 
 class Announcements(QObject):

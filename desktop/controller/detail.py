@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
-from core.alttext import character_count
-from core.types import CaptionResult, ErrorInfo
-from desktop.controller.parts import Parts
-from desktop.workers.describer import Describe
+from altlens.core.alttext import character_count
+from altlens.core.types import CaptionResult, ErrorInfo
+from altlens.desktop.controller.parts import Parts
+from altlens.desktop.workers.describer import Describe
 
 if TYPE_CHECKING:
-    from desktop.controller.session import ReviewSession
+    from altlens.desktop.controller.session import ReviewSession
 
 
 @dataclass(frozen=True)

@@ -10,16 +10,16 @@ from pathlib import Path
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog
 
-from core.library import WatchedFolder
-from core.review import Event, transition
-from core.types import CaptionJob, ErrorInfo
-from desktop.controller.model_status import ModelStatus
-from desktop.controller.parts import Parts
-from desktop.controller.session import ReviewSession
-from desktop.models.entries import ImageEntry, Status
-from desktop.views.dialogs import FolderDropDialog
-from desktop.workers.captioner import PRIORITY_DROPPED
-from desktop.workers.library import (
+from altlens.core.library import WatchedFolder
+from altlens.core.review import Event, transition
+from altlens.core.types import CaptionJob, ErrorInfo
+from altlens.desktop.controller.model_status import ModelStatus
+from altlens.desktop.controller.parts import Parts
+from altlens.desktop.controller.session import ReviewSession
+from altlens.desktop.models.entries import ImageEntry, Status
+from altlens.desktop.views.dialogs import FolderDropDialog
+from altlens.desktop.workers.captioner import PRIORITY_DROPPED
+from altlens.desktop.workers.library import (
     AddFolder,
     Classified,
     Classify,
@@ -150,7 +150,7 @@ class Intake(QObject):
         return queue
 
     def choose_images(self) -> None:
-        from core.images import CAPTIONABLE_EXTENSIONS
+        from altlens.core.images import CAPTIONABLE_EXTENSIONS
 
         patterns = " ".join(f"*{e}" for e in sorted(CAPTIONABLE_EXTENSIONS))
         files, _ = QFileDialog.getOpenFileNames(

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
-from core.types import ErrorInfo
-from desktop.controller.parts import Parts
-from desktop.workers.captioner import Progress
+from altlens.core.types import ErrorInfo
+from altlens.desktop.controller.parts import Parts
+from altlens.desktop.workers.captioner import Progress
 
 if TYPE_CHECKING:  # the engine module stays unloaded until the captioner thread needs it
-    from core.captioning.engine import LoadedModelInfo
+    from altlens.core.captioning.engine import LoadedModelInfo
 
 MODEL_MISSING_CODES = {"model-not-found"}
 

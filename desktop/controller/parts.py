@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from desktop.controller.announcements import Announcements
-from desktop.models.images import ImageListModel, ReviewOrderModel
-from desktop.settings import Settings
-from desktop.views.main_window import MainWindow
-from desktop.workers.captioner import CaptionWorker
-from desktop.workers.describer import DescribeWorker
-from desktop.workers.images import ImageWorker
-from desktop.workers.library import LibraryWorker
-from desktop.workers.writer import WriterWorker
+from altlens.desktop.controller.announcements import Announcements
+from altlens.desktop.models.images import ImageListModel, ReviewOrderModel
+from altlens.desktop.settings import Settings
+from altlens.desktop.views.main_window import MainWindow
+from altlens.desktop.workers.captioner import CaptionWorker
+from altlens.desktop.workers.describer import DescribeWorker
+from altlens.desktop.workers.images import ImageWorker
+from altlens.desktop.workers.library import LibraryWorker
+from altlens.desktop.workers.writer import WriterWorker
 
 
 @dataclass(frozen=True)

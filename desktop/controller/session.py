@@ -19,19 +19,19 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QMessageBox
 
-from core.alttext import blocking, check_alt_text, clean_text
-from core.library import ImageRecord
-from core.types import CaptionJob, CaptionResult, ErrorInfo
-from desktop.controller.parts import Parts
-from desktop.models.entries import ImageEntry, Status
-from desktop.models.presentation import status_text
-from desktop.workers.captioner import MORE_BEAMS, PRIORITY_NOW, SAMPLING
-from desktop.workers.images import PREVIEW_SIZE, THUMBNAIL_SIZE, DecodedImage, LoadImage
+from altlens.core.alttext import blocking, check_alt_text, clean_text
+from altlens.core.library import ImageRecord
+from altlens.core.types import CaptionJob, CaptionResult, ErrorInfo
+from altlens.desktop.controller.parts import Parts
+from altlens.desktop.models.entries import ImageEntry, Status
+from altlens.desktop.models.presentation import status_text
+from altlens.desktop.workers.captioner import MORE_BEAMS, PRIORITY_NOW, SAMPLING
+from altlens.desktop.workers.images import PREVIEW_SIZE, THUMBNAIL_SIZE, DecodedImage, LoadImage
 
 if TYPE_CHECKING:
-    from desktop.controller.detail import Detail
-    from desktop.controller.model_status import ModelStatus
-    from desktop.controller.writing import Writing
+    from altlens.desktop.controller.detail import Detail
+    from altlens.desktop.controller.model_status import ModelStatus
+    from altlens.desktop.controller.writing import Writing
 
 
 def to_qimage(decoded: DecodedImage) -> QImage:

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from core.alttext import clean_text
-from core.types import ErrorInfo
-from desktop.controller.parts import Parts
-from desktop.controller.session import ReviewSession
-from desktop.models.entries import ImageEntry
-from desktop.views.dialogs import WritePreviewDialog
-from desktop.workers.writer import (
+from altlens.core.alttext import clean_text
+from altlens.core.types import ErrorInfo
+from altlens.desktop.controller.parts import Parts
+from altlens.desktop.controller.session import ReviewSession
+from altlens.desktop.models.entries import ImageEntry
+from altlens.desktop.views.dialogs import WritePreviewDialog
+from altlens.desktop.workers.writer import (
     Approval,
     Approve,
     CheckWriting,
@@ -34,7 +34,7 @@ from desktop.workers.writer import (
 )
 
 if TYPE_CHECKING:  # core.metadata is imported where a request is made (it may be missing)
-    from core.metadata import MetadataSnapshot, WritePlan, WriteRequest, WriteResult
+    from altlens.core.metadata import MetadataSnapshot, WritePlan, WriteRequest, WriteResult
 
 
 class Writing(QObject):
@@ -97,7 +97,7 @@ class Writing(QObject):
     # -- requests ------------------------------------------------------------------------------
 
     def request(self, entry: ImageEntry) -> WriteRequest:
-        from core.metadata import WriteRequest
+        from altlens.core.metadata import WriteRequest
 
         description = "\n".join(clean_text(line) for line in entry.description.splitlines()).strip()
         s = self.p.settings

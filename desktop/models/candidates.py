@@ -8,8 +8,8 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
-from core.types import Candidate
-from desktop.models.presentation import confidence_text
+from altlens.core.types import Candidate
+from altlens.desktop.models.presentation import confidence_text
 
 CANDIDATE_ROLE = Qt.ItemDataRole.UserRole + 1
 SCORE_ROLE = Qt.ItemDataRole.UserRole + 2

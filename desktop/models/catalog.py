@@ -15,8 +15,8 @@ from PySide6.QtCore import (
     Qt,
 )
 
-from core.captioning.registry import family_purpose
-from core.progress import format_bytes
+from altlens.core.captioning.registry import family_purpose
+from altlens.core.progress import format_bytes
 
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
 _Index = QModelIndex | QPersistentModelIndex

@@ -8,10 +8,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from core.library import ImageRecord
-from core.review import NEEDS_REVIEW, Event, transition
-from core.review import ReviewState as Status  # one enum, core's; the short name reads well here
-from core.types import Candidate, CaptionResult, ErrorInfo
+from altlens.core.library import ImageRecord
+from altlens.core.review import NEEDS_REVIEW, Event, transition
+from altlens.core.review import ReviewState as Status  # one enum, core's; the short name reads well here
+from altlens.core.types import Candidate, CaptionResult, ErrorInfo
 
 __all__ = ["FILTERS", "ImageEntry", "Status"]
 

@@ -30,8 +30,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle
 
-from desktop.models.entries import FILTERS, ImageEntry, Status
-from desktop.models.presentation import confidence_text, spoken_summary, status_icon, status_text
+from altlens.desktop.models.entries import FILTERS, ImageEntry, Status
+from altlens.desktop.models.presentation import confidence_text, spoken_summary, status_icon, status_text
 
 _Index = QModelIndex | QPersistentModelIndex
 

@@ -8,7 +8,7 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QStyle
 
-from desktop.models.entries import ImageEntry, Status
+from altlens.desktop.models.entries import ImageEntry, Status
 
 
 def status_text(entry: ImageEntry) -> str:

@@ -15,7 +15,7 @@ from PySide6.QtCore import QCoreApplication, QObject
 from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
 from PySide6.QtWidgets import QApplication, QStyle
 
-from desktop.models.entries import FILTERS
+from altlens.desktop.models.entries import FILTERS
 
 SP = QStyle.StandardPixmap
 
@@ -380,7 +380,7 @@ class Actions(QObject):
             setattr(self, spec.name, action)
         self.filter_group = QActionGroup(self)
         self.filters: dict[str, QAction] = {}
-        from desktop.models.presentation import filter_text
+        from altlens.desktop.models.presentation import filter_text
 
         for name in FILTERS:
             action = QAction(filter_text(name), parent)

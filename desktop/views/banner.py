@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.views.a11y import name
+from altlens.desktop.views.a11y import name
 
 
 class Banner(QFrame):

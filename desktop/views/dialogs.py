@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import __version__
-from desktop.views.a11y import name
-from desktop.views.actions import Actions
+from altlens.core import __version__
+from altlens.desktop.views.a11y import name
+from altlens.desktop.views.actions import Actions
 
 
 def _table(headers: list[str], rows: list[list[str]], accessible: str) -> QTableWidget:

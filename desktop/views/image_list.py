@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.models.images import Role
+from altlens.desktop.models.images import Role
 
 THUMB = 128
 

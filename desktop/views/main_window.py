@@ -29,17 +29,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.library import WatchedFolder
-from desktop.models.entries import FILTERS, ImageEntry
-from desktop.models.images import ImageListModel, ReviewOrderModel, Role
-from desktop.models.presentation import filter_text
-from desktop.settings import Settings
-from desktop.views.a11y import Announcer, name
-from desktop.views.actions import Actions
-from desktop.views.banner import Banner
-from desktop.views.image_list import ImageListView
-from desktop.views.panels import FoldersPanel, LogPanel, ProgressStrip
-from desktop.views.review_panel import ReviewPanel
+from altlens.core.library import WatchedFolder
+from altlens.desktop.models.entries import FILTERS, ImageEntry
+from altlens.desktop.models.images import ImageListModel, ReviewOrderModel, Role
+from altlens.desktop.models.presentation import filter_text
+from altlens.desktop.settings import Settings
+from altlens.desktop.views.a11y import Announcer, name
+from altlens.desktop.views.actions import Actions
+from altlens.desktop.views.banner import Banner
+from altlens.desktop.views.image_list import ImageListView
+from altlens.desktop.views.panels import FoldersPanel, LogPanel, ProgressStrip
+from altlens.desktop.views.review_panel import ReviewPanel
 
 
 class MainWindow(QMainWindow):

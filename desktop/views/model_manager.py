@@ -27,12 +27,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.captioning.registry import family_purpose
-from core.progress import format_bytes
-from core.types import ErrorInfo
-from desktop.models.catalog import ModelCatalogModel
-from desktop.views.a11y import Announcer, name
-from desktop.workers.models import (
+from altlens.core.captioning.registry import family_purpose
+from altlens.core.progress import format_bytes
+from altlens.core.types import ErrorInfo
+from altlens.desktop.models.catalog import ModelCatalogModel
+from altlens.desktop.views.a11y import Announcer, name
+from altlens.desktop.workers.models import (
     Download,
     ImportFolder,
     ModelWorker,

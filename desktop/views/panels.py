@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.models.folders import FolderListModel
-from desktop.views.a11y import name
-from desktop.views.actions import Actions
+from altlens.desktop.models.folders import FolderListModel
+from altlens.desktop.views.a11y import name
+from altlens.desktop.views.actions import Actions
 
 
 class EtaEstimator:

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.alttext import (
+from altlens.core.alttext import (
     MAX_LENGTH,
     TARGET_LENGTH,
     Hint,
@@ -38,11 +38,11 @@ from core.alttext import (
     check_alt_text,
     clean_text,
 )
-from desktop.models.candidates import CandidateListModel
-from desktop.models.entries import ImageEntry, Status
-from desktop.models.presentation import confidence_text, status_icon, status_text
-from desktop.views.a11y import name
-from desktop.views.actions import Actions
+from altlens.desktop.models.candidates import CandidateListModel
+from altlens.desktop.models.entries import ImageEntry, Status
+from altlens.desktop.models.presentation import confidence_text, status_icon, status_text
+from altlens.desktop.views.a11y import name
+from altlens.desktop.views.actions import Actions
 
 
 class AltTextEdit(QPlainTextEdit):

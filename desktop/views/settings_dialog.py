@@ -24,11 +24,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.captioning.loading import DEFAULT_MODEL
-from core.captioning.registry import BUILTIN_MODELS, family_purpose
-from core.captioning.tasks import FAMILY_TASKS
-from desktop.settings import OPTIONS, Settings
-from desktop.views.a11y import name
+from altlens.core.captioning.loading import DEFAULT_MODEL
+from altlens.core.captioning.registry import BUILTIN_MODELS, family_purpose
+from altlens.core.captioning.tasks import FAMILY_TASKS
+from altlens.desktop.settings import OPTIONS, Settings
+from altlens.desktop.views.a11y import name
 
 
 class SettingsDialog(QDialog):

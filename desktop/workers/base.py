@@ -18,7 +18,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from core.types import ErrorInfo
+from altlens.core.types import ErrorInfo
 
 log = logging.getLogger(__name__)
 

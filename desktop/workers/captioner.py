@@ -21,17 +21,17 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
-from core.captioning.registry import DEFAULT_MODEL
-from core.captioning.settings import MAX_BEAMS, MAX_CANDIDATES, GenerationSettings
-from core.jobs import CancelToken, JobQueue
-from core.library import PRIORITY_USER, PRIORITY_WATCH, Library
-from core.service import caption_jobs
-from core.types import CaptionJob, CaptionResult, ErrorInfo
-from desktop.settings import ModelSpec
-from desktop.workers.base import Worker
+from altlens.core.captioning.registry import DEFAULT_MODEL
+from altlens.core.captioning.settings import MAX_BEAMS, MAX_CANDIDATES, GenerationSettings
+from altlens.core.jobs import CancelToken, JobQueue
+from altlens.core.library import PRIORITY_USER, PRIORITY_WATCH, Library
+from altlens.core.service import caption_jobs
+from altlens.core.types import CaptionJob, CaptionResult, ErrorInfo
+from altlens.desktop.settings import ModelSpec
+from altlens.desktop.workers.base import Worker
 
 if TYPE_CHECKING:  # the engine module loads torch lazily; it is imported in this thread only
-    from core.captioning.engine import LoadedModelInfo
+    from altlens.core.captioning.engine import LoadedModelInfo
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ def _leave_a_core_for_the_window() -> None:
 
 
 def _default_factory(spec: ModelSpec, settings: GenerationSettings) -> Any:
-    from core.captioning.engine import Captioner
+    from altlens.core.captioning.engine import Captioner
 
     _leave_a_core_for_the_window()
     return Captioner(
@@ -444,6 +444,6 @@ class CaptionWorker(Worker):
 
 
 def _key(path: Path | str) -> Path:
-    from core.library import norm_path
+    from altlens.core.library import norm_path
 
     return norm_path(path)

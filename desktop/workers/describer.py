@@ -20,10 +20,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from core.errors import UsageError
-from core.jobs import CancelToken
-from core.types import CaptionResult
-from desktop.workers.base import Worker
+from altlens.core.errors import UsageError
+from altlens.core.jobs import CancelToken
+from altlens.core.types import CaptionResult
+from altlens.desktop.workers.base import Worker
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ DescriberFactory = Callable[[str, str], Any]  # (model name, device) -> Captione
 
 
 def _default_factory(model: str, device: str) -> Any:
-    from core.captioning.engine import Captioner
+    from altlens.core.captioning.engine import Captioner
 
     # dtype "auto" keeps these families in float32 on the CPU (README, "Long descriptions").
     return Captioner(model, device=device, batch_size=1)
@@ -117,7 +117,7 @@ class DescribeWorker(Worker):
     def _context(self, request: Describe, captioner: Any) -> str | None:
         if not request.use_context or not captioner.accepts_context:
             return None
-        from core.captioning.context import read_contexts
+        from altlens.core.captioning.context import read_contexts
 
         context = read_contexts([request.path], include_people=request.people)[0].prompt_text()
         self.context_read.emit(request, context or "")

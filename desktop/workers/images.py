@@ -16,8 +16,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from core.images import load_image
-from desktop.workers.base import Worker
+from altlens.core.images import load_image
+from altlens.desktop.workers.base import Worker
 
 log = logging.getLogger(__name__)
 

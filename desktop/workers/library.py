@@ -16,13 +16,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from core.images import collect_images
-from core.jobs import CancelToken
-from core.library import PRIORITY_WATCH, Library, WatchedFolder, norm_path
-from core.service import apply_batch
-from core.types import ErrorInfo
-from core.watching import FolderWatcher, WatchBatch
-from desktop.workers.base import Worker
+from altlens.core.images import collect_images
+from altlens.core.jobs import CancelToken
+from altlens.core.library import PRIORITY_WATCH, Library, WatchedFolder, norm_path
+from altlens.core.service import apply_batch
+from altlens.core.types import ErrorInfo
+from altlens.core.watching import FolderWatcher, WatchBatch
+from altlens.desktop.workers.base import Worker
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from core.errors import CancelledError
-from core.jobs import CancelToken
-from desktop.workers.base import Worker
+from altlens.core.errors import CancelledError
+from altlens.core.jobs import CancelToken
+from altlens.desktop.workers.base import Worker
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def _throttled(emit: Callable[[Any], None], interval: float = 0.1) -> Callable[[
 
 
 def _default_store() -> Any:
-    from core.captioning.store import ModelStore
+    from altlens.core.captioning.store import ModelStore
 
     return ModelStore()
 

@@ -22,18 +22,18 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
 
-from core.errors import AltLensError
-from core.library import Library
-from desktop.workers.base import Then, Worker
+from altlens.core.errors import AltLensError
+from altlens.core.library import Library
+from altlens.desktop.workers.base import Then, Worker
 
 if TYPE_CHECKING:  # imported in the thread on first use (it may be missing: see CheckWriting)
-    from core.metadata import MetadataSnapshot, WritePlan, WriteRequest, WriteResult
+    from altlens.core.metadata import MetadataSnapshot, WritePlan, WriteRequest, WriteResult
 
 log = logging.getLogger(__name__)
 
 
 def _default_factory() -> Any:
-    from core.metadata import MetadataWriter
+    from altlens.core.metadata import MetadataWriter
 
     return MetadataWriter()
 
@@ -176,7 +176,7 @@ class WriterWorker(Worker):
 
     def _check(self, _request: CheckWriting) -> None:
         try:
-            from core.metadata import ExifToolMissingError, exiftool_available
+            from altlens.core.metadata import ExifToolMissingError, exiftool_available
         except ImportError as exc:
             raise MetadataUnavailableError(f"The metadata writer is not installed: {exc}") from exc
         if not exiftool_available():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.alttext import (
+from altlens.core.alttext import (
     MAX_LENGTH,
     TARGET_LENGTH,
     Severity,

@@ -16,8 +16,8 @@ import pytest
 from PIL import Image
 from toy_scenes import draw_scene
 
-from core import pipeline
-from core.errors import UsageError
+from altlens import pipeline
+from altlens.core.errors import UsageError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -64,11 +64,11 @@ def test_pipeline_validates_loudly(toy_model_dir: Path, two_scenes: list[tuple[P
 def run_cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO)
-    return subprocess.run([sys.executable, "-m", "core", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
+    return subprocess.run([sys.executable, "-m", "altlens.core", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
 
 
 def test_cli_version_and_help() -> None:
-    from core import __version__
+    from altlens.core import __version__
 
     out = run_cli("--version")
     assert out.returncode == 0 and __version__ in out.stdout

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from core.cli import main
-from core.library import Library
-from core.metadata.journal import WriteJournal
-from core.metadata.types import ROLES
-from core.paths import app_dirs
+from altlens.core.cli import main
+from altlens.core.library import Library
+from altlens.core.metadata.journal import WriteJournal
+from altlens.core.metadata.types import ROLES
+from altlens.core.paths import app_dirs
 from tests.core.library_support import caption_model, make_images
 
 __all__ = ["caption_model"]

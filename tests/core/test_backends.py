@@ -11,10 +11,10 @@ import pytest
 import torch
 from PIL import Image
 
-from core.captioning import Captioner, GenerationSettings
-from core.captioning.engine import BACKENDS, DTYPES
-from core.commands import caption as caption_cmd
-from core.errors import UsageError
+from altlens.core.captioning import Captioner, GenerationSettings
+from altlens.core.captioning.engine import BACKENDS, DTYPES
+from altlens.core.commands import caption as caption_cmd
+from altlens.core.errors import UsageError
 from tests.tinymodels import build
 
 
@@ -89,7 +89,7 @@ def test_reference_backend_is_float32_only(tiny: Path) -> None:
 
 
 def test_cli_caption_with_each_torch_backend(tiny: Path, photos: list[Path], capsys: pytest.CaptureFixture[str]) -> None:
-    from core.cli import main
+    from altlens.core.cli import main
 
     outputs = {}
     for backend in ("auto", "torch", "reference"):
@@ -116,7 +116,7 @@ def test_openmp_defaults_apply_before_torch_only(monkeypatch: pytest.MonkeyPatch
     import os
     import sys
 
-    from core.captioning import runtime
+    from altlens.core.captioning import runtime
 
     monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
     assert "torch" in sys.modules  # this test module imports it: too late to change anything
@@ -136,7 +136,7 @@ def test_cli_process_runs_with_passive_openmp_wait(tiny: Path, photos: list[Path
     import sys
 
     code = (
-        "import os, sys; from core.captioning import Captioner; "
+        "import os, sys; from altlens.core.captioning import Captioner; "
         f"Captioner({str(tiny)!r}, device='cpu').load(); print(os.environ.get('OMP_WAIT_POLICY'))"
     )
     env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}

@@ -22,10 +22,10 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from core import batch_results as br
-from core.batch import BatchOptions, CaptionWorker, run_batch
-from core.captioning.settings import GenerationSettings
-from core.library import Library
+from altlens.core import batch_results as br
+from altlens.core.batch import BatchOptions, CaptionWorker, run_batch
+from altlens.core.captioning.settings import GenerationSettings
+from altlens.core.library import Library
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "tests" / "data" / "samples"
@@ -218,7 +218,7 @@ def test_only_the_batch_module_names_ray() -> None:
                 [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
             named += [str(path.relative_to(REPO)) for m in mods if m.split(".")[0] == "ray"]
     assert set(named) == {"core/batch.py"}
-    code = "import core.cli, core.batch, core.batch_results, core.commands.batch, sys; print('ray' in sys.modules)"
+    code = "import altlens.core.cli, core.batch, core.batch_results, core.commands.batch, sys; print('ray' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert out.stdout.strip() == "False", out.stderr  # imported only when a batch runs
 
@@ -296,7 +296,7 @@ def test_killed_actors_lose_nothing_and_duplicate_nothing(local_ray: Any, tmp_pa
 
 @pytest.mark.slow
 def test_cli_batch_then_import(local_ray: Any, tmp_path: Path, toy_model_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from core.cli import main
+    from altlens.core.cli import main
 
     photos = make_photos(tmp_path / "src", 5)
     out = tmp_path / "out"

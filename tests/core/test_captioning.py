@@ -16,9 +16,9 @@ import pytest
 from PIL import Image
 from toy_scenes import draw_scene
 
-from core.captioning import Captioner, GenerationSettings
-from core.errors import CancelledError
-from core.jobs import CancelToken
+from altlens.core.captioning import Captioner, GenerationSettings
+from altlens.core.errors import CancelledError
+from altlens.core.jobs import CancelToken
 
 N_IMAGES = 50
 FIRST_SEED = 90_000  # far from the seeds the training script draws from
@@ -111,7 +111,8 @@ def test_exif_rotation_is_applied_and_would_be_missed_without_it(
         Image.open(scene.path).convert("RGB").transpose(stored_as[orientation]).save(path, quality=90, exif=exif)
         rotated.append(Scene(path, scene.caption))
     assert accuracy(toy, rotated) >= 0.9
-    import core.images
+    import altlens.core.images
+    from altlens import core
 
     monkeypatch.setattr(core.images.ImageOps, "exif_transpose", lambda im: im)
     assert accuracy(toy, rotated) < 0.5
@@ -173,7 +174,7 @@ def test_cancel_inside_generation(toy: Captioner, scenes: list[Scene]) -> None:
     token = CancelToken()
     token.cancel()
     adapter = toy.adapter
-    from core.images import load_image
+    from altlens.core.images import load_image
 
     inputs = adapter.preprocess([load_image(scenes[0].path, target_size=adapter.image_size)])
     with pytest.raises(CancelledError):

@@ -22,9 +22,9 @@ import pytest
 import torch
 from PIL import Image
 
-from core.captioning import Captioner, GenerationSettings, numerics
-from core.captioning.registry import SUPPORTED_FAMILIES
-from core.errors import ModelUnsupportedError
+from altlens.core.captioning import Captioner, GenerationSettings, numerics
+from altlens.core.captioning.registry import SUPPORTED_FAMILIES
+from altlens.core.errors import ModelUnsupportedError
 from tests.tinymodels import FAMILIES, TinyFamily
 
 REPO = Path(__file__).resolve().parents[2]
@@ -189,7 +189,7 @@ def test_cli_captions_real_photos(family: str, tiny_models: dict[str, Path], tmp
     """The user's path: `altlens caption --json --model DIR photo.jpg ...` in its own process."""
     env = {**os.environ, "ALTLENS_HOME": str(tmp_path / "home")}
     proc = subprocess.run(
-        [sys.executable, "-m", "core.cli", "caption", "--json", "--model", str(tiny_models[family]), *map(str, SAMPLES)],
+        [sys.executable, "-m", "altlens.core.cli", "caption", "--json", "--model", str(tiny_models[family]), *map(str, SAMPLES)],
         capture_output=True, text=True, timeout=300, cwd=REPO, env=env,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from core.metadata import exiftool as et
+from altlens.core.metadata import exiftool as et
 
 
 def _fake_program(path: Path) -> Path:

@@ -11,11 +11,11 @@ import pytest
 import torch
 from PIL import Image
 
-from core.captioning import Captioner, GenerationSettings
-from core.captioning.adapters import decode_candidates, run_search
-from core.captioning.fast import Gpt2StepDecoder, encode, unsupported_generation_options, unsupported_reason
-from core.errors import CancelledError
-from core.jobs import CancelToken
+from altlens.core.captioning import Captioner, GenerationSettings
+from altlens.core.captioning.adapters import decode_candidates, run_search
+from altlens.core.captioning.fast import Gpt2StepDecoder, encode, unsupported_generation_options, unsupported_reason
+from altlens.core.errors import CancelledError
+from altlens.core.jobs import CancelToken
 from tests.tinymodels import build
 
 
@@ -194,7 +194,7 @@ def test_cancel_stops_within_the_search(tiny_dirs: dict[str, Path]) -> None:
 def test_decode_candidates_shapes(tiny_dirs: dict[str, Path]) -> None:
     from transformers import AutoTokenizer
 
-    from core.captioning.search import SearchResult
+    from altlens.core.captioning.search import SearchResult
 
     tok = AutoTokenizer.from_pretrained(tiny_dirs["beam-lengths"])
     eos = tok.eos_token_id
@@ -253,7 +253,7 @@ def test_static_search_never_synchronises(tiny_dirs: dict[str, Path], monkeypatc
 
 
 def test_cuda_graph_buckets() -> None:
-    from core.captioning.cudagraph import bucket
+    from altlens.core.captioning.cudagraph import bucket
 
     assert [bucket(n) for n in (1, 2, 3, 4, 5, 100, 128, 129)] == [1, 2, 4, 4, 8, 128, 128, 256]
     with pytest.raises(ValueError):
@@ -263,7 +263,7 @@ def test_cuda_graph_buckets() -> None:
 def test_fixed_shape_decoder_matches(tiny_dirs: dict[str, Path]) -> None:
     """StaticGpt2StepDecoder (masked attention over the whole cache, position as a tensor: what
     torch.compile and CUDA graphs need) gives the dynamic decoder's tokens."""
-    from core.captioning.fast import StaticGpt2StepDecoder
+    from altlens.core.captioning.fast import StaticGpt2StepDecoder
 
     model = _load(tiny_dirs["beam-lengths"])
     gen = model.generation_config

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from core.fingerprint import fingerprint, looks_complete, stat_identity, xmp_description
+from altlens.core.fingerprint import fingerprint, looks_complete, stat_identity, xmp_description
 from tests.core.library_support import exiftool, make_images, needs_exiftool
 
 

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core import errors
-from core.images import collect_images, is_captionable_name, load_image
+from altlens.core import errors
+from altlens.core.images import collect_images, is_captionable_name, load_image
 
 
 def quadrants(w: int = 400, h: int = 300) -> Image.Image:

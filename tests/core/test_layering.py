@@ -9,7 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import core
+import altlens.core
+from altlens import core
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -58,7 +59,7 @@ def test_core_source_never_names_qt_or_desktop() -> None:
 def test_cli_and_non_model_code_do_not_import_torch() -> None:
     # Model back ends under core.captioning import torch by design; the front of the engine,
     # and everything outside it, must not.
-    light_engine = {"core.captioning", "core.captioning.engine", "core.captioning.api", "core.captioning.settings", "core.captioning.text", "core.captioning.loading"}
-    cheap = [m for m in _all_core_modules() if not m.startswith("core.captioning.") or m in light_engine]
-    loaded = _loaded_after_import(cheap + ["core.cli"])
+    light_engine = {"altlens.core.captioning", "altlens.core.captioning.engine", "altlens.core.captioning.api", "altlens.core.captioning.settings", "altlens.core.captioning.text", "altlens.core.captioning.loading"}
+    cheap = [m for m in _all_core_modules() if not m.startswith("altlens.core.captioning.") or m in light_engine]
+    loaded = _loaded_after_import(cheap + ["altlens.core.cli"])
     assert "torch" not in loaded and "transformers" not in loaded

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from core.errors import UsageError
-from core.jobs import CancelToken, JobQueue
-from core.library import (
+from altlens.core.errors import UsageError
+from altlens.core.jobs import CancelToken, JobQueue
+from altlens.core.library import (
     MIGRATIONS,
     PRIORITY_USER,
     PRIORITY_WATCH,
@@ -31,8 +31,8 @@ from core.library import (
     LibraryVersionError,
     export_text,
 )
-from core.metadata.types import ROLES
-from core.types import Candidate, CaptionResult, ErrorInfo
+from altlens.core.metadata.types import ROLES
+from altlens.core.types import Candidate, CaptionResult, ErrorInfo
 from tests.core.library_support import exiftool, make_images, needs_exiftool
 
 REPO = Path(__file__).resolve().parents[2]
@@ -60,7 +60,7 @@ def _suggest(
 
 
 def test_default_location_and_schema(tmp_path: Path) -> None:
-    from core.paths import app_dirs
+    from altlens.core.paths import app_dirs
 
     with Library() as library:
         assert library.path == app_dirs().data / "library.sqlite3"
@@ -165,7 +165,7 @@ def test_metadata_only_change_keeps_review_state(lib: Library, tmp_path: Path) -
 def test_own_write_is_recognised_and_linked_to_its_journal_entry(
     lib: Library, tmp_path: Path
 ) -> None:
-    from core.metadata import MetadataWriter, WriteRequest
+    from altlens.core.metadata import MetadataWriter, WriteRequest
 
     [p] = make_images(tmp_path / "photos", 1)
     lib.observe(p)
@@ -419,7 +419,7 @@ def test_approved_captions_survive_kill_9(tmp_path: Path) -> None:
         lib.scan_folder(tmp_path / "photos")
         _suggest(lib)
     code = (
-        "import sys; from core.library import Library\n"
+        "import sys; from altlens.core.library import Library\n"
         "lib = Library(sys.argv[1])\n"
         "for i, r in enumerate(lib.images()):\n"
         "    lib.approve(r.path, f'approved {i} ünïcödé')\n"
@@ -676,7 +676,8 @@ def test_queue_recovers_jobs_of_a_process_that_died_meanwhile(
 ) -> None:
     import socket
 
-    import core.jobs
+    import altlens.core.jobs
+    from altlens import core
 
     make_images(tmp_path / "photos", 1)
     lib.scan_folder(tmp_path / "photos")
@@ -696,7 +697,8 @@ def test_unreadable_file_is_listed_with_its_error_and_retried(
     lib: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Tests run as root, where chmod 000 does not stop reading: make the read fail instead.
-    import core.library
+    import altlens.core.library
+    from altlens import core
 
     a, b = make_images(tmp_path / "photos", 2)
     lib.observe(b)

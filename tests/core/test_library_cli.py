@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from core.cli import main
-from core.library import Library
-from core.types import Candidate, CaptionResult
+from altlens.core.cli import main
+from altlens.core.library import Library
+from altlens.core.types import Candidate, CaptionResult
 from tests.core.library_support import caption_model, make_images
 
 __all__ = ["caption_model"]
@@ -57,7 +57,7 @@ def test_status_of_missing_library_is_a_usage_error(
 
 
 def test_default_library_from_altlens_home(capsys: pytest.CaptureFixture[str]) -> None:
-    from core.paths import app_dirs
+    from altlens.core.paths import app_dirs
 
     target = app_dirs().data / "library.sqlite3"
     target.parent.mkdir(parents=True, exist_ok=True)

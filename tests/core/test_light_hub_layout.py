@@ -18,7 +18,7 @@ import pytest
 import torch
 from PIL import Image
 
-from core.captioning import Captioner, GenerationSettings, backends, vitgpt2
+from altlens.core.captioning import Captioner, GenerationSettings, backends, vitgpt2
 from tests.core.test_conformance import MAX_LENGTH, altlens_tokens, reference_tokens
 from tests.tinymodels import FAMILIES, build
 
@@ -74,7 +74,7 @@ def test_hub_layout_takes_the_light_path_with_transformers_pixels_and_text(
 ) -> None:
     from transformers import AutoTokenizer
 
-    from core.captioning.adapters import VisionEncoderDecoderAdapter
+    from altlens.core.captioning.adapters import VisionEncoderDecoderAdapter
 
     folder = hub_dirs[which]
     assert vitgpt2.unsupported_reason(folder) is None

@@ -15,7 +15,7 @@ import pytest
 import torch
 from PIL import Image
 
-from core.captioning import GenerationSettings, fast, vitgpt2, weightcache
+from altlens.core.captioning import GenerationSettings, fast, vitgpt2, weightcache
 from tests.tinymodels import build
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -43,7 +43,7 @@ def _images(n: int, seed: int = 0) -> list[Image.Image]:
 
 
 def _both(folder: Path, mode: str) -> tuple[object, vitgpt2.VitGpt2Adapter]:
-    from core.captioning.adapters import VisionEncoderDecoderAdapter
+    from altlens.core.captioning.adapters import VisionEncoderDecoderAdapter
 
     cpu = torch.device("cpu")
     return VisionEncoderDecoderAdapter(folder, device=cpu, mode=mode), vitgpt2.VitGpt2Adapter(folder, device=cpu, mode=mode)
@@ -65,7 +65,7 @@ def test_float32_bit_identical_to_transformers(which: str, toy_model_dir: Path, 
 
 @pytest.mark.parametrize("mode", ["int8", "bfloat16"])
 def test_cached_conversion_gives_the_same_captions(mode: str, toy_model_dir: Path, home: Path) -> None:
-    from core.captioning.numerics import int8_matmul_available
+    from altlens.core.captioning.numerics import int8_matmul_available
 
     if mode == "int8" and not int8_matmul_available():
         pytest.skip("this torch has no CPU int8 matrix product")
@@ -123,7 +123,7 @@ def test_engine_uses_it_without_importing_transformers(toy_model_dir: Path, tmp_
     photo = tmp_path / "p.png"
     _images(1)[0].save(photo)
     code = (
-        "import sys; from core.captioning import Captioner;"
+        "import sys; from altlens.core.captioning import Captioner;"
         f"c = Captioner({str(toy_model_dir)!r}, device='cpu', dtype='float32');"
         f"r = c.caption([{str(photo)!r}]); assert r[0].ok, r[0].error;"
         "print(type(c.adapter).__name__, 'transformers' in sys.modules)"
@@ -145,8 +145,8 @@ def test_failed_load_while_photos_decode_early_raises_without_hanging(toy_model_
     call with its error, not leave the decode threads waiting."""
     import shutil
 
-    from core.captioning import Captioner
-    from core.errors import AltLensError
+    from altlens.core.captioning import Captioner
+    from altlens.core.errors import AltLensError
 
     broken = tmp_path / "broken"
     shutil.copytree(toy_model_dir, broken)

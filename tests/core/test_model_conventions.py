@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from core.captioning import Captioner, GenerationSettings, resolve_model
-from core.captioning.loading import DEFAULT_MODEL
-from core.errors import ModelNotFoundError
+from altlens.core.captioning import Captioner, GenerationSettings, resolve_model
+from altlens.core.captioning.loading import DEFAULT_MODEL
+from altlens.core.errors import ModelNotFoundError
 
 pytestmark = pytest.mark.slow
 

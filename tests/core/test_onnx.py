@@ -14,10 +14,10 @@ import pytest
 import torch
 from PIL import Image
 
-from core.captioning import Captioner, GenerationSettings
-from core.captioning.numerics import MAX_CAPTION_DIFFERENCE
-from core.captioning.onnx_export import MANIFEST, default_onnx_root, export_onnx
-from core.errors import ModelInvalidError, ModelNotFoundError, ModelUnsupportedError, UsageError
+from altlens.core.captioning import Captioner, GenerationSettings
+from altlens.core.captioning.numerics import MAX_CAPTION_DIFFERENCE
+from altlens.core.captioning.onnx_export import MANIFEST, default_onnx_root, export_onnx
+from altlens.core.errors import ModelInvalidError, ModelNotFoundError, ModelUnsupportedError, UsageError
 from tests.tinymodels import build
 
 pytest.importorskip("onnxruntime")
@@ -37,7 +37,7 @@ def _images(n: int, seed: int) -> list[Image.Image]:
 
 
 def _models_parser() -> argparse.ArgumentParser:
-    from core.commands import models_onnx
+    from altlens.core.commands import models_onnx
 
     parser = argparse.ArgumentParser(prog="altlens")
     sub = parser.add_subparsers(dest="command")

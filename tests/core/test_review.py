@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from core.library import MIGRATIONS, STATUSES, Library
-from core.review import (
+from altlens.core.library import MIGRATIONS, STATUSES, Library
+from altlens.core.review import (
     BACK,
     TRANSITIONS,
     Event,
@@ -21,7 +21,7 @@ from core.review import (
     sql_case,
     transition,
 )
-from core.types import Candidate, CaptionResult
+from altlens.core.types import Candidate, CaptionResult
 from tests.core.library_support import make_images
 
 S = ReviewState

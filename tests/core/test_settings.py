@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.captioning.settings import GenerationSettings
-from core.errors import UsageError
+from altlens.core.captioning.settings import GenerationSettings
+from altlens.core.errors import UsageError
 
 
 def test_defaults_follow_the_model_card() -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.captioning.text import clean_caption, cut_repetition, postprocess
+from altlens.core.captioning.text import clean_caption, cut_repetition, postprocess
 
 
 @pytest.mark.parametrize(

@@ -52,19 +52,19 @@ def images() -> list[Any]:
 
 @pytest.fixture(scope="module")
 def captioners(models: dict[str, Path]) -> dict[str, Any]:
-    from core.captioning import Captioner
+    from altlens.core.captioning import Captioner
 
     return {name: Captioner(folder, device="cpu", dtype="float32") for name, folder in models.items()}
 
 
 def _settings(strategy: str) -> Any:
-    from core.captioning import GenerationSettings
+    from altlens.core.captioning import GenerationSettings
 
     return GenerationSettings(strategy="greedy", num_beams=1) if strategy == "greedy" else GenerationSettings(num_beams=3)
 
 
 def _reference_kwargs(family: str, task: str, strategy: str, contexts: list[str | None] | None = None) -> dict[str, Any]:
-    from core.captioning.tasks import FLORENCE_TOKENS, instruction
+    from altlens.core.captioning.tasks import FLORENCE_TOKENS, instruction
 
     kw: dict[str, Any] = {"max_new_tokens": BUDGET, "do_sample": False, "num_beams": 1 if strategy == "greedy" else 3}
     if family == "florence2":
@@ -102,7 +102,7 @@ def test_engine_texts_and_errors_follow_the_reference_tokens(
 ) -> None:
     """Through the whole engine (decode threads, batching, clean-up): each image's text is its
     reference tokens decoded, or an error where those tokens are empty or never end."""
-    from core.captioning.tasks import clean_answer
+    from altlens.core.captioning.tasks import clean_answer
 
     cap = captioners[family]
     adapter = cap.adapter
@@ -152,8 +152,8 @@ def test_a_bad_file_is_its_own_error_and_the_batch_goes_on(captioners: dict[str,
 
 
 def test_task_and_context_rules(captioners: dict[str, Any], tmp_path: Path) -> None:
-    from core.captioning import Captioner
-    from core.errors import UsageError
+    from altlens.core.captioning import Captioner
+    from altlens.core.errors import UsageError
 
     florence, smol = captioners["florence2"], captioners["smolvlm"]
     with pytest.raises(UsageError, match="takes no context"):
@@ -203,7 +203,7 @@ needs_exiftool = pytest.mark.skipif(shutil.which("exiftool") is None, reason="Ex
 
 @needs_exiftool
 def test_context_reads_folder_and_metadata_and_names_people_only_when_asked(tmp_path: Path) -> None:
-    from core.captioning.context import read_contexts
+    from altlens.core.captioning.context import read_contexts
 
     photo = _tagged_copy(tmp_path)
     (plain,) = read_contexts([photo])
@@ -220,7 +220,7 @@ def test_context_reads_folder_and_metadata_and_names_people_only_when_asked(tmp_
 
 
 def _altlens(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "core", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+    return subprocess.run([sys.executable, "-m", "altlens.core", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
 @needs_exiftool
@@ -261,10 +261,10 @@ def test_describe_cli_end_to_end(models: dict[str, Path], tmp_path: Path) -> Non
 
 
 def test_cli_task_choices_are_the_engines_and_onnx_is_refused(models: dict[str, Path]) -> None:
-    from core.captioning import Captioner
-    from core.captioning.tasks import TASKS
-    from core.commands.describe import TASK_CHOICES
-    from core.errors import UsageError
+    from altlens.core.captioning import Captioner
+    from altlens.core.captioning.tasks import TASKS
+    from altlens.core.commands.describe import TASK_CHOICES
+    from altlens.core.errors import UsageError
 
     assert TASK_CHOICES == TASKS  # the CLI keeps its own copy so --help never imports the engine
     with pytest.raises(UsageError, match="ONNX backend"):
@@ -273,8 +273,8 @@ def test_cli_task_choices_are_the_engines_and_onnx_is_refused(models: dict[str, 
 
 def test_family_tasks_without_torch_agree_with_the_adapters(captioners: dict[str, Any]) -> None:
     """The plain-data task table front ends read (no torch) says what the adapters do."""
-    from core.captioning.adapters import ADAPTERS
-    from core.captioning.tasks import CONTEXT_FAMILIES, tasks_for_family
+    from altlens.core.captioning.adapters import ADAPTERS
+    from altlens.core.captioning.tasks import CONTEXT_FAMILIES, tasks_for_family
 
     for family, cls in ADAPTERS.items():
         assert tasks_for_family(family) == getattr(cls, "tasks", ("alt",))
@@ -287,7 +287,7 @@ def test_family_tasks_without_torch_agree_with_the_adapters(captioners: dict[str
 def test_import_keeps_every_file_the_family_needs(family: str, models: dict[str, Path]) -> None:
     """`altlens models import` copies processor_config.json and the chat template too, verifies,
     and the imported copy describes by name."""
-    from core.captioning import Captioner, ModelStore
+    from altlens.core.captioning import Captioner, ModelStore
 
     store = ModelStore()
     record = store.import_folder(models[family], name=f"tiny-{family}")

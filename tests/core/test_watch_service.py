@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The whole chain with real file-system events and a real model: watcher -> library ->
 queue -> Captioner. Bursts, slow copies, renames and deletions mid-run, own metadata writes,
-and kill -9 of `python -m core watch` followed by a restart."""
+and kill -9 of `python -m altlens.core watch` followed by a restart."""
 
 from __future__ import annotations
 
@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from core.captioning.engine import Captioner
-from core.captioning.settings import GenerationSettings
-from core.library import Library
-from core.service import WatchService
+from altlens.core.captioning.engine import Captioner
+from altlens.core.captioning.settings import GenerationSettings
+from altlens.core.library import Library
+from altlens.core.service import WatchService
 from tests.core.library_support import (
     CountingCaptioner,
     caption_model,
@@ -273,7 +273,7 @@ def test_kill_9_mid_run_then_restart(tmp_path: Path, caption_model: Path) -> Non
     cmd = [
         sys.executable,
         "-m",
-        "core",
+        "altlens.core",
         "watch",
         str(folder),
         "--recursive",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from core.watching import FolderWatcher, WatchBatch
+from altlens.core.watching import FolderWatcher, WatchBatch
 from tests.core.library_support import make_images
 
 DEBOUNCE = 0.3

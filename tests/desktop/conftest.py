@@ -39,7 +39,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def _translations(qapp: QCoreApplication) -> None:
-    from desktop.i18n import install_translators
+    from altlens.desktop.i18n import install_translators
 
     install_translators(qapp)
 
@@ -47,7 +47,7 @@ def _translations(qapp: QCoreApplication) -> None:
 @pytest.fixture(autouse=True)
 def _no_leaked_threads(qtbot) -> Iterator[None]:
     """Fail a test that leaves a worker QThread or a Python thread running."""
-    from desktop.workers import running_threads
+    from altlens.desktop.workers import running_threads
 
     before = {t.ident for t in threading.enumerate()}
     yield
@@ -105,7 +105,7 @@ def sample_images(tmp_path: Path) -> Callable[[int], list[Path]]:
 
 @pytest.fixture
 def settings(tmp_path: Path, toy_model_dir: Path):
-    from desktop.settings import Settings
+    from altlens.desktop.settings import Settings
 
     s = Settings(tmp_path / "config" / "altlens.ini")
     s.set_value("model/name", str(toy_model_dir))
@@ -120,7 +120,7 @@ def settings(tmp_path: Path, toy_model_dir: Path):
 def make_app(qtbot, settings, record) -> Iterator[Callable[..., object]]:
     """Build the whole app (window, workers, controller) on the test model; shut it down at
     the end of the test in the app's own order."""
-    from desktop.app import AltLensApp
+    from altlens.desktop.app import AltLensApp
 
     apps: list[AltLensApp] = []
 
@@ -133,7 +133,7 @@ def make_app(qtbot, settings, record) -> Iterator[Callable[..., object]]:
         apps.append(app)
         qtbot.addWidget(app.window)
         if wait_model:
-            from desktop.workers.captioner import LoadModel
+            from altlens.desktop.workers.captioner import LoadModel
 
             ready = record(app.caption_worker.done)
             with qtbot.waitSignal(

@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.metadata import FieldChange, SkippedField, WritePlan
-from core.types import ErrorInfo
-from desktop.models.images import Role
+from altlens.core.metadata import FieldChange, SkippedField, WritePlan
+from altlens.core.types import ErrorInfo
+from altlens.desktop.models.images import Role
 from tests.desktop.conftest import wait_statuses
 
 INTERACTIVE = (
@@ -111,14 +111,14 @@ def test_every_control_of_the_main_window_has_a_name(reviewed_app) -> None:
 
 
 def test_every_dialog_control_has_a_name(qtbot, reviewed_app, tmp_path: Path) -> None:
-    from desktop.views.dialogs import (
+    from altlens.desktop.views.dialogs import (
         AboutDialog,
         CrashDialog,
         FolderDropDialog,
         ShortcutsDialog,
         WritePreviewDialog,
     )
-    from desktop.views.settings_dialog import SettingsDialog
+    from altlens.desktop.views.settings_dialog import SettingsDialog
 
     w = reviewed_app.window
     dialogs = [
@@ -209,7 +209,7 @@ def test_opening_an_image_puts_the_cursor_in_the_alt_text(qtbot, reviewed_app) -
 
 
 def test_status_is_never_colour_alone(reviewed_app) -> None:
-    from desktop.models.images import Role
+    from altlens.desktop.models.images import Role
 
     order = reviewed_app.order
     for row in range(order.rowCount()):
@@ -259,8 +259,8 @@ def mnemonics(root: QWidget) -> dict[str, list[str]]:
 
 
 def test_alt_keys_do_not_clash(qtbot, reviewed_app, tmp_path: Path) -> None:
-    from desktop.views.dialogs import FolderDropDialog, WritePreviewDialog
-    from desktop.views.settings_dialog import SettingsDialog
+    from altlens.desktop.views.dialogs import FolderDropDialog, WritePreviewDialog
+    from altlens.desktop.views.settings_dialog import SettingsDialog
 
     w = reviewed_app.window
     roots = [
@@ -277,7 +277,7 @@ def test_alt_keys_do_not_clash(qtbot, reviewed_app, tmp_path: Path) -> None:
 def test_system_fonts_and_colours_are_respected(reviewed_app, tmp_path: Path) -> None:
     """No style sheet, no fixed pixel font size, no explicit colours: the platform's theme,
     font size and high-contrast palette reach every widget."""
-    from desktop.views.settings_dialog import SettingsDialog
+    from altlens.desktop.views.settings_dialog import SettingsDialog
 
     roots = [reviewed_app.window, SettingsDialog(reviewed_app.settings, parent=reviewed_app.window)]
     for root in roots:

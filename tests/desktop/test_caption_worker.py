@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QThread
 
-from core.captioning.settings import GenerationSettings
-from core.library import Library
-from core.types import CaptionJob
-from desktop.settings import ModelSpec
-from desktop.workers import start_worker
-from desktop.workers.captioner import (
+from altlens.core.captioning.settings import GenerationSettings
+from altlens.core.library import Library
+from altlens.core.types import CaptionJob
+from altlens.desktop.settings import ModelSpec
+from altlens.desktop.workers import start_worker
+from altlens.desktop.workers.captioner import (
     MORE_BEAMS,
     PRIORITY_DROPPED,
     PRIORITY_WATCHED,
@@ -179,7 +179,7 @@ def test_the_model_runs_on_the_worker_thread(
     sample_images,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from core.captioning.engine import Captioner
+    from altlens.core.captioning.engine import Captioner
 
     calls: list[tuple[str, bool]] = []
     gui = QThread.currentThread()

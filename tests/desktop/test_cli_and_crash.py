@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop import cli
-from desktop.diagnostics import CrashHandler, LogBridge
+from altlens.desktop import cli
+from altlens.desktop.diagnostics import CrashHandler, LogBridge
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -23,7 +23,8 @@ def test_altlens_alone_means_gui(monkeypatch: pytest.MonkeyPatch) -> None:
         seen.update(vars(args))
         return 0
 
-    import desktop.app
+    import altlens.desktop.app
+    from altlens import desktop
 
     monkeypatch.setattr(desktop.app, "run", fake_run)
     assert cli.main([]) == 0
@@ -40,7 +41,7 @@ def test_bad_options_exit_2_before_any_window(capsys: pytest.CaptureFixture[str]
 
 def test_help_runs_without_qt() -> None:
     out = subprocess.run(
-        [sys.executable, "-c", "import sys; from desktop.cli import main; main(['gui', '--help'])"],
+        [sys.executable, "-c", "import sys; from altlens.desktop.cli import main; main(['gui', '--help'])"],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -57,7 +58,7 @@ def test_help_runs_without_qt() -> None:
 def test_crash_report_is_written_and_settings_are_untouched(
     tmp_path: Path, _isolated_home: Path
 ) -> None:
-    from desktop.settings import Settings
+    from altlens.desktop.settings import Settings
 
     s = Settings()
     s.set_value("caption/beams", 2)
@@ -96,7 +97,7 @@ def test_sigterm_closes_the_app_cleanly(tmp_path: Path, toy_model_dir: Path, sam
         os.environ, ALTLENS_HOME=str(home), QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(REPO)
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "desktop", "gui", "--model", str(toy_model_dir), *map(str, images)],
+        [sys.executable, "-m", "altlens.desktop", "gui", "--model", str(toy_model_dir), *map(str, images)],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -16,8 +16,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from desktop.models.entries import Status
-from desktop.workers.describer import Describe
+from altlens.desktop.models.entries import Status
+from altlens.desktop.workers.describer import Describe
 from tests.desktop.conftest import wait_statuses
 from tests.desktop.test_write_flow import confirm_preview
 
@@ -200,9 +200,9 @@ def test_escape_cancels_and_changes_nothing(
 
 
 def test_the_model_manager_says_what_each_family_is_good_for(qtmodeltester) -> None:
-    from core.captioning.registry import FAMILY_PURPOSES, SUPPORTED_FAMILIES
-    from core.captioning.store import ModelStore
-    from desktop.models.catalog import ModelCatalogModel
+    from altlens.core.captioning.registry import FAMILY_PURPOSES, SUPPORTED_FAMILIES
+    from altlens.core.captioning.store import ModelStore
+    from altlens.desktop.models.catalog import ModelCatalogModel
 
     assert set(FAMILY_PURPOSES) == set(SUPPORTED_FAMILIES)
     model = ModelCatalogModel()
@@ -223,7 +223,7 @@ def test_the_model_manager_says_what_each_family_is_good_for(qtmodeltester) -> N
 
 
 def test_the_detail_model_is_chosen_in_settings_with_its_purpose(qtbot, settings) -> None:
-    from desktop.views.settings_dialog import SettingsDialog
+    from altlens.desktop.views.settings_dialog import SettingsDialog
 
     dialog = SettingsDialog(settings)
     qtbot.addWidget(dialog)

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from core.types import Candidate, CaptionResult, ErrorInfo
-from desktop.models.candidates import CandidateListModel
-from desktop.models.entries import ImageEntry, Status
-from desktop.models.images import ImageListModel, ReviewOrderModel, Role
+from altlens.core.types import Candidate, CaptionResult, ErrorInfo
+from altlens.desktop.models.candidates import CandidateListModel
+from altlens.desktop.models.entries import ImageEntry, Status
+from altlens.desktop.models.images import ImageListModel, ReviewOrderModel, Role
 
 
 def entry(name: str, status: Status = Status.SUGGESTED, score: float | None = 0.5) -> ImageEntry:
@@ -147,7 +147,7 @@ def test_a_new_caption_keeps_text_a_person_typed() -> None:
 def test_thumbnail_memory_is_bounded(monkeypatch) -> None:
     from PySide6.QtGui import QImage
 
-    import desktop.models.images as images_module
+    import altlens.desktop.models.images as images_module
 
     monkeypatch.setattr(images_module, "MAX_THUMBNAILS", 3)
     model = ImageListModel()

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from core.library import Library
-from desktop.models.entries import Status
+from altlens.core.library import Library
+from altlens.desktop.models.entries import Status
 from tests.desktop.conftest import REPO_ROOT, answer_next_dialog, drop_on, wait_statuses
 
 
@@ -138,7 +138,7 @@ def test_a_killed_app_loses_no_caption(tmp_path: Path, sample_images, toy_model_
         [
             sys.executable,
             "-m",
-            "desktop",
+            "altlens.desktop",
             "gui",
             "--model",
             str(toy_model_dir),

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop.models.catalog import ModelCatalogModel
-from desktop.workers.captioner import LoadModel
-from desktop.workers.models import Download, ImportFolder, Remove, Verify
+from altlens.desktop.models.catalog import ModelCatalogModel
+from altlens.desktop.workers.captioner import LoadModel
+from altlens.desktop.workers.models import Download, ImportFolder, Remove, Verify
 from tests.core.modelstore.fake_hub import FakeHub
 from tests.desktop.conftest import answer_next_dialog
 from tests.desktop.test_accessibility import unnamed_controls
@@ -40,7 +40,7 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
 
 @pytest.fixture
 def app_with_hub(make_app, hub: FakeHub, toy_model_dir: Path, settings):
-    from core.captioning.store import ModelStore
+    from altlens.core.captioning.store import ModelStore
 
     hub.add_repo(REPO_ID, toy_model_dir)
     settings.set_value("model/name", "")  # the default model: not on this computer
@@ -129,7 +129,7 @@ def test_import_a_folder_and_a_failing_download(
 
 
 def test_catalog_model_passes_the_model_tester(qtmodeltester, toy_model_dir: Path) -> None:
-    from core.captioning.store import ModelStore
+    from altlens.core.captioning.store import ModelStore
 
     model = ModelCatalogModel()
     model.set_records(ModelStore().list())

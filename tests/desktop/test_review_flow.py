@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from desktop.models.entries import Status
+from altlens.desktop.models.entries import Status
 from tests.desktop.conftest import (
     answer_next_dialog,
     drop_on,
@@ -150,7 +150,7 @@ def test_cancel_and_pause_from_the_window(qtbot, make_app, sample_images, record
     app.window.commands.pause.setChecked(True)
     drop_on(app.window, images)
     qtbot.waitUntil(lambda: len(app.images.entries()) == 6)
-    from desktop.workers.captioner import CancelQueued
+    from altlens.desktop.workers.captioner import CancelQueued
 
     answered = record(app.caption_worker.done)
     with qtbot.waitSignal(

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 
-from desktop import settings as settings_module
-from desktop.settings import OPTIONS, SCHEMA_KEY, SCHEMA_VERSION, Settings
+from altlens.desktop import settings as settings_module
+from altlens.desktop.settings import OPTIONS, SCHEMA_KEY, SCHEMA_VERSION, Settings
 
 
 def test_defaults_and_typed_round_trip(tmp_path: Path) -> None:

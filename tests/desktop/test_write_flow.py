@@ -13,11 +13,11 @@ import pytest
 from PySide6.QtCore import Qt, QThread
 from PySide6.QtTest import QTest
 
-from core.alttext import clean_text
-from core.metadata.journal import WriteJournal
-from core.metadata.types import ROLES
-from core.paths import app_dirs
-from desktop.models.entries import Status
+from altlens.core.alttext import clean_text
+from altlens.core.metadata.journal import WriteJournal
+from altlens.core.metadata.types import ROLES
+from altlens.core.paths import app_dirs
+from altlens.desktop.models.entries import Status
 from tests.desktop.conftest import answer_next_dialog, drop_on, open_image, wait_statuses
 
 # These are the end-to-end write tests: without ExifTool (scripts/bootstrap.sh installs it)
@@ -175,7 +175,7 @@ def test_text_a_person_wrote_is_kept_unless_overwrite_is_on(
             d.reject(),
         )
     )
-    from desktop.workers.writer import PreviewWrite
+    from altlens.desktop.workers.writer import PreviewWrite
 
     preview = record(app.writer_worker.done)
     with qtbot.waitSignal(
@@ -240,9 +240,10 @@ def test_bulk_approve_writes_the_selection(qtbot, make_app, sample_images, recor
 def test_model_and_file_work_never_runs_on_the_gui_thread(
     qtbot, make_app, sample_images, record, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import core.images
-    from core.captioning.engine import Captioner
-    from core.metadata import MetadataWriter
+    import altlens.core.images
+    from altlens import core
+    from altlens.core.captioning.engine import Captioner
+    from altlens.core.metadata import MetadataWriter
 
     calls: list[tuple[str, bool]] = []
     gui = QThread.currentThread()
@@ -267,7 +268,8 @@ def test_model_and_file_work_never_runs_on_the_gui_thread(
     for attr in ("read", "preview", "write", "undo"):
         spy(MetadataWriter, attr)
     spy(core.images, "load_image")  # thumbnails and previews
-    import desktop.workers.images
+    import altlens.desktop.workers.images
+    from altlens import desktop
 
     monkeypatch.setattr(desktop.workers.images, "load_image", core.images.load_image)
     images = sample_images(2)

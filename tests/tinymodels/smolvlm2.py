@@ -170,7 +170,7 @@ def build(out: Path, *, seed: int = 0, shape: str | None = None, sharpness: floa
 
 
 def alt_instruction() -> str:
-    from core.captioning.tasks import instruction
+    from altlens.core.captioning.tasks import instruction
 
     return instruction("alt")
 
@@ -197,7 +197,7 @@ def generate_rows(folder: Path, images: Sequence[Any], gen_kwargs: dict[str, Any
     import torch
     from transformers import AutoModelForImageTextToText
 
-    from core.captioning.vlm import load_smolvlm_processor
+    from altlens.core.captioning.vlm import load_smolvlm_processor
 
     kwargs = dict(gen_kwargs)
     # Default: the instruction AltLens uses for alt text, so a generic comparison of alt text

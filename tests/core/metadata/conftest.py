@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from core.metadata import MetadataWriter
+from altlens.core.metadata import MetadataWriter
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from core.metadata import MetadataWriter, WriteRequest, is_temp_file
+from altlens.core.metadata import MetadataWriter, WriteRequest, is_temp_file
 
 
 def main() -> None:

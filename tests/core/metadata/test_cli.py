@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""`altlens read/write/undo` as a person runs them (`python -m core ...`)."""
+"""`altlens read/write/undo` as a person runs them (`python -m altlens.core ...`)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def altlens(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "core", *args], cwd=REPO, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "altlens.core", *args], cwd=REPO, capture_output=True,
                           text=True, env=dict(os.environ), timeout=120)
 
 
@@ -68,7 +68,7 @@ def test_errors_and_usage(tmp_path: Path) -> None:
 def test_read_json_into_a_closed_pipe(tmp_path: Path) -> None:
     """`altlens read --json FILE | head -1`: the reader goes away early; no traceback."""
     photos = [str(make_jpeg(tmp_path / f"p{i}.jpg")) for i in range(3)]
-    proc = subprocess.Popen([sys.executable, "-m", "core", "read", "--json", *photos],
+    proc = subprocess.Popen([sys.executable, "-m", "altlens.core", "read", "--json", *photos],
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=dict(os.environ))
     assert proc.stdout is not None and proc.stderr is not None

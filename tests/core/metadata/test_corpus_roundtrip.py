@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from core.metadata import MetadataWriter, WriteRequest
-from core.metadata.errors import MetadataError
-from core.metadata.exiftool import ExifTool, config_file
+from altlens.core.metadata import MetadataWriter, WriteRequest
+from altlens.core.metadata.errors import MetadataError
+from altlens.core.metadata.exiftool import ExifTool, config_file
 from tests.conftest import CORPUS
 from tests.core.metadata.conftest import copy_in
 from tests.core.metadata.helpers import (

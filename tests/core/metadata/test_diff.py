@@ -4,7 +4,7 @@ hand-made rows: no ExifTool needed."""
 
 from __future__ import annotations
 
-from core.metadata.diff import Restore, differences, tags_digest, undo_restores
+from altlens.core.metadata.diff import Restore, differences, tags_digest, undo_restores
 
 BEFORE = [
     ("File", "System", "FileSize", "100"),

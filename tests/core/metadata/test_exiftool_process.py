@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from core.metadata import MetadataWriter, WriteRequest
-from core.metadata.errors import ExifToolMissingError, UnsupportedPathError, install_hint
-from core.metadata.exiftool import ExifTool, encode_arg
+from altlens.core.metadata import MetadataWriter, WriteRequest
+from altlens.core.metadata.errors import ExifToolMissingError, UnsupportedPathError, install_hint
+from altlens.core.metadata.exiftool import ExifTool, encode_arg
 from tests.core.metadata.conftest import make_jpeg
 
 REPO = Path(__file__).resolve().parents[3]
@@ -64,12 +64,12 @@ def test_missing_exiftool_is_a_clear_error(tmp_path: Path) -> None:
 def test_app_imports_and_cli_explains_without_exiftool(tmp_path: Path) -> None:
     photo = make_jpeg(tmp_path / "p.jpg")
     env = dict(os.environ, PATH=str(tmp_path), ALTLENS_EXIFTOOL=str(tmp_path / "none"))
-    code = ("import core.metadata as m, sys; print(m.exiftool_available()); "
+    code = ("import altlens.core.metadata as m, sys; print(m.exiftool_available()); "
             "print(sorted(k for k in sys.modules if k.startswith(('PySide6', 'torch'))))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True,
                          text=True, check=True).stdout.splitlines()
     assert out == ["False", "[]"]
-    res = subprocess.run([sys.executable, "-m", "core", "read", str(photo)], cwd=REPO, env=env,
+    res = subprocess.run([sys.executable, "-m", "altlens.core", "read", str(photo)], cwd=REPO, env=env,
                          capture_output=True, text=True)
     assert res.returncode == 1
     assert "ExifTool was not found" in res.stderr and "exiftool" in res.stderr.lower()
@@ -110,7 +110,7 @@ def test_exiftool_does_not_outlive_a_killed_app(tmp_path: Path) -> None:
 
     code = (
         "import sys, time\n"
-        "from core.metadata.exiftool import ExifTool\n"
+        "from altlens.core.metadata.exiftool import ExifTool\n"
         "et = ExifTool(); et.start(); print(et._proc.pid, flush=True); time.sleep(600)\n"
     )
     env = dict(os.environ, PYTHONPATH=str(REPO))

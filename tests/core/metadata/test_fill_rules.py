@@ -7,8 +7,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from core.metadata import MetadataWriter, Profile, WriteRequest
-from core.metadata.fields import is_placeholder
+from altlens.core.metadata import MetadataWriter, Profile, WriteRequest
+from altlens.core.metadata.fields import is_placeholder
 from tests.core.metadata.conftest import make_jpeg
 from tests.core.metadata.helpers import EXIFTOOL, cli_tag, cli_write, sha256
 

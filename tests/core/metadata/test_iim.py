@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from core.metadata import MetadataWriter, WriteRequest
+from altlens.core.metadata import MetadataWriter, WriteRequest
 from tests.core.metadata.conftest import make_jpeg
 from tests.core.metadata.helpers import EXIFTOOL, cli_tag, cli_warnings
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from core.metadata import MetadataWriter, clean_stale_temp_files, is_temp_file
-from core.metadata.exiftool import ExifTool, parse_json
+from altlens.core.metadata import MetadataWriter, clean_stale_temp_files, is_temp_file
+from altlens.core.metadata.exiftool import ExifTool, parse_json
 
 pytestmark = [
     pytest.mark.slow,

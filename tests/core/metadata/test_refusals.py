@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from core.metadata import MetadataWriter, WriteRequest
-from core.metadata.errors import MetadataError
+from altlens.core.metadata import MetadataWriter, WriteRequest
+from altlens.core.metadata.errors import MetadataError
 from tests.core.metadata.conftest import make_jpeg
 from tests.core.metadata.helpers import cli_write, sha256
 

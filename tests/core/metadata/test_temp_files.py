@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from core.metadata import MetadataWriter, WriteRequest, clean_stale_temp_files, files, is_temp_file
+from altlens.core.metadata import MetadataWriter, WriteRequest, clean_stale_temp_files, files, is_temp_file
 from tests.core.metadata.conftest import make_jpeg
 
 OLD = time.time() - 3 * 3600

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from core.metadata import MetadataWriter, Profile, WriteRequest
-from core.metadata.fields import truncate_utf8, xp_safe
+from altlens.core.metadata import MetadataWriter, Profile, WriteRequest
+from altlens.core.metadata.fields import truncate_utf8, xp_safe
 from tests.core.metadata.conftest import make_jpeg
 from tests.core.metadata.helpers import cli_dumps, cli_tag, exiv2_fields, value_of
 
@@ -35,7 +35,7 @@ TEXTS = {
 
 @pytest.fixture(scope="module")
 def mwriter(tmp_path_factory: pytest.TempPathFactory):
-    from core.metadata.exiftool import ExifTool, config_file
+    from altlens.core.metadata.exiftool import ExifTool, config_file
 
     home = tmp_path_factory.mktemp("text-home")
     w = MetadataWriter(exiftool=ExifTool(config_path=config_file(home)),

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from core.metadata import MetadataWriter, WriteRequest
-from core.metadata.errors import MetadataError
-from core.metadata.journal import WriteJournal
-from core.metadata.types import ROLES
-from core.paths import app_dirs
+from altlens.core.metadata import MetadataWriter, WriteRequest
+from altlens.core.metadata.errors import MetadataError
+from altlens.core.metadata.journal import WriteJournal
+from altlens.core.metadata.types import ROLES
+from altlens.core.paths import app_dirs
 from tests.core.metadata.conftest import make_jpeg
 from tests.core.metadata.helpers import cli_dumps, cli_tag, cli_write, compare, sha256
 
@@ -165,7 +165,7 @@ def test_journal_of_an_older_version_is_upgraded(tmp_path: Path) -> None:
     recorded in it carries what an exact undo needs."""
     import sqlite3
 
-    from core.metadata import journal as J
+    from altlens.core.metadata import journal as J
 
     photo = make_jpeg(tmp_path / "p.jpg")
     path = tmp_path / "old.sqlite3"

@@ -14,21 +14,21 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from core.captioning import Captioner
-from core.captioning import download as download_module
-from core.captioning.download import DownloadProgress
-from core.captioning.errors import (
+from altlens.core.captioning import Captioner
+from altlens.core.captioning import download as download_module
+from altlens.core.captioning.download import DownloadProgress
+from altlens.core.captioning.errors import (
     GatedModelError,
     HubRepoNotFoundError,
     HubRevisionNotFoundError,
     InsufficientDiskSpaceError,
     NetworkUnavailableError,
 )
-from core.captioning.registry import ModelEntry, Registry
-from core.captioning.store import ModelStore
-from core.errors import CancelledError, ModelUnsupportedError
-from core.jobs import CancelToken
-from core.paths import app_dirs
+from altlens.core.captioning.registry import ModelEntry, Registry
+from altlens.core.captioning.store import ModelStore
+from altlens.core.errors import CancelledError, ModelUnsupportedError
+from altlens.core.jobs import CancelToken
+from altlens.core.paths import app_dirs
 from tests.core.modelstore.fake_hub import FakeHub
 
 REPO_ID = "altlens-test/toy-captioner"

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from core.captioning import Captioner
-from core.captioning.errors import ModelExistsError, ModelIncompleteError
-from core.captioning.modelfiles import MANIFEST_NAME
-from core.captioning.store import FileProgress, ModelStore
-from core.errors import CancelledError, ModelInvalidError
-from core.jobs import CancelToken
-from core.paths import app_dirs
+from altlens.core.captioning import Captioner
+from altlens.core.captioning.errors import ModelExistsError, ModelIncompleteError
+from altlens.core.captioning.modelfiles import MANIFEST_NAME
+from altlens.core.captioning.store import FileProgress, ModelStore
+from altlens.core.errors import CancelledError, ModelInvalidError
+from altlens.core.jobs import CancelToken
+from altlens.core.paths import app_dirs
 
 RED = Image.new("RGB", (40, 30), (220, 30, 30))
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from core.captioning.loading import resolve_model
-from core.captioning.modelfiles import check_folder, select_files
-from core.captioning.registry import (
+from altlens.core.captioning.loading import resolve_model
+from altlens.core.captioning.modelfiles import check_folder, select_files
+from altlens.core.captioning.registry import (
     BUILTIN_MODELS,
     COMMIT_SHA,
     DEFAULT_MODEL,
@@ -21,12 +21,12 @@ from core.captioning.registry import (
     ModelEntry,
     Registry,
 )
-from core.captioning.store import ModelStore
-from core.errors import ModelNotFoundError, ModelUnsupportedError, UsageError
+from altlens.core.captioning.store import ModelStore
+from altlens.core.errors import ModelNotFoundError, ModelUnsupportedError, UsageError
 
 
 def test_supported_families_are_the_adapters() -> None:
-    from core.captioning.adapters import ADAPTERS
+    from altlens.core.captioning.adapters import ADAPTERS
 
     assert set(SUPPORTED_FAMILIES) == set(ADAPTERS)
 

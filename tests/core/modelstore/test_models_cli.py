@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from core.cli import main
-from core.commands import models as models_cmd
+from altlens.core.cli import main
+from altlens.core.commands import models as models_cmd
 from tests.core.modelstore.fake_hub import FakeHub
 
 REPO = Path(__file__).resolve().parents[3]
@@ -23,7 +23,7 @@ REPO_ID = "altlens-test/toy-captioner"
 
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "core", *args],
+        [sys.executable, "-m", "altlens.core", *args],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -159,7 +159,7 @@ def test_a_killed_download_resumes_in_the_next_process(
     )
     part = cache / "models--altlens-test--toy-captioner" / "blobs" / f"{weights.sha256}.incomplete"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "core", "models", "download", REPO_ID, "-q"],
+        [sys.executable, "-m", "altlens.core", "models", "download", REPO_ID, "-q"],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,
