@@ -67,7 +67,7 @@ run() {
 mkdir -p "$TMP/user"
 
 say "smoke: --version"
-want="AltLens $(cd "$ROOT" && "${PYTHON}" -c 'import core; print(core.__version__)' 2>/dev/null \
+want="AltLens $(cd "$ROOT" && "${PYTHON}" -c 'import altlens; print(altlens.__version__)' 2>/dev/null \
   || sed -n 's/^__version__ = "\(.*\)"/\1/p' core/__init__.py)"
 got="$(run "$BUNDLE/altlens" --version)"
 echo "$got"
