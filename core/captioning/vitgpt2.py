@@ -33,6 +33,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+from altlens.core.errors import ModelInvalidError
+
 if TYPE_CHECKING:
     import torch
     from PIL import Image
@@ -231,12 +233,22 @@ def read_checkpoint(path: Path) -> dict[str, torch.Tensor]:
     path = Path(path)
     if path.suffix == ".safetensors":
         return mmap_safetensors(path)
+    import pickle
+
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    except RuntimeError as exc:
-        if "mmap" not in str(exc):  # anything but the pre-1.6 format (which cannot be mapped)
-            raise
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except RuntimeError as exc:
+            if "mmap" not in str(exc):  # anything but the pre-1.6 format (which cannot be mapped)
+                raise
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        # The same refusal, in the same words, as the transformers path (adapters.py).
+        raise ModelInvalidError(
+            "The weights file holds more than plain tensors, so AltLens refuses to unpickle it "
+            f"(that could run code). Use a safetensors copy of this model. ({str(exc).splitlines()[0]})",
+            path=path.parent,
+        ) from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
@@ -649,7 +661,6 @@ def load_model(folder: Path, mode: str) -> Any:
 
 def _from_cache(folder: Path, entry: Path, mode: str) -> Any:
     import torch
-
     from altlens.core.captioning import numerics
 
     tensors = mmap_safetensors(entry)
@@ -756,7 +767,6 @@ class VitGpt2Adapter:
 
     def generate(self, inputs: dict[str, torch.Tensor], settings: Any, cancel: Any = None) -> list[list[tuple[str, float]]]:
         import torch
-
         from altlens.core.captioning import fast
 
         if settings.strategy == "sample":
