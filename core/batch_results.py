@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from altlens.core import fsutil
 from altlens.core.errors import UsageError
 
 log = logging.getLogger(__name__)
@@ -117,14 +118,12 @@ def write_part(out: Path, name: str, rows: list[dict[str, Any]], fmt: str) -> Pa
         import pyarrow.parquet as pq
 
         pq.write_table(pa.Table.from_pylist(rows, schema=arrow_schema()), tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
+        fsutil.fsync_file(tmp)
     elif fmt == "jsonl":
         with open(tmp, "w", encoding="utf-8") as fh:
             for r in rows:
                 fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        fsutil.fsync_file(tmp)
     else:
         raise UsageError(f"Unknown output format {fmt!r}; use one of {', '.join(FORMATS)}.")
     try:
@@ -135,22 +134,12 @@ def write_part(out: Path, name: str, rows: list[dict[str, Any]], fmt: str) -> Pa
         log.info("%s already committed by an earlier attempt", name)
     except OSError:  # file systems without hard links (some network mounts)
         if not final.exists():
-            os.replace(tmp, final)
+            fsutil.replace(tmp, final)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-    _fsync_dir(out)
+    fsutil.fsync_dir(out)
     return final
-
-
-def _fsync_dir(folder: Path) -> None:
-    # The rename is only durable once the folder's entry is on disk (POSIX); not on Windows.
-    with contextlib.suppress(OSError, AttributeError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 # --- one job per folder ------------------------------------------------------------------------------

@@ -42,6 +42,8 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from altlens.core.metadata.fields import caption_of
+
 log = logging.getLogger(__name__)
 
 _CHUNK = 1 << 20
@@ -133,19 +135,14 @@ def _orientation_of_exif(exif: bytes) -> int:
     return 1
 
 
-_XMP_DESC = re.compile(rb"<dc:description\b[^>]*>(.*?)</dc:description>", re.S)
 _XMP_LI = re.compile(rb"<rdf:li\b([^>]*)>(.*?)</rdf:li>", re.S)
-_XMP_ATTR_DESC = re.compile(rb'\bdc:description="([^"]*)"')
 
 
-def xmp_description(xmp: bytes) -> str | None:
-    """dc:description (x-default, else the first language) from an XMP packet, if any.
-
-    A small pattern reader on purpose: the full metadata reader lives in core/metadata; the
-    library only wants a cheap hint of what the file already says when it is scanned.
-    """
+def _xmp_lang_alt(xmp: bytes, tag: bytes) -> str | None:
+    """A Lang Alt property (x-default, else the first language) from an XMP packet, in its
+    element or its attribute form."""
     text: bytes | None = None
-    m = _XMP_DESC.search(xmp)
+    m = re.search(rb"<" + tag + rb"\b[^>]*>(.*?)</" + tag + rb">", xmp, re.S)
     if m:
         items = _XMP_LI.findall(m.group(1))
         for attrs, value in items:
@@ -155,7 +152,7 @@ def xmp_description(xmp: bytes) -> str | None:
         else:
             text = items[0][1] if items else None
     else:
-        a = _XMP_ATTR_DESC.search(xmp)
+        a = re.search(rb"\b" + tag + rb'="([^"]*)"', xmp)
         text = a.group(1) if a else None
     if text is None:
         return None
@@ -163,6 +160,26 @@ def xmp_description(xmp: bytes) -> str | None:
 
     out = html.unescape(text.decode("utf-8", "replace")).strip()
     return out or None
+
+
+def xmp_description(xmp: bytes) -> str | None:
+    """dc:description (x-default, else the first language) from an XMP packet, if any.
+
+    A small pattern reader on purpose: the full metadata reader lives in core/metadata; the
+    library only wants a cheap hint of what the file already says when it is scanned.
+    """
+    return _xmp_lang_alt(xmp, rb"dc:description")
+
+
+def xmp_alt_text(xmp: bytes) -> str | None:
+    """Iptc4xmpCore:AltTextAccessibility from an XMP packet, if any."""
+    return _xmp_lang_alt(xmp, rb"Iptc4xmpCore:AltTextAccessibility")
+
+
+def xmp_caption(xmp: bytes) -> str | None:
+    """The caption this XMP packet holds, by the same rule as MetadataSnapshot.caption
+    (core.metadata.fields.caption_of: alt text, else description, never a placeholder)."""
+    return caption_of(xmp_alt_text(xmp), xmp_description(xmp))
 
 
 def _jpeg_hash(data: mmap.mmap) -> tuple[str, str | None]:
@@ -200,7 +217,7 @@ def _jpeg_hash(data: mmap.mmap) -> tuple[str, str | None]:
                 and payload.startswith(b"http://ns.adobe.com/xap/1.0/\x00")
                 and caption is None
             ):
-                caption = xmp_description(payload)
+                caption = xmp_caption(payload)
             pos = end
             continue
         h.update(data[pos:end])
@@ -237,7 +254,7 @@ def _png_hash(data: mmap.mmap) -> tuple[str, str | None]:
         elif ctype == b"eXIf":
             orientation = _orientation_of_exif(body)
         elif ctype == b"iTXt" and body.startswith(b"XML:com.adobe.xmp\x00") and caption is None:
-            caption = xmp_description(body)
+            caption = xmp_caption(body)
         pos = end
         if ctype == b"IEND":
             seen_end = True
@@ -273,7 +290,7 @@ def _webp_hash(data: mmap.mmap) -> tuple[str, str | None]:
             exif = body[6:] if body.startswith(b"Exif\x00\x00") else body
             orientation = _orientation_of_exif(exif)
         elif ctype == b"XMP " and caption is None:
-            caption = xmp_description(body)
+            caption = xmp_caption(body)
         pos = end + (length & 1)  # chunks are padded to an even size
     h.update(b"orientation=%d" % orientation)
     return "webp:" + h.hexdigest(), caption

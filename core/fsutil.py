@@ -15,8 +15,10 @@ import os
 import secrets
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 HASH_CHUNK = 1 << 20
 
@@ -75,22 +77,51 @@ def replace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
             time.sleep(0.05 * 2**attempt)
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Replace `path` by `data` so that a crash leaves the old content or the new, never a
-    mix: a hidden temp file in the same folder, fsync'd, renamed over it, folder fsync'd."""
+def temp_path_for(path: str | os.PathLike[str]) -> Path:
+    """A hidden, unique temp name next to `path` (same folder, so the rename stays atomic)."""
+    target = Path(path)
+    return target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+
+
+def commit(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+    """Make the finished file `src` the file `dst`: fsync it, replace `dst` by it, fsync the
+    folder. `src` must be in the same folder (or at least on the same file system)."""
+    fsync_file(src)
+    replace(src, dst)
+    fsync_dir(Path(dst).parent)
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """For writers that want a file name (pyarrow, safetensors): yields a temp path next to
+    `path`; when the block ends normally it is committed over `path` (fsync, replace, folder
+    fsync); when it raises, the temp file is removed and `path` is untouched."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    tmp = temp_path_for(target)
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        replace(tmp, target)
+        yield tmp
+        commit(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    fsync_dir(target.parent)
+
+
+@contextmanager
+def atomic_open(path: str | os.PathLike[str], mode: str = "wb", **kwargs) -> Iterator[IO]:
+    """`open(path, mode)` for streaming writes that replace `path` only on success (see
+    atomic_path); `mode` must be a write mode ("w", "wb", ...), kwargs go to open()."""
+    if not mode.startswith("w"):
+        raise ValueError(f"atomic_open writes a new file; mode {mode!r} is not a write mode")
+    with atomic_path(path) as tmp, open(tmp, mode, **kwargs) as fh:
+        yield fh  # closed here; atomic_path's commit fsyncs it
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Replace `path` by `data` so that a crash leaves the old content or the new, never a
+    mix: a hidden temp file in the same folder, fsync'd, renamed over it, folder fsync'd."""
+    with atomic_open(path, "wb") as fh:
+        fh.write(data)
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:

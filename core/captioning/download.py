@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import errno
 import logging
-import os
 import shutil
 import time
 from collections.abc import Callable
@@ -46,6 +45,7 @@ from altlens.core.captioning.hubcache import repo_dir
 from altlens.core.captioning.modelfiles import WeightsFormat, file_hash, select_files
 from altlens.core.captioning.registry import SUPPORTED_FAMILIES
 from altlens.core.errors import AltLensError, CancelledError, ModelUnsupportedError
+from altlens.core.fsutil import commit
 from altlens.core.jobs import CancelToken
 from altlens.core.progress import format_bytes
 
@@ -334,7 +334,9 @@ class HubDownloader:
                 part, f.hash_kind, check=cancel.raise_if_cancelled if cancel else None
             )
             if actual == f.etag:
-                os.replace(part, self.blob(plan.repo_id, f))
+                # The .part file stays put between runs (resume); only the finished, verified
+                # file is committed: fsync'd, renamed to the blob, folder fsync'd.
+                commit(part, self.blob(plan.repo_id, f))
                 return
             # A resumed file can be damaged by whatever interrupted it: start this file over once.
             log.warning(

@@ -34,6 +34,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from altlens.core import fsutil
 from altlens.core.errors import AltLensError, ModelInvalidError, ModelUnsupportedError, UsageError
 from altlens.core.paths import app_dirs
 
@@ -118,11 +119,13 @@ def export_onnx(folder: Path, out_dir: Path | None = None, *, int8: bool = False
         _fsync_dir_files(work)
         if dest.exists():
             old = dest.with_name(dest.name + f".old-{os.getpid()}")
-            os.replace(dest, old)
-            os.replace(work, dest)
+            fsutil.replace(dest, old)
+            fsutil.replace(work, dest)
+            fsutil.fsync_dir(dest.parent)
             shutil.rmtree(old, ignore_errors=True)
         else:
-            os.replace(work, dest)
+            fsutil.replace(work, dest)
+            fsutil.fsync_dir(dest.parent)
     except AltLensError:
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -134,10 +137,12 @@ def export_onnx(folder: Path, out_dir: Path | None = None, *, int8: bool = False
 
 
 def _fsync_dir_files(folder: Path) -> None:
+    """Every file of the finished export, and the folder's own entries, on disk before the
+    folder is renamed into place."""
     for p in folder.iterdir():
         if p.is_file():
-            with open(p, "rb") as fh:
-                os.fsync(fh.fileno())
+            fsutil.fsync_file(p)
+    fsutil.fsync_dir(folder)
 
 
 def _load_for_export(folder: Path) -> Any:
@@ -290,6 +295,6 @@ def _quantize(work: Path) -> None:
             src = work / name
             tmp = work / f"{name}.int8"
             quantize_dynamic(str(src), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
-            os.replace(tmp, src)
+            fsutil.replace(tmp, src)  # fsync'd with the whole folder before it is renamed
     finally:
         root.removeFilter(notes)

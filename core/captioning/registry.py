@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import time
 from collections.abc import Iterable
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from altlens.core.errors import UsageError
-from altlens.core.fsutil import atomic_write_text
+from altlens.core.fsutil import atomic_write_text, replace
 
 log = logging.getLogger(__name__)
 
@@ -279,7 +278,7 @@ class Registry:
             except (OSError, ValueError):
                 # Keep what the person had; never overwrite a file we could not read.
                 backup = path.with_name(f"{path.name}.unreadable-{int(time.time())}")
-                os.replace(path, backup)
+                replace(path, backup)
                 log.warning("moved unreadable model list aside to %s", backup)
         rows = [{k: v for k, v in e.to_dict().items() if k != "builtin"} for e in entries]
         payload = json.dumps(

@@ -17,15 +17,13 @@ only costs the conversion at the next start.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from altlens.core.fsutil import atomic_path, sha256_file
 from altlens.core.paths import app_dirs
 
 if TYPE_CHECKING:
@@ -60,11 +58,7 @@ def digest(path: Path) -> str:
     entry = index.get(str(path))
     if isinstance(entry, dict) and entry.get("stat") == key and isinstance(entry.get("sha256"), str):
         return entry["sha256"]
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 22):
-            h.update(chunk)
-    value = h.hexdigest()
+    value = sha256_file(path)
     index[str(path)] = {"stat": key, "sha256": value}
     _write_atomic(index_file, json.dumps(index, indent=1).encode("utf-8"))
     return value
@@ -76,20 +70,13 @@ def entry_path(weights_digest: str, mode: str) -> Path:
 
 def _write_atomic(dest: Path, data: bytes | None = None, tensors: dict[str, torch.Tensor] | None = None) -> bool:
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".part-", dir=dest.parent)
-        os.close(fd)
-        try:
+        with atomic_path(dest) as tmp:
             if tensors is not None:
                 from safetensors.torch import save_file
 
-                save_file(tensors, tmp, metadata={"format": "pt", "altlens": str(FORMAT)})
+                save_file(tensors, str(tmp), metadata={"format": "pt", "altlens": str(FORMAT)})
             else:
-                Path(tmp).write_bytes(data or b"")
-            os.replace(tmp, dest)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+                tmp.write_bytes(data or b"")
         return True
     except OSError as exc:
         log.debug("could not write %s: %s", dest, exc)

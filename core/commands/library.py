@@ -16,6 +16,7 @@ from typing import Any
 
 from altlens.core.commands.caption import add_model_options, captioner_from_args
 from altlens.core.errors import UsageError
+from altlens.core.fsutil import atomic_open
 
 
 def _add_library_option(p: argparse.ArgumentParser) -> None:
@@ -287,11 +288,10 @@ def run_export(args: argparse.Namespace) -> int:
         if args.file is None:
             n = (library.export_json if args.json else library.export_csv)(sys.stdout, **filters)
         else:
-            tmp = args.file.with_name(args.file.name + ".altlens-tmp")
             # BOM in CSV files so spreadsheet programs read them as UTF-8.
-            with open(tmp, "w", encoding="utf-8-sig" if args.csv else "utf-8", newline="") as fh:
+            with atomic_open(args.file, "w", encoding="utf-8-sig" if args.csv else "utf-8",
+                             newline="") as fh:
                 n = (library.export_json if args.json else library.export_csv)(fh, **filters)
-            os.replace(tmp, args.file)
             print(f"altlens: exported {n} image(s) to {args.file}", file=sys.stderr)
     finally:
         library.close()

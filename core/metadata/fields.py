@@ -139,6 +139,17 @@ def is_placeholder(value: str, *, make: str | None = None, model: str | None = N
     return folded in names
 
 
+def caption_of(alt_text: str | None, description: str | None, *,
+               make: str | None = None, model: str | None = None) -> str | None:
+    """THE rule for "the caption a file holds" (MetadataSnapshot.caption, and the library's
+    scan hint in core/fingerprint.py): the alt text, else the description, skipping any value
+    that is blank or a camera's placeholder (is_placeholder). Pure: no I/O, no ExifTool."""
+    for value in (alt_text, description):
+        if value is not None and not is_placeholder(value, make=make, model=model):
+            return value
+    return None
+
+
 def text_digest(text: str) -> str:
     """Digest of text AltLens wrote into a field (in provenance): later runs treat the field
     as AltLens's own only while it still holds exactly this text."""

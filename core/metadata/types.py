@@ -155,8 +155,13 @@ class MetadataSnapshot:
     def caption(self) -> str | None:
         """The caption the file holds, as the library and the window show it: the alt text,
         else the description; None when empty or a camera's placeholder."""
-        value = self.alt_text or self.description
-        return value.value if value is not None and not value.empty else None
+        from altlens.core.metadata.fields import caption_of  # fields imports this module
+
+        # The values were judged with the camera's make/model already (FieldValue.empty);
+        # caption_of applies the same rule, shared with the library's fast scan.
+        alt, desc = (v.value if v is not None and not v.empty else None
+                     for v in (self.alt_text, self.description))
+        return caption_of(alt, desc)
 
     def to_dict(self) -> dict[str, Any]:
         def fv(v: FieldValue | None) -> dict[str, Any] | None:
