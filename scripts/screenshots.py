@@ -126,10 +126,10 @@ def shoot(args: argparse.Namespace, home: Path) -> int:
     )
     pump(lambda: all(altlens.images._thumbs.get(p) for p in paths))
     w.set_filter("all")
-    c.open(c._sorted_entries()[0].path, focus=True)
+    c.open(c.session._sorted_entries()[0].path, focus=True)
     save(w, "02-queue.png")
 
-    target = next(e for e in c._sorted_entries() if e.status is Status.SUGGESTED)
+    target = next(e for e in c.session._sorted_entries() if e.status is Status.SUGGESTED)
     c.open(target.path, focus=True)
     w.review.text_edit.set_text("Image of " + target.text[0].lower() + target.text[1:])
     c.set_text(w.review.text_edit.text())
@@ -150,7 +150,7 @@ def shoot(args: argparse.Namespace, home: Path) -> int:
 
         WritePreviewDialog.exec = capture  # type: ignore[method-assign]
         c.pick_candidate(1)
-        c.preview_write()
+        c.writing.preview_write()
         pump(lambda: bool(shown), timeout=60)
         WritePreviewDialog.exec = original  # type: ignore[method-assign]
     else:
