@@ -176,6 +176,9 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "altlens-cli-bench")
     ap.add_argument("--model", type=Path, help="model folder (default: build the nlpconnect-shaped one)")
     ap.add_argument("--write", action="store_true", help=f"write the table to {RESULTS.relative_to(REPO)}")
+    ap.add_argument("--cold-rounds", type=int, default=0,
+                    help="extra alternating one-photo rounds after the others (single cold runs vary ~30%%, so "
+                    "the cold median wants more of them than the 24-photo runs do)")
     args = ap.parse_args()
 
     model = args.model or ensure_model(args.workdir / "nlpconnect-shaped")
@@ -222,14 +225,26 @@ def main() -> None:
             same_f32 = sum(same_words(a, b) for a, b in zip(ref_all[0].captions, f32.captions, strict=True))
             auto = run_measured([*alt_cmd, "--no-repetition-guard", *photos], alt_env)
             same_auto = sum(same_words(a, b) for a, b in zip(f32.captions, auto.captions, strict=True))
-        # The table after every round: a long run on a busy machine still leaves results.
-        text = table(ref_all, alt_all, ref_one, alt_one, n, first.seconds, same_f32, same_auto)
-        print("\n" + text + "\n", flush=True)
-        if args.write:
-            RESULTS.write_text(
-                "# Whole-process speed (`python benchmarks/cli_speed.py --write`)\n\n" + text + "\n", encoding="utf-8"
-            )
-            print(f"wrote {RESULTS}", flush=True)
+        report(args, ref_all, alt_all, ref_one, alt_one, n, first.seconds, same_f32, same_auto)
+    for r in range(args.cold_rounds):
+        jobs = [("reference", ref_cmd, user_env, ref_one), ("altlens", alt_cmd, alt_env, alt_one)]
+        for label, cmd, env, sink in jobs if r % 2 else jobs[::-1]:
+            res = run_measured([*cmd, photos[0]], env)
+            sink.append(res)
+            print(f"  cold round {r + 1}: {label:9s} 1 photo {res.seconds:6.1f} s (load {load_avg()})", flush=True)
+    if args.cold_rounds and args.runs:
+        report(args, ref_all, alt_all, ref_one, alt_one, n, first.seconds, same_f32, same_auto)
+
+
+def report(args: argparse.Namespace, ref_all: list[Run], alt_all: list[Run], ref_one: list[Run], alt_one: list[Run],
+           n: int, first_s: float, same_f32: int, same_auto: int) -> None:
+    """Print the table (after every round: a long run on a busy machine still leaves results)."""
+    text = table(ref_all, alt_all, ref_one, alt_one, n, first_s, same_f32, same_auto)
+    print("\n" + text + "\n", flush=True)
+    if args.write:
+        RESULTS.write_text("# Whole-process speed (`python benchmarks/cli_speed.py --write`)\n\n" + text + "\n",
+                           encoding="utf-8")
+        print(f"wrote {RESULTS}", flush=True)
 
 
 def table(ref_all: list[Run], alt_all: list[Run], ref_one: list[Run], alt_one: list[Run], n: int,
@@ -249,7 +264,8 @@ def table(ref_all: list[Run], alt_all: list[Run], ref_one: list[Run], alt_one: l
         (f"peak memory ({n} photos)", f"{mem_ref:.0f} MB", f"{mem_alt:.0f} MB", f"{mem_alt / mem_ref:.2f} of the reference's"),
     ]
     lines = [
-        f"Whole processes, medians of {len(ref_all)} alternating round(s); {n} photos {PHOTO_SIZE[0]}x{PHOTO_SIZE[1]} "
+        f"Whole processes, medians of {len(ref_all)} alternating round(s) ({len(ref_one)} for one photo); "
+        f"{n} photos {PHOTO_SIZE[0]}x{PHOTO_SIZE[1]} "
         f"JPEG q{JPEG_QUALITY}, nlpconnect-shaped random weights, beam 4, max 16 tokens.",
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, load average at the end {load_avg()} "
         "(a load above the CPU count means other programs were running).",
