@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from altlens.core.metadata import MetadataWriter
 
 DATA = Path(__file__).resolve().parents[2] / "data"

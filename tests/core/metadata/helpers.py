@@ -257,3 +257,29 @@ def strict_diff(before: list[tuple[str, Any]], after: list[tuple[str, Any]]) -> 
     c0, c1 = counter(before), counter(after)
     return ([f"-{k}={v[:60]}" for (k, v) in (c0 - c1)]
             + [f"+{k}={v[:60]}" for (k, v) in (c1 - c0)])
+
+
+# -- the shared real-world corpus (../shared/corpus and its metadata/ folder) -----------------
+
+# Files AltLens must refuse, with the reason (error code); both corpus tests hold it to these.
+CORPUS_REFUSED = {
+    "empty_zero_bytes.jpg": "empty-file",
+    "truncated_baseline_60pct.jpg": "file-truncated",
+    "truncated_progressive.jpg": "file-truncated",
+    "corrupt_broken.png": "corrupt-file",
+    "bomb_declared_65535x66601.gif": "corrupt-file",
+    "raw_sidecar_example.xmp": "unsupported-format",
+    "et_XMP.xmp": "unsupported-format",
+    "ex_BlueSquare.xmp": "unsupported-format",
+    "dt_DSC_9034.NEF.xmp": "unsupported-format",
+}
+NO_PIXEL_CHECK = {"huge_20000x10000_200MP.jpg"}  # 600 MB decoded; its tags and scan data are compared
+
+
+def corpus_files(corpus: Path) -> list[Path]:
+    """Every file of the corpus and its metadata/ folder (not the manifests), sorted."""
+    files: list[Path] = []
+    for folder in (corpus, corpus / "metadata"):
+        if folder.is_dir():
+            files += sorted(p for p in folder.iterdir() if p.is_file() and p.suffix != ".tsv")
+    return files

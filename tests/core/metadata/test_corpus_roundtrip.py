@@ -9,16 +9,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from altlens.core.metadata import MetadataWriter, WriteRequest
 from altlens.core.metadata.errors import MetadataError
 from altlens.core.metadata.exiftool import ExifTool, config_file
+
 from tests.conftest import CORPUS
 from tests.core.metadata.conftest import copy_in
+from tests.core.metadata.helpers import CORPUS_REFUSED as REFUSED
 from tests.core.metadata.helpers import (
+    NO_PIXEL_CHECK,
     cli_dumps,
     cli_warnings,
     compare,
+    corpus_files,
     exiv2_fields,
     jpeg_scan_data,
     pixel_digest,
@@ -32,31 +35,11 @@ pytestmark = pytest.mark.corpus
 ALT = 'Two dogs & a "cat" <on> the café steps — 犬と猫 🐕\nsecond line'
 DESC = "A caption: ‏שלום‏ مرحبا, 中文, emoji 🐈‍⬛ and \\backslash\\ 'quotes'  "
 
-# Files that must be refused, with the error code.
-REFUSED = {
-    "empty_zero_bytes.jpg": "empty-file",
-    "truncated_baseline_60pct.jpg": "file-truncated",
-    "truncated_progressive.jpg": "file-truncated",
-    "corrupt_broken.png": "corrupt-file",
-    "bomb_declared_65535x66601.gif": "corrupt-file",
-    "raw_sidecar_example.xmp": "unsupported-format",
-    "et_XMP.xmp": "unsupported-format",
-    "ex_BlueSquare.xmp": "unsupported-format",
-    "dt_DSC_9034.NEF.xmp": "unsupported-format",
-}
 SIDECAR_SUFFIXES = {".cr2", ".nef", ".bmp", ".gif"}
-NO_PIXEL_CHECK = {"huge_20000x10000_200MP.jpg"}  # 600 MB decoded; scan data is compared
 
 
-def _corpus_files() -> list[Path]:
-    files: list[Path] = []
-    for folder in (CORPUS, CORPUS / "metadata"):
-        if folder.is_dir():
-            files += sorted(p for p in folder.iterdir() if p.is_file() and p.suffix != ".tsv")
-    return files
 
-
-FILES = _corpus_files()
+FILES = corpus_files(CORPUS)
 
 
 @pytest.fixture(scope="module")

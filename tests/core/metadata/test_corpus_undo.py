@@ -18,39 +18,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from altlens.core.metadata import MetadataWriter, WriteRequest
 from altlens.core.metadata.errors import MetadataError
 from altlens.core.metadata.exiftool import ExifTool, config_file
+
 from tests.conftest import CORPUS
 from tests.core.metadata.conftest import copy_in
-from tests.core.metadata.helpers import cli_dumps, pixel_digest, sha256, strict_diff
+from tests.core.metadata.helpers import CORPUS_REFUSED as REFUSED
+from tests.core.metadata.helpers import NO_PIXEL_CHECK, cli_dumps, pixel_digest, sha256, strict_diff
+from tests.core.metadata.helpers import corpus_files as _corpus_files
 
 pytestmark = pytest.mark.corpus
 
 ALT = 'Two dogs & a "cat" on the café steps — 犬と猫 🐕'
 DESC = "A caption: ‏שלום‏ مرحبا, 中文"
-NO_PIXEL_CHECK = {"huge_20000x10000_200MP.jpg"}  # 600 MB decoded; its tags are compared
-# Files AltLens must refuse, with the reason (code).
-REFUSED = {
-    "empty_zero_bytes.jpg": "empty-file",
-    "truncated_baseline_60pct.jpg": "file-truncated",
-    "truncated_progressive.jpg": "file-truncated",
-    "corrupt_broken.png": "corrupt-file",
-    "bomb_declared_65535x66601.gif": "corrupt-file",
-    "raw_sidecar_example.xmp": "unsupported-format",
-    "et_XMP.xmp": "unsupported-format",
-    "ex_BlueSquare.xmp": "unsupported-format",
-    "dt_DSC_9034.NEF.xmp": "unsupported-format",
-}
-
-
-def corpus_files() -> list[Path]:
-    files: list[Path] = []
-    for folder in (CORPUS, CORPUS / "metadata"):
-        if folder.is_dir():
-            files += sorted(p for p in folder.iterdir() if p.is_file() and p.suffix != ".tsv")
-    return files
 
 
 def write_then_undo(writer: MetadataWriter, src: Path, folder: Path) -> tuple[str, str]:
@@ -96,7 +77,7 @@ def mwriter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MetadataWriter
     et.close()
 
 
-@pytest.mark.parametrize("src", corpus_files(), ids=lambda p: p.name)
+@pytest.mark.parametrize("src", _corpus_files(CORPUS), ids=lambda p: p.name)
 def test_write_then_undo(src: Path, tmp_path: Path, mwriter: MetadataWriter,
                          corpus: Path) -> None:
     outcome, detail = write_then_undo(mwriter, src, tmp_path)
@@ -107,7 +88,7 @@ def test_write_then_undo(src: Path, tmp_path: Path, mwriter: MetadataWriter,
 
 
 def main() -> int:
-    files = corpus_files()
+    files = _corpus_files(CORPUS)
     if not files:
         print(f"no corpus at {CORPUS} (set ALTLENS_CORPUS)", file=sys.stderr)
         return 2

@@ -11,10 +11,10 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from altlens.core.metadata import MetadataWriter, WriteRequest
 from altlens.core.metadata.errors import ExifToolMissingError, UnsupportedPathError, install_hint
 from altlens.core.metadata.exiftool import ExifTool, encode_arg
+
 from tests.core.metadata.conftest import make_jpeg
 
 REPO = Path(__file__).resolve().parents[3]

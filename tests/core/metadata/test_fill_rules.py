@@ -9,6 +9,7 @@ from pathlib import Path
 
 from altlens.core.metadata import MetadataWriter, Profile, WriteRequest
 from altlens.core.metadata.fields import is_placeholder
+
 from tests.core.metadata.conftest import make_jpeg
 from tests.core.metadata.helpers import EXIFTOOL, cli_tag, cli_write, sha256
 

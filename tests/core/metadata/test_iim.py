@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 from altlens.core.metadata import MetadataWriter, WriteRequest
+
 from tests.core.metadata.conftest import make_jpeg
 from tests.core.metadata.helpers import EXIFTOOL, cli_tag, cli_warnings
 

@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from altlens.core.metadata import MetadataWriter, clean_stale_temp_files, is_temp_file
 from altlens.core.metadata.exiftool import ExifTool, parse_json
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from altlens.core.metadata import MetadataWriter, WriteRequest
+
 from tests.core.metadata.conftest import DATA, copy_in
 from tests.core.metadata.helpers import cli_dumps, cli_tag, sha256, strict_diff, value_of
 

@@ -9,9 +9,9 @@ import stat
 from pathlib import Path
 
 import pytest
-
 from altlens.core.metadata import MetadataWriter, WriteRequest
 from altlens.core.metadata.errors import MetadataError
+
 from tests.core.metadata.conftest import make_jpeg
 from tests.core.metadata.helpers import cli_write, sha256
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from altlens.core.metadata import MetadataWriter, SidecarStyle, WriteRequest
+
 from tests.core.metadata.conftest import copy_in
 from tests.core.metadata.helpers import cli_dumps, cli_tag, compare, sha256
 

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from altlens.core.metadata import MetadataWriter, WriteRequest, clean_stale_temp_files, files, is_temp_file
+
 from tests.core.metadata.conftest import make_jpeg
 
 OLD = time.time() - 3 * 3600

@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from altlens.core.metadata import MetadataWriter, Profile, WriteRequest
 from altlens.core.metadata.fields import truncate_utf8, xp_safe
+
 from tests.core.metadata.conftest import make_jpeg
 from tests.core.metadata.helpers import cli_dumps, cli_tag, exiv2_fields, value_of
 

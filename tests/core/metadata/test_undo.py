@@ -7,12 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from altlens.core.metadata import MetadataWriter, WriteRequest
 from altlens.core.metadata.errors import MetadataError
 from altlens.core.metadata.journal import WriteJournal
 from altlens.core.metadata.types import ROLES
 from altlens.core.paths import app_dirs
+
 from tests.core.metadata.conftest import make_jpeg
 from tests.core.metadata.helpers import cli_dumps, cli_tag, cli_write, compare, sha256
 
