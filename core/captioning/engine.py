@@ -257,7 +257,7 @@ class Captioner:
         if early_size is None:
             self.load()
             ready.set()
-        self._check_request(request, max_new_tokens, loaded=early_size is None)
+            self._check_request(request, max_new_tokens)
         # The reference decodes every photo at full size and runs one image per call, as the
         # model card's code does; everything else decodes JPEGs at reduced scale (draft mode).
         size: tuple[int, int] | None = None if reference else early_size or self.adapter.image_size
@@ -278,7 +278,7 @@ class Captioner:
                     self.load()
                 finally:
                     ready.set()  # decode threads waiting for the model go on (or fail) now
-                self._check_request(request, max_new_tokens, loaded=True)
+                self._check_request(request, max_new_tokens)
             model_label = self.info.name if self.info else ""
             for n, batch in enumerate(batches):
                 if cancel is not None:
@@ -291,10 +291,8 @@ class Captioner:
                 if progress is not None:
                     progress(done, len(items))
 
-    def _check_request(self, request: _Request, max_new_tokens: int | None, *, loaded: bool) -> None:
+    def _check_request(self, request: _Request, max_new_tokens: int | None) -> None:
         """Refuse a task, context or budget the loaded model cannot take (before any work)."""
-        if not loaded:
-            return
         from altlens.core.captioning.tasks import token_budget
 
         adapter = self.adapter
