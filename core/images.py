@@ -16,8 +16,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
-
 from altlens.core.errors import (
     CorruptImageError,
     FileMissingError,
@@ -26,6 +24,7 @@ from altlens.core.errors import (
     NotAnImageError,
     UnsupportedFormatError,
 )
+from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, QTimer
-from PySide6.QtGui import QIcon, QPixmap
-from PySide6.QtWidgets import QApplication
-
 from altlens.core.library import Library
 from altlens.desktop.controller import ReviewController
 from altlens.desktop.diagnostics import CrashHandler, LogBridge, setup_logging
@@ -37,6 +33,9 @@ from altlens.desktop.workers.images import ImageWorker
 from altlens.desktop.workers.library import LibraryWorker
 from altlens.desktop.workers.models import Download, ImportFolder, ModelWorker
 from altlens.desktop.workers.writer import WriterWorker
+from PySide6.QtCore import QObject, Qt, QThread, QTimer
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import QApplication
 
 log = logging.getLogger(__name__)
 

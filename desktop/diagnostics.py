@@ -17,10 +17,9 @@ from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QObject, Signal
-
 from altlens.core import __version__
 from altlens.core.paths import app_dirs
+from PySide6.QtCore import QObject, Signal
 
 log = logging.getLogger(__name__)
 

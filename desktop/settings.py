@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QSettings, Signal
-
 from altlens.core.captioning.settings import MAX_BEAMS, MAX_CANDIDATES, GenerationSettings
 from altlens.core.paths import app_dirs
+from PySide6.QtCore import QObject, QSettings, Signal
 
 log = logging.getLogger(__name__)
 

@@ -16,6 +16,13 @@ from typing import Any, ClassVar
 
 import torch
 import transformers
+from altlens.core.captioning import fast as fastpath
+from altlens.core.captioning.fast import decode_candidates, run_search
+from altlens.core.captioning.numerics import apply_mode, storage_dtype
+from altlens.core.captioning.search import SearchResult
+from altlens.core.captioning.settings import GenerationSettings
+from altlens.core.errors import ModelInvalidError, ModelUnsupportedError
+from altlens.core.jobs import CancelToken
 from PIL import Image
 from transformers import (
     AutoConfig,
@@ -26,14 +33,6 @@ from transformers import (
     StoppingCriteria,
     StoppingCriteriaList,
 )
-
-from altlens.core.captioning import fast as fastpath
-from altlens.core.captioning.fast import decode_candidates, run_search
-from altlens.core.captioning.numerics import apply_mode, storage_dtype
-from altlens.core.captioning.search import SearchResult
-from altlens.core.captioning.settings import GenerationSettings
-from altlens.core.errors import ModelInvalidError, ModelUnsupportedError
-from altlens.core.jobs import CancelToken
 
 log = logging.getLogger(__name__)
 # transformers warns on every batched generate when pad == eos (GPT-2's convention); the

@@ -18,12 +18,11 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from PIL import Image
-
 from altlens.core.captioning.engine import Captioner, ImageInput
 from altlens.core.captioning.settings import GenerationSettings
 from altlens.core.errors import UsageError
 from altlens.core.types import CaptionResult
+from PIL import Image
 
 SUPPORTED_TASKS = ("image-to-text", "image-captioning")
 # generate() keywords the pipeline forwards and what they mean here.

@@ -43,7 +43,6 @@ class Backend:
 def _family_adapter(request: Request, *, fast: bool) -> Any:
     # Imports transformers (~2 s on a small CPU): only for what the light path does not cover.
     import torch
-
     from altlens.core.captioning.adapters import adapter_for
 
     cls = adapter_for(request.folder)

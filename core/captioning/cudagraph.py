@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-
 from altlens.core.captioning import fast as fastpath
 from altlens.core.captioning.search import SearchResult
 from altlens.core.captioning.settings import GenerationSettings

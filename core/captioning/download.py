@@ -169,9 +169,8 @@ class HubDownloader:
 
     def plan(self, repo_id: str, revision: str | None = None) -> DownloadPlan:
         """Ask the hub which commit `revision` is and which files AltLens needs from it."""
-        from huggingface_hub import HfApi
-
         from altlens.core import __version__
+        from huggingface_hub import HfApi
 
         ensure_online()
         requested = revision or "main"
@@ -363,11 +362,10 @@ class HubDownloader:
         cancel: CancelToken | None,
     ) -> None:
         import httpx2
+        from altlens.core import __version__
         from huggingface_hub import errors as he
         from huggingface_hub import hf_hub_url
         from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
-
-        from altlens.core import __version__
 
         url = hf_hub_url(plan.repo_id, f.name, revision=plan.revision, endpoint=self.endpoint)
         base = build_hf_headers(

@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from PIL import Image
-
 from altlens.core.captioning.backends import BACKENDS as BACKEND_REGISTRY
 from altlens.core.captioning.backends import Request as BackendRequest
 from altlens.core.captioning.loading import resolve_model
@@ -38,10 +36,10 @@ from altlens.core.errors import (
 from altlens.core.images import load_image
 from altlens.core.jobs import CancelToken
 from altlens.core.types import Candidate, CaptionResult, ErrorInfo
+from PIL import Image
 
 if TYPE_CHECKING:
     import torch
-
     from altlens.core.captioning.adapters import ModelAdapter
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,6 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-
 from altlens.core.captioning.search import SearchResult, beam_search, greedy_search
 from altlens.core.captioning.settings import GenerationSettings
 from altlens.core.errors import ModelInvalidError

@@ -14,8 +14,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image
-
 from altlens.core.captioning.numerics import cpu_features
 from altlens.core.captioning.onnx_export import (
     FORMAT_VERSION,
@@ -28,6 +26,7 @@ from altlens.core.captioning.search import SearchResult
 from altlens.core.captioning.settings import GenerationSettings
 from altlens.core.errors import ModelInvalidError, ModelNotFoundError, UsageError
 from altlens.core.jobs import CancelToken
+from PIL import Image
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +70,8 @@ class OnnxAdapter:
 
     def __init__(self, folder: Path, *, mode: str = "auto", onnx_dir: Path | None = None, threads: int | None = None) -> None:
         import onnxruntime as ort
-        from transformers import AutoConfig, AutoTokenizer, GenerationConfig
-
         from altlens.core.captioning.adapters import _image_processor
+        from transformers import AutoConfig, AutoTokenizer, GenerationConfig
 
         if mode not in ("auto", *ONNX_MODES):
             raise UsageError(f"ONNX exports come as float32 or int8, not {mode}.")

@@ -147,9 +147,8 @@ def _fsync_dir_files(folder: Path) -> None:
 
 def _load_for_export(folder: Path) -> Any:
     import torch
-    from transformers import AutoConfig, VisionEncoderDecoderModel
-
     from altlens.core.captioning import fast
+    from transformers import AutoConfig, VisionEncoderDecoderModel
 
     try:
         config = AutoConfig.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
@@ -174,7 +173,6 @@ def _load_for_export(folder: Path) -> Any:
 
 def _wrappers(model: Any) -> tuple[Any, Any]:
     import torch
-
     from altlens.core.captioning import fast
 
     dec = model.decoder

@@ -19,9 +19,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
-from PIL import Image
-from transformers import AutoImageProcessor, AutoProcessor, AutoTokenizer, StoppingCriteriaList
-
 from altlens.core.captioning.adapters import ADAPTERS, ModelAdapter, RawCandidate, _CancelCriterion, _seeded
 from altlens.core.captioning.settings import GenerationSettings
 from altlens.core.captioning.tasks import (
@@ -36,6 +33,8 @@ from altlens.core.captioning.tasks import (
 )
 from altlens.core.errors import AltLensError, ModelInvalidError, UsageError
 from altlens.core.jobs import CancelToken
+from PIL import Image
+from transformers import AutoImageProcessor, AutoProcessor, AutoTokenizer, StoppingCriteriaList
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt
-
 from altlens.core.types import ErrorInfo
 from altlens.desktop.controller.announcements import Announcements
 from altlens.desktop.controller.detail import Detail
@@ -43,6 +41,7 @@ from altlens.desktop.workers.describer import DescribeWorker
 from altlens.desktop.workers.images import THUMBNAIL_SIZE, ImageWorker
 from altlens.desktop.workers.library import LibraryWorker
 from altlens.desktop.workers.writer import WriterWorker
+from PySide6.QtCore import QObject, Qt
 
 __all__ = ["ReviewController", "to_qimage"]
 

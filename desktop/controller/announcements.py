@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QObject
-
 from altlens.core.types import ErrorInfo
 from altlens.desktop.views.a11y import Announcer
+from PySide6.QtCore import QObject
 
 
 class Announcements(QObject):

@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
-
 from altlens.core.alttext import character_count
 from altlens.core.types import CaptionResult, ErrorInfo
 from altlens.desktop.controller.parts import Parts
 from altlens.desktop.workers.describer import Describe
+from PySide6.QtCore import QObject
 
 if TYPE_CHECKING:
     from altlens.desktop.controller.session import ReviewSession

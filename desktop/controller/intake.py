@@ -7,9 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QFileDialog
-
 from altlens.core.library import WatchedFolder
 from altlens.core.review import Event, transition
 from altlens.core.types import CaptionJob, ErrorInfo
@@ -30,6 +27,8 @@ from altlens.desktop.workers.library import (
     SetPaused,
     SetRecursive,
 )
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QFileDialog
 
 
 class Intake(QObject):

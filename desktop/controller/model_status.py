@@ -6,11 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
-
 from altlens.core.types import ErrorInfo
 from altlens.desktop.controller.parts import Parts
 from altlens.desktop.workers.captioner import Progress
+from PySide6.QtCore import QObject
 
 if TYPE_CHECKING:  # the engine module stays unloaded until the captioner thread needs it
     from altlens.core.captioning.engine import LoadedModelInfo

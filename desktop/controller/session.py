@@ -15,10 +15,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QMessageBox
-
 from altlens.core.alttext import blocking, check_alt_text, clean_text
 from altlens.core.library import ImageRecord
 from altlens.core.types import CaptionJob, CaptionResult, ErrorInfo
@@ -27,6 +23,9 @@ from altlens.desktop.models.entries import ImageEntry, Status
 from altlens.desktop.models.presentation import status_text
 from altlens.desktop.workers.captioner import MORE_BEAMS, PRIORITY_NOW, SAMPLING
 from altlens.desktop.workers.images import PREVIEW_SIZE, THUMBNAIL_SIZE, DecodedImage, LoadImage
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QMessageBox
 
 if TYPE_CHECKING:
     from altlens.desktop.controller.detail import Detail

@@ -12,8 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
-
 from altlens.core.alttext import clean_text
 from altlens.core.types import ErrorInfo
 from altlens.desktop.controller.parts import Parts
@@ -32,6 +30,7 @@ from altlens.desktop.workers.writer import (
     Undo,
     WriteFile,
 )
+from PySide6.QtCore import QObject, Signal
 
 if TYPE_CHECKING:  # core.metadata is imported where a request is made (it may be missing)
     from altlens.core.metadata import MetadataSnapshot, WritePlan, WriteRequest, WriteResult

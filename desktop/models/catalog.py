@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from altlens.core.captioning.registry import family_purpose
+from altlens.core.progress import format_bytes
 from PySide6.QtCore import (
     QAbstractTableModel,
     QCoreApplication,
@@ -14,9 +16,6 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-
-from altlens.core.captioning.registry import family_purpose
-from altlens.core.progress import format_bytes
 
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
 _Index = QModelIndex | QPersistentModelIndex

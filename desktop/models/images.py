@@ -15,6 +15,8 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
+from altlens.desktop.models.entries import FILTERS, ImageEntry, Status
+from altlens.desktop.models.presentation import confidence_text, spoken_summary, status_icon, status_text
 from PySide6.QtCore import (
     QAbstractListModel,
     QByteArray,
@@ -29,9 +31,6 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle
-
-from altlens.desktop.models.entries import FILTERS, ImageEntry, Status
-from altlens.desktop.models.presentation import confidence_text, spoken_summary, status_icon, status_text
 
 _Index = QModelIndex | QPersistentModelIndex
 

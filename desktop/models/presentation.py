@@ -4,11 +4,10 @@ so nothing is told by colour alone."""
 
 from __future__ import annotations
 
+from altlens.desktop.models.entries import ImageEntry, Status
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QStyle
-
-from altlens.desktop.models.entries import ImageEntry, Status
 
 
 def status_text(entry: ImageEntry) -> str:

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from altlens.desktop.models.entries import FILTERS
 from PySide6.QtCore import QCoreApplication, QObject
 from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
 from PySide6.QtWidgets import QApplication, QStyle
-
-from altlens.desktop.models.entries import FILTERS
 
 SP = QStyle.StandardPixmap
 

@@ -5,6 +5,7 @@ ordinary focusable buttons."""
 
 from __future__ import annotations
 
+from altlens.desktop.views.a11y import name
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFrame,
@@ -17,8 +18,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from altlens.desktop.views.a11y import name
 
 
 class Banner(QFrame):

@@ -7,6 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from altlens.core import __version__
+from altlens.desktop.views.a11y import name
+from altlens.desktop.views.actions import Actions
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
@@ -23,10 +26,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from altlens.core import __version__
-from altlens.desktop.views.a11y import name
-from altlens.desktop.views.actions import Actions
 
 
 def _table(headers: list[str], rows: list[list[str]], accessible: str) -> QTableWidget:

@@ -4,6 +4,7 @@ and as an icon (never colour alone). Rows can be dragged out to other programs a
 
 from __future__ import annotations
 
+from altlens.desktop.models.images import Role
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QPainter
 from PySide6.QtWidgets import (
@@ -13,8 +14,6 @@ from PySide6.QtWidgets import (
     QStyleOptionViewItem,
     QWidget,
 )
-
-from altlens.desktop.models.images import Role
 
 THUMB = 128
 

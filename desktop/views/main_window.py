@@ -11,6 +11,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from altlens.core.library import WatchedFolder
+from altlens.desktop.models.entries import FILTERS, ImageEntry
+from altlens.desktop.models.images import ImageListModel, ReviewOrderModel, Role
+from altlens.desktop.models.presentation import filter_text
+from altlens.desktop.settings import Settings
+from altlens.desktop.views.a11y import Announcer, name
+from altlens.desktop.views.actions import Actions
+from altlens.desktop.views.banner import Banner
+from altlens.desktop.views.image_list import ImageListView
+from altlens.desktop.views.panels import FoldersPanel, LogPanel, ProgressStrip
+from altlens.desktop.views.review_panel import ReviewPanel
 from PySide6.QtCore import QByteArray, QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QImage
 from PySide6.QtWidgets import (
@@ -28,18 +39,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from altlens.core.library import WatchedFolder
-from altlens.desktop.models.entries import FILTERS, ImageEntry
-from altlens.desktop.models.images import ImageListModel, ReviewOrderModel, Role
-from altlens.desktop.models.presentation import filter_text
-from altlens.desktop.settings import Settings
-from altlens.desktop.views.a11y import Announcer, name
-from altlens.desktop.views.actions import Actions
-from altlens.desktop.views.banner import Banner
-from altlens.desktop.views.image_list import ImageListView
-from altlens.desktop.views.panels import FoldersPanel, LogPanel, ProgressStrip
-from altlens.desktop.views.review_panel import ReviewPanel
 
 
 class MainWindow(QMainWindow):

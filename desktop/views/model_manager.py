@@ -9,6 +9,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from altlens.core.captioning.registry import family_purpose
+from altlens.core.progress import format_bytes
+from altlens.core.types import ErrorInfo
+from altlens.desktop.models.catalog import ModelCatalogModel
+from altlens.desktop.views.a11y import Announcer, name
+from altlens.desktop.workers.models import (
+    Download,
+    ImportFolder,
+    ModelWorker,
+    Remove,
+    Verify,
+)
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -25,19 +37,6 @@ from PySide6.QtWidgets import (
     QTableView,
     QVBoxLayout,
     QWidget,
-)
-
-from altlens.core.captioning.registry import family_purpose
-from altlens.core.progress import format_bytes
-from altlens.core.types import ErrorInfo
-from altlens.desktop.models.catalog import ModelCatalogModel
-from altlens.desktop.views.a11y import Announcer, name
-from altlens.desktop.workers.models import (
-    Download,
-    ImportFolder,
-    ModelWorker,
-    Remove,
-    Verify,
 )
 
 

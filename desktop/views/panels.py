@@ -8,6 +8,9 @@ import logging
 import time
 from typing import Any
 
+from altlens.desktop.models.folders import FolderListModel
+from altlens.desktop.views.a11y import name
+from altlens.desktop.views.actions import Actions
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
@@ -23,10 +26,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from altlens.desktop.models.folders import FolderListModel
-from altlens.desktop.views.a11y import name
-from altlens.desktop.views.actions import Actions
 
 
 class EtaEstimator:

@@ -9,6 +9,20 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+from altlens.core.alttext import (
+    MAX_LENGTH,
+    TARGET_LENGTH,
+    Hint,
+    Severity,
+    character_count,
+    check_alt_text,
+    clean_text,
+)
+from altlens.desktop.models.candidates import CandidateListModel
+from altlens.desktop.models.entries import ImageEntry, Status
+from altlens.desktop.models.presentation import confidence_text, status_icon, status_text
+from altlens.desktop.views.a11y import name
+from altlens.desktop.views.actions import Actions
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QFont, QImage, QKeyEvent, QPixmap, QResizeEvent, QTextCursor
 from PySide6.QtWidgets import (
@@ -28,21 +42,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from altlens.core.alttext import (
-    MAX_LENGTH,
-    TARGET_LENGTH,
-    Hint,
-    Severity,
-    character_count,
-    check_alt_text,
-    clean_text,
-)
-from altlens.desktop.models.candidates import CandidateListModel
-from altlens.desktop.models.entries import ImageEntry, Status
-from altlens.desktop.models.presentation import confidence_text, status_icon, status_text
-from altlens.desktop.views.a11y import name
-from altlens.desktop.views.actions import Actions
 
 
 class AltTextEdit(QPlainTextEdit):

@@ -7,6 +7,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from altlens.core.captioning.loading import DEFAULT_MODEL
+from altlens.core.captioning.registry import BUILTIN_MODELS, family_purpose
+from altlens.core.captioning.tasks import FAMILY_TASKS
+from altlens.desktop.settings import OPTIONS, Settings
+from altlens.desktop.views.a11y import name
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -23,12 +28,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from altlens.core.captioning.loading import DEFAULT_MODEL
-from altlens.core.captioning.registry import BUILTIN_MODELS, family_purpose
-from altlens.core.captioning.tasks import FAMILY_TASKS
-from altlens.desktop.settings import OPTIONS, Settings
-from altlens.desktop.views.a11y import name
 
 
 class SettingsDialog(QDialog):

@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
-
 from altlens.core.captioning.registry import DEFAULT_MODEL
 from altlens.core.captioning.settings import MAX_BEAMS, MAX_CANDIDATES, GenerationSettings
 from altlens.core.jobs import CancelToken, JobQueue
@@ -29,6 +27,7 @@ from altlens.core.service import caption_jobs
 from altlens.core.types import CaptionJob, CaptionResult, ErrorInfo
 from altlens.desktop.settings import ModelSpec
 from altlens.desktop.workers.base import Worker
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 if TYPE_CHECKING:  # the engine module loads torch lazily; it is imported in this thread only
     from altlens.core.captioning.engine import LoadedModelInfo

@@ -18,12 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
-
 from altlens.core.errors import UsageError
 from altlens.core.jobs import CancelToken
 from altlens.core.types import CaptionResult
 from altlens.desktop.workers.base import Worker
+from PySide6.QtCore import QObject, Signal
 
 log = logging.getLogger(__name__)
 

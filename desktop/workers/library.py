@@ -14,8 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
-
 from altlens.core.images import collect_images
 from altlens.core.jobs import CancelToken
 from altlens.core.library import PRIORITY_WATCH, Library, WatchedFolder, norm_path
@@ -23,6 +21,7 @@ from altlens.core.service import apply_batch
 from altlens.core.types import ErrorInfo
 from altlens.core.watching import FolderWatcher, WatchBatch
 from altlens.desktop.workers.base import Worker
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 log = logging.getLogger(__name__)
 

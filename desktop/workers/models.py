@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
-
 from altlens.core.errors import CancelledError
 from altlens.core.jobs import CancelToken
 from altlens.desktop.workers.base import Worker
+from PySide6.QtCore import QObject, Signal
 
 log = logging.getLogger(__name__)
 

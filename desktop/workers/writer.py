@@ -20,11 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject
-
 from altlens.core.errors import AltLensError
 from altlens.core.library import Library
 from altlens.desktop.workers.base import Then, Worker
+from PySide6.QtCore import QObject
 
 if TYPE_CHECKING:  # imported in the thread on first use (it may be missing: see CheckWriting)
     from altlens.core.metadata import MetadataSnapshot, WritePlan, WriteRequest, WriteResult

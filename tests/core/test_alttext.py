@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from altlens.core.alttext import (
     MAX_LENGTH,
     TARGET_LENGTH,

@@ -13,11 +13,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from altlens.core.errors import UsageError
 from PIL import Image
 from toy_scenes import draw_scene
 
 from altlens import pipeline
-from altlens.core.errors import UsageError
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -11,12 +11,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from altlens.core.cli import main
 from altlens.core.library import Library
 from altlens.core.metadata.journal import WriteJournal
 from altlens.core.metadata.types import ROLES
 from altlens.core.paths import app_dirs
+
 from tests.core.library_support import caption_model, make_images
 
 __all__ = ["caption_model"]

@@ -9,14 +9,13 @@ from pathlib import Path
 
 import pytest
 import torch
-from PIL import Image
-
 from altlens.core.captioning import Captioner, GenerationSettings
 from altlens.core.captioning.engine import BACKENDS, DTYPES
 from altlens.core.commands import caption as caption_cmd
 from altlens.core.errors import UsageError
-from tests.tinymodels import build
+from PIL import Image
 
+from tests.tinymodels import build
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

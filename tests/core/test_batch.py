@@ -20,12 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
-
 from altlens.core import batch_results as br
 from altlens.core.batch import BatchOptions, CaptionWorker, run_batch
 from altlens.core.captioning.settings import GenerationSettings
 from altlens.core.library import Library
+from PIL import Image
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "tests" / "data" / "samples"

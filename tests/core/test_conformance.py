@@ -20,11 +20,11 @@ from typing import Any
 
 import pytest
 import torch
-from PIL import Image
-
 from altlens.core.captioning import Captioner, GenerationSettings, numerics
 from altlens.core.captioning.registry import SUPPORTED_FAMILIES
 from altlens.core.errors import ModelUnsupportedError
+from PIL import Image
+
 from tests.tinymodels import FAMILIES, TinyFamily
 
 REPO = Path(__file__).resolve().parents[2]

@@ -9,15 +9,14 @@ from pathlib import Path
 
 import pytest
 import torch
-from PIL import Image
-
 from altlens.core.captioning import Captioner, GenerationSettings
 from altlens.core.captioning.adapters import decode_candidates, run_search
 from altlens.core.captioning.fast import Gpt2StepDecoder, encode, unsupported_generation_options, unsupported_reason
 from altlens.core.errors import CancelledError
 from altlens.core.jobs import CancelToken
-from tests.tinymodels import build
+from PIL import Image
 
+from tests.tinymodels import build
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -192,9 +191,8 @@ def test_cancel_stops_within_the_search(tiny_dirs: dict[str, Path]) -> None:
 
 
 def test_decode_candidates_shapes(tiny_dirs: dict[str, Path]) -> None:
-    from transformers import AutoTokenizer
-
     from altlens.core.captioning.search import SearchResult
+    from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(tiny_dirs["beam-lengths"])
     eos = tok.eos_token_id

@@ -7,9 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from altlens.core.fingerprint import fingerprint, looks_complete, stat_identity, xmp_description
 from PIL import Image
 
-from altlens.core.fingerprint import fingerprint, looks_complete, stat_identity, xmp_description
 from tests.core.library_support import exiftool, make_images, needs_exiftool
 
 

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from altlens.core import errors
 from altlens.core.images import collect_images, is_captionable_name, load_image
+from PIL import Image
 
 
 def quadrants(w: int = 400, h: int = 300) -> Image.Image:

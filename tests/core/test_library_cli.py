@@ -9,10 +9,10 @@ import json
 from pathlib import Path
 
 import pytest
-
 from altlens.core.cli import main
 from altlens.core.library import Library
 from altlens.core.types import Candidate, CaptionResult
+
 from tests.core.library_support import caption_model, make_images
 
 __all__ = ["caption_model"]

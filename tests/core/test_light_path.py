@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from altlens.core.captioning import GenerationSettings, fast, vitgpt2, weightcache
 from PIL import Image
 
-from altlens.core.captioning import GenerationSettings, fast, vitgpt2, weightcache
 from tests.tinymodels import build
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -9,11 +9,10 @@ import os
 from pathlib import Path
 
 import pytest
-from PIL import Image
-
 from altlens.core.captioning import Captioner, GenerationSettings, resolve_model
 from altlens.core.captioning.loading import DEFAULT_MODEL
 from altlens.core.errors import ModelNotFoundError
+from PIL import Image
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from altlens.core.captioning import Captioner, GenerationSettings, numerics
 from altlens.core.captioning.numerics import MAX_CAPTION_DIFFERENCE, auto_cpu_mode, resolve_mode
 from altlens.core.errors import UsageError
@@ -161,6 +160,7 @@ def test_released_weight_pages_read_back_unchanged(tmp_path: Path) -> None:
 
 def test_lower_precision_loads_leave_no_float32_matrices(tmp_path: Path) -> None:
     from altlens.core.captioning.adapters import VisionEncoderDecoderAdapter
+
     from tests.tinymodels import build
 
     folder = build("vision-encoder-decoder", tmp_path / "m", eos_scale=1.0)

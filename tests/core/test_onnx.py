@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from PIL import Image
-
 from altlens.core.captioning import Captioner, GenerationSettings
 from altlens.core.captioning.numerics import MAX_CAPTION_DIFFERENCE
 from altlens.core.captioning.onnx_export import MANIFEST, default_onnx_root, export_onnx
 from altlens.core.errors import ModelInvalidError, ModelNotFoundError, ModelUnsupportedError, UsageError
+from PIL import Image
+
 from tests.tinymodels import build
 
 pytest.importorskip("onnxruntime")

@@ -10,7 +10,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from altlens.core.library import MIGRATIONS, STATUSES, Library
 from altlens.core.review import (
     BACK,
@@ -22,6 +21,7 @@ from altlens.core.review import (
     transition,
 )
 from altlens.core.types import Candidate, CaptionResult
+
 from tests.core.library_support import make_images
 
 S = ReviewState

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from altlens.core.captioning.settings import GenerationSettings
 from altlens.core.errors import UsageError
 

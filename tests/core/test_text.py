@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from altlens.core.captioning.text import clean_caption, cut_repetition, postprocess
 
 

@@ -19,12 +19,12 @@ import time
 from pathlib import Path
 
 import pytest
-from PIL import Image
-
 from altlens.core.captioning.engine import Captioner
 from altlens.core.captioning.settings import GenerationSettings
 from altlens.core.library import Library
 from altlens.core.service import WatchService
+from PIL import Image
+
 from tests.core.library_support import (
     CountingCaptioner,
     caption_model,

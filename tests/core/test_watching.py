@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from altlens.core.watching import FolderWatcher, WatchBatch
+
 from tests.core.library_support import make_images
 
 DEBOUNCE = 0.3

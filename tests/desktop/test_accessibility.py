@@ -8,6 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from altlens.core.metadata import FieldChange, SkippedField, WritePlan
+from altlens.core.types import ErrorInfo
+from altlens.desktop.models.images import Role
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAccessible, QKeySequence
 from PySide6.QtTest import QTest
@@ -26,9 +29,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from altlens.core.metadata import FieldChange, SkippedField, WritePlan
-from altlens.core.types import ErrorInfo
-from altlens.desktop.models.images import Role
 from tests.desktop.conftest import wait_statuses
 
 INTERACTIVE = (

@@ -8,8 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QThread
-
 from altlens.core.captioning.settings import GenerationSettings
 from altlens.core.library import Library
 from altlens.core.types import CaptionJob
@@ -25,6 +23,7 @@ from altlens.desktop.workers.captioner import (
     LoadModel,
     settings_for,
 )
+from PySide6.QtCore import QThread
 
 LOAD_TIMEOUT = 120_000
 RUN_TIMEOUT = 60_000

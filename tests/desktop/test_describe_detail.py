@@ -12,12 +12,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from altlens.desktop.models.entries import Status
+from altlens.desktop.workers.describer import Describe
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from altlens.desktop.models.entries import Status
-from altlens.desktop.workers.describer import Describe
 from tests.desktop.conftest import wait_statuses
 from tests.desktop.test_write_flow import confirm_preview
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
-
 from altlens.core.types import Candidate, CaptionResult, ErrorInfo
 from altlens.desktop.models.candidates import CandidateListModel
 from altlens.desktop.models.entries import ImageEntry, Status
 from altlens.desktop.models.images import ImageListModel, ReviewOrderModel, Role
+from PySide6.QtCore import Qt
 
 
 def entry(name: str, status: Status = Status.SUGGESTED, score: float | None = 0.5) -> ImageEntry:
@@ -145,9 +144,8 @@ def test_a_new_caption_keeps_text_a_person_typed() -> None:
 
 
 def test_thumbnail_memory_is_bounded(monkeypatch) -> None:
-    from PySide6.QtGui import QImage
-
     import altlens.desktop.models.images as images_module
+    from PySide6.QtGui import QImage
 
     monkeypatch.setattr(images_module, "MAX_THUMBNAILS", 3)
     model = ImageListModel()

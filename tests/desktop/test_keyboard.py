@@ -9,11 +9,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from altlens.desktop.models.entries import Status
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from altlens.desktop.models.entries import Status
 from tests.desktop.conftest import answer_next_dialog, open_image, wait_statuses
 
 # These are the end-to-end write tests: without ExifTool (scripts/bootstrap.sh installs it)

@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 import pytest
-
 from altlens.core.library import Library
 from altlens.desktop.models.entries import Status
+
 from tests.desktop.conftest import REPO_ROOT, answer_next_dialog, drop_on, wait_statuses
 
 

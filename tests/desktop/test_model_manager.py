@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
-
 from altlens.desktop.models.catalog import ModelCatalogModel
 from altlens.desktop.workers.captioner import LoadModel
 from altlens.desktop.workers.models import Download, ImportFolder, Remove, Verify
+from PySide6.QtCore import Qt
+
 from tests.core.modelstore.fake_hub import FakeHub
 from tests.desktop.conftest import answer_next_dialog
 from tests.desktop.test_accessibility import unnamed_controls

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from altlens.desktop.models.entries import Status
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from altlens.desktop.models.entries import Status
 from tests.desktop.conftest import (
     answer_next_dialog,
     drop_on,

@@ -4,10 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
-
 from altlens.desktop import settings as settings_module
 from altlens.desktop.settings import OPTIONS, SCHEMA_KEY, SCHEMA_VERSION, Settings
+from PySide6.QtCore import QSettings
 
 
 def test_defaults_and_typed_round_trip(tmp_path: Path) -> None:

@@ -195,9 +195,8 @@ def generate_rows(folder: Path, images: Sequence[Any], gen_kwargs: dict[str, Any
     default: AltLens's alt-text instruction);
     the tokens after the prompt come back (padding included, as generate() returns them)."""
     import torch
-    from transformers import AutoModelForImageTextToText
-
     from altlens.core.captioning.vlm import load_smolvlm_processor
+    from transformers import AutoModelForImageTextToText
 
     kwargs = dict(gen_kwargs)
     # Default: the instruction AltLens uses for alt text, so a generic comparison of alt text

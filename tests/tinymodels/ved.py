@@ -186,7 +186,7 @@ def reference(folder: Path, images: Sequence[Any], gen_kwargs: dict[str, Any]) -
     """The model card's code: ViTImageProcessor -> VisionEncoderDecoderModel.generate. Returns
     each caption's tokens after the decoder start token, up to the first <|endoftext|>."""
     import torch
-    from transformers import ViTImageProcessor, VisionEncoderDecoderModel
+    from transformers import VisionEncoderDecoderModel, ViTImageProcessor
 
     processor = ViTImageProcessor.from_pretrained(folder)
     model = VisionEncoderDecoderModel.from_pretrained(folder).eval()

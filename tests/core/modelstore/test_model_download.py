@@ -12,8 +12,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from PIL import Image
-
 from altlens.core.captioning import Captioner
 from altlens.core.captioning import download as download_module
 from altlens.core.captioning.download import DownloadProgress
@@ -29,6 +27,8 @@ from altlens.core.captioning.store import ModelStore
 from altlens.core.errors import CancelledError, ModelUnsupportedError
 from altlens.core.jobs import CancelToken
 from altlens.core.paths import app_dirs
+from PIL import Image
+
 from tests.core.modelstore.fake_hub import FakeHub
 
 REPO_ID = "altlens-test/toy-captioner"

@@ -11,8 +11,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from PIL import Image
-
 from altlens.core.captioning import Captioner
 from altlens.core.captioning.errors import ModelExistsError, ModelIncompleteError
 from altlens.core.captioning.modelfiles import MANIFEST_NAME
@@ -20,6 +18,7 @@ from altlens.core.captioning.store import FileProgress, ModelStore
 from altlens.core.errors import CancelledError, ModelInvalidError
 from altlens.core.jobs import CancelToken
 from altlens.core.paths import app_dirs
+from PIL import Image
 
 RED = Image.new("RGB", (40, 30), (220, 30, 30))
 

@@ -10,7 +10,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from altlens.core.captioning.loading import resolve_model
 from altlens.core.captioning.modelfiles import check_folder, select_files
 from altlens.core.captioning.registry import (

@@ -12,9 +12,9 @@ import types
 from pathlib import Path
 
 import pytest
-
 from altlens.core.cli import main
 from altlens.core.commands import models as models_cmd
+
 from tests.core.modelstore.fake_hub import FakeHub
 
 REPO = Path(__file__).resolve().parents[3]
