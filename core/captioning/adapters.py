@@ -67,7 +67,7 @@ class ModelAdapter:
         mode: str | None = None,
         fast: bool = True,
     ) -> None:
-        """`mode` is a numeric mode from numerics.py (float32, bfloat16, float16, int8); the
+        """`mode` is a numeric mode from numerics.py (float32, bfloat16, float16, int8, mixed); the
         older `dtype` argument still works. `fast=False` always uses transformers' generate()."""
         self.folder = folder
         self.device = device
@@ -75,7 +75,7 @@ class ModelAdapter:
             mode = str(dtype or torch.float32).removeprefix("torch.")
         self.mode = mode
         self.dtype = storage_dtype(mode)  # what inputs and activations are
-        if device.type == "cpu" and mode in ("bfloat16", "int8"):
+        if device.type == "cpu" and mode in ("bfloat16", "int8", "mixed"):
             self.dtype = torch.float32  # CPU modes change the matrix products only (numerics.py)
         self.fast = fast
         self.model = self._load_model()
@@ -89,7 +89,7 @@ class ModelAdapter:
         # On the CPU, lower-precision modes load float32 (memory-mapped, untouched) and convert
         # module by module, so the float32 file and the converted copy are never resident
         # together (numerics.apply_mode); GPUs load straight into their dtype.
-        convert_after = self.device.type == "cpu" and self.mode in ("bfloat16", "int8")
+        convert_after = self.device.type == "cpu" and self.mode in ("bfloat16", "int8", "mixed")
         load_dtype = torch.float32 if convert_after else self.dtype
         # Never unpickle arbitrary files: safetensors when the folder has them (a stray .bin
         # next to them is never read); otherwise torch's weights-only unpickler, which builds
@@ -304,7 +304,8 @@ class VisionEncoderDecoderAdapter(ModelAdapter):
             if result is not None:
                 return decode_candidates(self.tokenizer, result)
         states = fastpath.encode(self.model, pixel_values)
-        decoder = fastpath.Gpt2StepDecoder(self.model.decoder, states, settings.max_length)
+        decoder = fastpath.Gpt2StepDecoder(self.model.decoder, states, settings.max_length,
+                                           matmul_attention=self.device.type == "cpu" and self.mode != "float32")
         result = run_search(decoder, batch, settings, self.model.generation_config, self.model.config,
                             self.eos_token_id, self.pad_token_id, cancel)
         return decode_candidates(self.tokenizer, result)

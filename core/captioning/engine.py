@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Device = Literal["auto", "cpu", "cuda", "mps"]
-DType = Literal["auto", "float32", "bfloat16", "float16", "int8"]
+DType = Literal["auto", "float32", "bfloat16", "float16", "int8", "mixed"]
 Backend = Literal["auto", "torch", "reference", "onnx"]
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda", "mps")
 DTYPES: tuple[str, ...] = MODES  # numeric modes, see numerics.py
@@ -63,7 +63,7 @@ class LoadedModelInfo:
     folder: Path
     family: str
     device: str
-    dtype: str  # the numeric mode that runs (float32, bfloat16, float16, int8)
+    dtype: str  # the numeric mode that runs (float32, bfloat16, float16, int8, mixed)
     load_seconds: float
     backend: str = "auto"
 

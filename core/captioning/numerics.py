@@ -10,13 +10,17 @@
     int8      CPU only: every Linear/Conv1D runs as an exact int8 x int8 -> int32 matrix
               product (weights int8 per output channel, activations quantized per token at
               run time), everything else stays float32. Uses VNNI where the CPU has it.
+    mixed     CPU only, encoder-decoder models: products over an image's patches (the
+              encoder, the cross-attention keys and values) in bfloat16 as `bfloat16`, the
+              decoder's per-token products in int8 as `int8` (see `mixed_matmuls`).
     auto      on a GPU: bfloat16 where supported, else float16; on a CPU: see `auto_cpu_mode`.
 
 `auto` on a CPU picks the fastest mode that keeps caption differences from float32 within
 2% of images on the trained test model (tests/core/test_numerics.py checks every mode against
 that bound on fresh scenes; benchmarks/caption_speed.py measures the speed). The choice is
 static per CPU capability, so the same computer always gives the same captions:
-- AVX-512 VNNI or AMX (e.g. AMD Zen 4+, Intel Ice Lake+): int8 (fastest measured, within bound);
+- AMX (Intel Sapphire Rapids+), for encoder-decoder models: mixed (fastest measured there);
+- AVX-512 VNNI or AMX (e.g. AMD Zen 4+, Intel Ice Lake+): int8 (within bound);
 - otherwise AVX-512 BF16: bfloat16;
 - otherwise float32 (an unmeasured CPU keeps the exact reference numerics).
 """
@@ -34,7 +38,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MODES: tuple[str, ...] = ("auto", "float32", "bfloat16", "float16", "int8")
+MODES: tuple[str, ...] = ("auto", "float32", "bfloat16", "float16", "int8", "mixed")
+#: Families `mixed` applies to: their image encoder is the model's `encoder` module.
+MIXED_FAMILIES: tuple[str, ...] = ("vision-encoder-decoder",)
 #: The caption-agreement bound a faster mode must keep on the trained test model.
 MAX_CAPTION_DIFFERENCE = 0.02
 
@@ -66,9 +72,12 @@ def cpu_features() -> dict[str, bool]:
     }
 
 
-def auto_cpu_mode() -> str:
-    """The numeric mode `auto` resolves to on this CPU (see the module docstring)."""
+def auto_cpu_mode(family: str | None = None) -> str:
+    """The numeric mode `auto` resolves to on this CPU for a model of `family` (see the
+    module docstring; None: a family without an encoder/decoder split)."""
     f = cpu_features()
+    if f["amx"] and f["int8_matmul"] and family in MIXED_FAMILIES:
+        return "mixed"
     if f["int8_matmul"] and (f["vnni"] or f["amx"]):
         return "int8"
     if f["avx512_bf16"] or f["amx"]:
@@ -97,22 +106,25 @@ def resolve_mode(requested: str, device: str, family: str | None = None) -> str:
     if device == "cuda":
         if requested == "auto":
             return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
-        if requested == "int8":
-            raise UsageError("The int8 format runs on the CPU only; use --dtype float16 or bfloat16 on a GPU.")
+        if requested in ("int8", "mixed"):
+            raise UsageError(f"The {requested} format runs on the CPU only; use --dtype float16 or bfloat16 on a GPU.")
         return requested
     if device == "mps":
         if requested == "auto":
             return "float16"
-        if requested == "int8":
-            raise UsageError("The int8 format runs on the CPU only; use --dtype float16 on Apple's GPU.")
+        if requested in ("int8", "mixed"):
+            raise UsageError(f"The {requested} format runs on the CPU only; use --dtype float16 on Apple's GPU.")
         return requested
     if requested == "auto":
-        return auto_cpu_mode()
+        return auto_cpu_mode(family)
+    if requested == "mixed" and family is not None and family not in MIXED_FAMILIES:
+        raise UsageError(f"The mixed format is for image encoder + text decoder models ({', '.join(MIXED_FAMILIES)}), "
+                         f"not {family}; use int8 or bfloat16.")
     if requested == "float16":
         raise UsageError("float16 is for GPUs; on the CPU use float32, bfloat16 or int8.")
-    if requested == "int8" and not int8_matmul_available():
+    if requested in ("int8", "mixed") and not int8_matmul_available():
         raise UsageError("This installation of torch cannot multiply int8 matrices on the CPU; use float32 or bfloat16.")
-    if requested == "bfloat16" and not (cpu_features()["avx512_bf16"] or cpu_features()["amx"]):
+    if requested in ("bfloat16", "mixed") and not (cpu_features()["avx512_bf16"] or cpu_features()["amx"]):
         log.warning("this CPU has no native bfloat16 arithmetic; bfloat16 will be slow here")
     return requested
 
@@ -121,7 +133,8 @@ def storage_dtype(mode: str) -> torch.dtype:
     """The dtype weights are loaded in for `mode` (int8 is quantized after loading in float32)."""
     import torch
 
-    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16, "int8": torch.float32}[mode]
+    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16, "int8": torch.float32,
+            "mixed": torch.float32}[mode]
 
 
 # -- int8 ----------------------------------------------------------------------------------
@@ -220,12 +233,16 @@ def quantize_int8(model: Any, pages: PageReleaser | None = None) -> Any:
     its own int8 copy. Module by module, so at most one float32 matrix per thread is in
     flight; `pages` hands the memory of replaced float32 weights back as it goes.
     """
-    import torch
-
     if not int8_matmul_available():
         raise UsageError("This installation of torch cannot multiply int8 matrices on the CPU; use float32 or bfloat16.")
+    _quantize_layers(_matmul_layers(model, pages), pages)
+    return model
+
+
+def _quantize_layers(targets: list[tuple[Any, str, Any]], pages: PageReleaser | None) -> None:
+    import torch
+
     cls = _make_int8_linear_class()
-    targets = _matmul_layers(model, pages)
 
     def quantize(child: Any) -> Any:
         # Conv1D stores W as [in, out]; a Linear's weight is its transpose (a view here).
@@ -243,7 +260,6 @@ def quantize_int8(model: Any, pages: PageReleaser | None = None) -> Any:
     with ThreadPoolExecutor(max_workers=max(1, min(2, torch.get_num_threads()))) as pool:
         for (parent, name, _), q in zip(targets, pool.map(quantize, [c for _, _, c in targets]), strict=True):
             setattr(parent, name, q)
-    return model
 
 
 @functools.cache
@@ -276,16 +292,41 @@ def bf16_matmuls(model: Any, pages: PageReleaser | None = None) -> Any:
     every addition and layer norm too; it ran no faster here (nlpconnect shapes), changed 5 of
     150 captions of an undertrained toy checkpoint against 3 for this scheme, and both changed
     none of 400 on the trained test model."""
+    _bf16_layers(_matmul_layers(model, pages), pages)
+    return model
+
+
+def _bf16_layers(targets: list[tuple[Any, str, Any]], pages: PageReleaser | None) -> None:
     import torch
 
     cls = _make_bf16_linear_class()
-    targets = _matmul_layers(model, pages)
     with torch.no_grad():
         for parent, name, child in targets:
             weight = child.weight if isinstance(child, torch.nn.Linear) else child.weight.t()
             setattr(parent, name, cls(weight, child.bias))
             if pages is not None:
                 pages.release(child.weight)
+
+
+def mixed_matmuls(model: Any, pages: PageReleaser | None = None) -> Any:
+    """The CPU mixed mode, for encoder-decoder models: products over an image's patches (the
+    encoder, the projection into the decoder, each cross-attention's keys and values, ~200
+    rows per image) in bfloat16; products over one token per beam (the rest of the decoder)
+    in int8. On AMX a bfloat16 product of the encoder's size is ~4x faster than an int8 one
+    with its quantization; a decoder step's few rows are bound by reading the weights."""
+    if getattr(model, "encoder", None) is None:
+        raise UsageError("The mixed format needs a model with an image encoder and a text decoder; use int8 or bfloat16.")
+    if not int8_matmul_available():
+        raise UsageError("This installation of torch cannot multiply int8 matrices on the CPU; use float32 or bfloat16.")
+    names = {id(m): n for n, m in model.named_modules()}
+    patch_side, token_side = [], []
+    for target in _matmul_layers(model, pages):
+        parent, attr, _ = target
+        name = f"{names[id(parent)]}.{attr}".lstrip(".")
+        on_patches = name.startswith(("encoder.", "enc_to_dec_proj")) or name.endswith("crossattention.c_attn")
+        (patch_side if on_patches else token_side).append(target)
+    _bf16_layers(patch_side, pages)
+    _quantize_layers(token_side, pages)
     return model
 
 
@@ -423,6 +464,8 @@ def apply_mode(model: Any, mode: str, folder: Any = None) -> Any:
     pages = PageReleaser(folder) if folder is not None else None
     if mode == "int8":
         quantize_int8(model, pages)
+    elif mode == "mixed":
+        mixed_matmuls(model, pages)
     elif mode == "bfloat16":
         bf16_matmuls(model, pages)
     else:

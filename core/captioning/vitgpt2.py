@@ -631,7 +631,7 @@ def _clean_up(text: str) -> str:
 
 
 def load_model(folder: Path, mode: str) -> Any:
-    """The model in `mode` (float32, bfloat16 or int8 on the CPU). float32 maps the checkpoint
+    """The model in `mode` (float32, bfloat16, int8 or mixed on the CPU). float32 maps the checkpoint
     itself; other modes map their converted copy from the cache, converting (and caching)
     on the first run."""
     from altlens.core.captioning import numerics, weightcache
@@ -667,19 +667,19 @@ def _from_cache(folder: Path, entry: Path, mode: str) -> Any:
     config, generation = configs(folder)
     model = _empty_model(config, generation)
     names = {id(m): n for n, m in model.named_modules()}
-    if mode == "int8":
-        int8 = numerics._make_int8_linear_class()
-        make = lambda n: int8.from_quantized(tensors[f"{n}.qweight"], tensors[f"{n}.scale"], tensors.get(f"{n}.bias"))  # noqa: E731
-    elif mode == "bfloat16":
-        bf16 = numerics._make_bf16_linear_class()
-        make = lambda n: bf16(tensors[f"{n}.weight"], tensors.get(f"{n}.bias"))  # noqa: E731
-    else:
+    if mode not in ("int8", "bfloat16", "mixed"):
         raise ValueError(f"no cached form for mode {mode!r}")
+    int8 = numerics._make_int8_linear_class()
+    bf16 = numerics._make_bf16_linear_class()
+
+    def make(n: str) -> Any:
+        # Each layer is stored in its own form (mixed: bfloat16 encoder, int8 decoder).
+        if f"{n}.qweight" in tensors:
+            return int8.from_quantized(tensors[f"{n}.qweight"], tensors[f"{n}.scale"], tensors.get(f"{n}.bias"))
+        return bf16(tensors[f"{n}.weight"], tensors.get(f"{n}.bias"))
     for parent, attr, child in numerics._matmul_layers(model, None):
         setattr(parent, attr, make(names[id(child)]))
-    converted = {id(p) for m in model.modules() if isinstance(m, (numerics._make_int8_linear_class(),
-                                                                      numerics._make_bf16_linear_class()))
-                 for p in m.parameters()}
+    converted = {id(p) for m in model.modules() if isinstance(m, (int8, bf16)) for p in m.parameters()}
     for name, param in list(model.named_parameters()):
         if id(param) not in converted:
             module_name, _, attr = name.rpartition(".")
@@ -774,7 +774,8 @@ class VitGpt2Adapter:
         pixel_values = inputs["pixel_values"]
         with torch.inference_mode():
             states = fast.encode(self.model, pixel_values)
-            decoder = fast.Gpt2StepDecoder(self.model.decoder, states, settings.max_length)
+            decoder = fast.Gpt2StepDecoder(self.model.decoder, states, settings.max_length,
+                                           matmul_attention=self.mode != "float32")
             result = fast.run_search(decoder, pixel_values.shape[0], settings, self.model.generation_config,
                                      self.model.config, self.eos_token_id, self.pad_token_id, cancel)
         return fast.decode_candidates(self.tokenizer, result)

@@ -16,7 +16,7 @@ from altlens.core.types import CaptionResult
 PROGRESS_THRESHOLD = 5  # more images than this get a progress bar on stderr
 # Kept here rather than imported from the engine so `altlens --help` does not import PIL/torch;
 # tests check they match core.captioning.engine.DTYPES / BACKENDS.
-DTYPE_CHOICES: tuple[str, ...] = ("auto", "float32", "bfloat16", "float16", "int8")
+DTYPE_CHOICES: tuple[str, ...] = ("auto", "float32", "bfloat16", "float16", "int8", "mixed")
 BACKEND_CHOICES: tuple[str, ...] = ("auto", "torch", "reference", "onnx")
 
 
@@ -27,8 +27,8 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"], help="where the model runs (default: auto)")
     g.add_argument(
         "--dtype", default="auto", choices=list(DTYPE_CHOICES), metavar="{" + ",".join(DTYPE_CHOICES) + "}",
-        help="number format: float32 gives the reference captions; bfloat16 and int8 are faster and may word a few "
-        "captions differently; auto (default) picks the fastest format that keeps within 2%% of float32's captions "
+        help="number format: float32 gives the reference captions; bfloat16, int8 and mixed (bfloat16 image encoder, "
+        "int8 text decoder) are faster and may word a few captions differently; auto (default) picks the fastest format that keeps within 2%% of float32's captions "
         "on this computer (float16 is for GPUs)",
     )
     g.add_argument(

@@ -63,11 +63,11 @@ def test_float32_bit_identical_to_transformers(which: str, toy_model_dir: Path, 
         assert light.generate({"pixel_values": pixels}, settings) == ref.generate({"pixel_values": pixels}, settings)
 
 
-@pytest.mark.parametrize("mode", ["int8", "bfloat16"])
+@pytest.mark.parametrize("mode", ["int8", "bfloat16", "mixed"])
 def test_cached_conversion_gives_the_same_captions(mode: str, toy_model_dir: Path, home: Path) -> None:
     from altlens.core.captioning.numerics import int8_matmul_available
 
-    if mode == "int8" and not int8_matmul_available():
+    if mode in ("int8", "mixed") and not int8_matmul_available():
         pytest.skip("this torch has no CPU int8 matrix product")
     ref, first = _both(toy_model_dir, mode)  # first: converts and writes the cache entry
     threads = [t for t in __import__("threading").enumerate() if t.name == "altlens-weight-cache"]
@@ -81,6 +81,11 @@ def test_cached_conversion_gives_the_same_captions(mode: str, toy_model_dir: Pat
     expected = ref.generate({"pixel_values": pixels}, settings)
     assert first.generate({"pixel_values": pixels}, settings) == expected
     assert second.generate({"pixel_values": pixels}, settings) == expected
+    if mode == "mixed":  # the cached entry keeps each half in its own form
+        kinds = {(name.split(".")[0], name.endswith("crossattention.c_attn")): type(m).__name__
+                 for name, m in second.model.named_modules() if type(m).__name__ in ("_Int8Linear", "_Bf16Linear")}
+        assert kinds == {("encoder", False): "_Bf16Linear", ("decoder", True): "_Bf16Linear",
+                         ("decoder", False): "_Int8Linear"}, kinds
 
 
 def test_damaged_cache_entry_is_replaced(toy_model_dir: Path, home: Path) -> None:

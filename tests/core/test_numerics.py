@@ -41,11 +41,11 @@ def _differences(a: list[str], b: list[str]) -> list[tuple[str, str]]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mode", ["float32", "bfloat16", "int8"])
+@pytest.mark.parametrize("mode", ["float32", "bfloat16", "int8", "mixed"])
 def test_mode_agrees_with_float32_on_the_toy_model(
     mode: str, toy_model_dir: Path, scenes: list[tuple[object, str]], float32_captions: list[str]
 ) -> None:
-    if mode == "int8" and not numerics.int8_matmul_available():
+    if mode in ("int8", "mixed") and not numerics.int8_matmul_available():
         pytest.skip("this torch cannot multiply int8 matrices on the CPU")
     torch.set_num_threads(min(2, os.cpu_count() or 1))
     images = [img for img, _ in scenes]
@@ -94,6 +94,17 @@ def test_auto_rule(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(numerics, "cpu_features", lambda feats=feats: feats)
         assert auto_cpu_mode() == want, feats
         assert resolve_mode("auto", "cpu") == want
+    # Encoder-decoder models on AMX: bfloat16 encoder, int8 decoder; without int8 products
+    # or AMX the rule above holds for them too.
+    ved = "vision-encoder-decoder"
+    for feats, want in [
+        (features(amx=True), "mixed"),
+        (features(amx=True, vnni=True, avx512_bf16=True), "mixed"),
+        (features(amx=True, int8_matmul=False), "bfloat16"),
+        (features(vnni=True, avx512_bf16=True), "int8"),
+    ]:
+        monkeypatch.setattr(numerics, "cpu_features", lambda feats=feats: feats)
+        assert resolve_mode("auto", "cpu", ved) == want, feats
 
 
 def test_explicit_modes_and_errors() -> None:
@@ -103,6 +114,10 @@ def test_explicit_modes_and_errors() -> None:
         resolve_mode("float16", "cpu")
     with pytest.raises(UsageError):
         resolve_mode("int9", "cpu")
+    with pytest.raises(UsageError, match="mixed"):
+        resolve_mode("mixed", "cpu", "blip")
+    with pytest.raises(UsageError, match="CPU only"):
+        resolve_mode("mixed", "cuda")
     with pytest.raises(UsageError):
         Captioner(dtype="int9")
 
@@ -173,3 +188,15 @@ def test_lower_precision_loads_leave_no_float32_matrices(tmp_path: Path) -> None
     # Everything else (layer norms, embeddings, biases) and the activations stay float32.
     assert bf16.model.decoder.transformer.ln_f.weight.dtype == torch.float32
     assert bf16.dtype == torch.float32
+    if numerics.int8_matmul_available():
+        mixed = VisionEncoderDecoderAdapter(folder, device=torch.device("cpu"), mode="mixed")
+        assert not [m for m in mixed.model.modules() if type(m) in (torch.nn.Linear, Conv1D)]
+        assert {type(m).__name__ for m in mixed.model.encoder.modules()} >= {"_Bf16Linear"}
+        assert "_Int8Linear" not in {type(m).__name__ for m in mixed.model.encoder.modules()}
+        # The decoder's per-token products are int8; its cross-attention keys/values, computed
+        # from the image's patches, are bfloat16.
+        for name, m in mixed.model.decoder.named_modules():
+            if type(m).__name__ in ("_Int8Linear", "_Bf16Linear"):
+                want = "_Bf16Linear" if name.endswith("crossattention.c_attn") else "_Int8Linear"
+                assert type(m).__name__ == want, name
+        assert mixed.dtype == torch.float32
