@@ -304,8 +304,7 @@ class VisionEncoderDecoderAdapter(ModelAdapter):
             if result is not None:
                 return decode_candidates(self.tokenizer, result)
         states = fastpath.encode(self.model, pixel_values)
-        decoder = fastpath.Gpt2StepDecoder(self.model.decoder, states, settings.max_length,
-                                           matmul_attention=self.device.type == "cpu" and self.mode != "float32")
+        decoder = fastpath.Gpt2StepDecoder(self.model.decoder, states, settings.max_length)
         result = run_search(decoder, batch, settings, self.model.generation_config, self.model.config,
                             self.eos_token_id, self.pad_token_id, cancel)
         return decode_candidates(self.tokenizer, result)

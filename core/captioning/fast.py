@@ -120,16 +120,10 @@ def cross_keys_values(decoder: Any, encoder_states: torch.Tensor) -> list[tuple[
 class Gpt2StepDecoder:
     """A GPT-2 decoder with cross-attention, one token per row per step (search.StepDecoder)."""
 
-    def __init__(self, decoder: Any, encoder_states: torch.Tensor, max_length: int, static: bool = False,
-                 matmul_attention: bool = False) -> None:
+    def __init__(self, decoder: Any, encoder_states: torch.Tensor, max_length: int, static: bool = False) -> None:
         # static: never ask the device whether a reorder is the identity (a host sync, not
         # allowed while a CUDA graph is being captured); always gather instead.
-        # matmul_attention: attention as two matrix products and a softmax instead of sdpa.
-        # On the CPU that is ~35% faster for a step's tiny attentions (4 beams x 197 patches),
-        # but it rounds differently from transformers' sdpa, so float32 (which must give
-        # transformers' tokens) never uses it; the faster modes round differently anyway.
         self.static = static
-        self.matmul_attention = matmul_attention
         self.decoder = decoder
         cfg = decoder.config
         self.blocks = list(decoder.transformer.h)
@@ -202,7 +196,7 @@ class Gpt2StepDecoder:
 
     def _attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float) -> torch.Tensor:
         # Models loaded with eager attention get transformers' eager formula.
-        return eager_attention(q, k, v, scale) if self.eager or self.matmul_attention else _sdpa(q, k, v, scale)
+        return eager_attention(q, k, v, scale) if self.eager else _sdpa(q, k, v, scale)
 
     def _grow(self, cache: torch.Tensor, group: int, filled: int) -> torch.Tensor:
         rows = cache.shape[0]

@@ -774,8 +774,7 @@ class VitGpt2Adapter:
         pixel_values = inputs["pixel_values"]
         with torch.inference_mode():
             states = fast.encode(self.model, pixel_values)
-            decoder = fast.Gpt2StepDecoder(self.model.decoder, states, settings.max_length,
-                                           matmul_attention=self.mode != "float32")
+            decoder = fast.Gpt2StepDecoder(self.model.decoder, states, settings.max_length)
             result = fast.run_search(decoder, pixel_values.shape[0], settings, self.model.generation_config,
                                      self.model.config, self.eos_token_id, self.pad_token_id, cancel)
         return fast.decode_candidates(self.tokenizer, result)
