@@ -277,10 +277,19 @@ def _make_bf16_linear_class() -> type:
             self.weight = torch.nn.Parameter(weight.to(torch.bfloat16).contiguous(), requires_grad=False)
             self.bias = None if bias is None else torch.nn.Parameter(bias.float(), requires_grad=False)
             self.out_features = self.weight.shape[0]
+            self.bf16_out: torch.Tensor | bool = False  # see keep_bf16_output
+
+        def keep_bf16_output(self) -> None:
+            """Return the product in bfloat16, bias added inside it, for a consumer that
+            multiplies it in bfloat16 next anyway (mixed mode's encoder, `mark_bf16_outputs`)."""
+            self.bf16_out = True
+            self.register_buffer("bias16", None if self.bias is None else self.bias.to(torch.bfloat16), persistent=False)
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
+            if self.bf16_out:
+                return F.linear(x.to(torch.bfloat16), self.weight, self.bias16)
             y = F.linear(x.to(torch.bfloat16), self.weight).float()
-            return y if self.bias is None else y + self.bias
+            return y if self.bias is None else y.add_(self.bias)
 
     return _Bf16Linear
 
@@ -327,7 +336,30 @@ def mixed_matmuls(model: Any, pages: PageReleaser | None = None) -> Any:
         (patch_side if on_patches else token_side).append(target)
     _bf16_layers(patch_side, pages)
     _quantize_layers(token_side, pages)
+    mark_bf16_outputs(model)
     return model
+
+
+#: Encoder products whose result only feeds another bfloat16 product (through attention or
+#: the GELU): ViT's names in transformers 5 (q_proj ... mlp.fc1) and 4 (query ...
+#: intermediate.dense), and the transformers-free path's (vitgpt2.py).
+_BF16_FEEDS = (".q_proj", ".k_proj", ".v_proj", ".query", ".key", ".value", ".intermediate.dense", ".fc1")
+
+
+def mark_bf16_outputs(model: Any) -> None:
+    """Mixed mode: the encoder's query/key/value and first MLP products hand their result on
+    in bfloat16 (attention and GELU then run in bfloat16), instead of widening it to float32
+    only for the next product to round it back. Those conversions and the separate bias adds
+    were ~30% of the encoder's time on one core (nlpconnect shapes); the residual stream and
+    layer norms stay float32. ViT encoders only: others (Swin, BEiT ...) add float32 position
+    biases to their attention scores, which a bfloat16 query would not survive."""
+    encoder_type = getattr(getattr(getattr(model, "config", None), "encoder", None), "model_type", None)
+    if encoder_type != "vit":
+        return
+    bf16 = _make_bf16_linear_class()
+    for name, module in model.named_modules():
+        if isinstance(module, bf16) and name.startswith("encoder.") and name.endswith(_BF16_FEEDS):
+            module.keep_bf16_output()
 
 
 def _matmul_layers(model: Any, pages: PageReleaser | None) -> list[tuple[Any, str, Any]]:

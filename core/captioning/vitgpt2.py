@@ -679,6 +679,8 @@ def _from_cache(folder: Path, entry: Path, mode: str) -> Any:
         return bf16(tensors[f"{n}.weight"], tensors.get(f"{n}.bias"))
     for parent, attr, child in numerics._matmul_layers(model, None):
         setattr(parent, attr, make(names[id(child)]))
+    if mode == "mixed":
+        numerics.mark_bf16_outputs(model)
     converted = {id(p) for m in model.modules() if isinstance(m, (int8, bf16)) for p in m.parameters()}
     for name, param in list(model.named_parameters()):
         if id(param) not in converted:

@@ -200,3 +200,6 @@ def test_lower_precision_loads_leave_no_float32_matrices(tmp_path: Path) -> None
                 want = "_Bf16Linear" if name.endswith("crossattention.c_attn") else "_Int8Linear"
                 assert type(m).__name__ == want, name
         assert mixed.dtype == torch.float32
+        # The encoder's query/key/value and first MLP products hand bfloat16 on (four per layer).
+        layers = mixed.model.config.encoder.num_hidden_layers
+        assert sum(bool(getattr(m, "bf16_out", False)) for m in mixed.model.modules()) == 4 * layers
