@@ -88,7 +88,11 @@ class Captioner:
         decode_workers: int | None = None,
         backend: Backend | str = "auto",
         onnx_dir: str | os.PathLike[str] | None = None,
+        lanes: int = 1,
     ) -> None:
+        """`lanes`: how many batches go through the model at once on the CPU, each with its
+        share of the cores (0: one per two cores where that pays, see `_lane_count`). A
+        long-lived host that runs other models beside this one (the window) keeps 1."""
         if device not in DEVICES:
             raise UsageError(f"Unknown device {device!r}; use one of {', '.join(DEVICES)}.")
         if dtype not in DTYPES:
@@ -99,6 +103,9 @@ class Captioner:
             raise UsageError("The reference backend is the model card's float32 code; drop --dtype or use float32.")
         if batch_size < 1:
             raise UsageError(f"Batch size must be at least 1 (got {batch_size}).")
+        if lanes < 0:
+            raise UsageError(f"Lanes must be 0 (automatic) or more (got {lanes}).")
+        self.lanes = lanes
         self.model_name = os.fspath(model) if model is not None else None
         self.requested_device = device
         self.requested_dtype = dtype
@@ -278,6 +285,15 @@ class Captioner:
                     ready.set()  # decode threads waiting for the model go on (or fail) now
                 self._check_request(request, max_new_tokens)
             model_label = self.info.name if self.info else ""
+            lanes = self._lane_count(len(batches), plain)
+            if lanes > 1:
+                runs = self._in_lanes(lanes, items, batches, pending, submit, settings, cancel, model_label, request)
+                for batch, results in zip(batches, runs, strict=True):
+                    yield from results
+                    done += len(batch)
+                    if progress is not None:
+                        progress(done, len(items))
+                return
             for n, batch in enumerate(batches):
                 if cancel is not None:
                     cancel.raise_if_cancelled()
@@ -288,6 +304,66 @@ class Captioner:
                 done += len(batch)
                 if progress is not None:
                     progress(done, len(items))
+
+    def _lane_count(self, n_batches: int, plain: bool) -> int:
+        """Lanes for this run. Automatic: one per two cores, on the CPU, for the fast path's
+        alt text with more than one batch. A decoder step is ~1,000 small operations, most
+        too small for torch to split across threads, so one model call keeps about one core
+        busy; two calls side by side, each on its own thread, keep both."""
+        if n_batches < 2 or self.info is None or self.info.device != "cpu" or not plain:
+            return 1
+        if self.lanes:
+            return min(self.lanes, n_batches)
+        if getattr(self._adapter, "prompted", False) or self.backend != "auto":
+            return 1
+        return max(1, min(n_batches, (os.cpu_count() or 1) // 2))
+
+    def _in_lanes(
+        self,
+        lanes: int,
+        items: list[ImageInput],
+        batches: list[list[int]],
+        first: list[Future[torch.Tensor]],
+        submit: Callable[[list[int]], list[Future[torch.Tensor]]],
+        settings: GenerationSettings,
+        cancel: CancelToken | None,
+        model_label: str,
+        request: _Request,
+    ) -> Iterator[list[CaptionResult]]:
+        """Each batch's results, in order, with up to `lanes` batches in the model at once and
+        the photos of one more being decoded (never more: a big run's decoded photos would
+        not fit in memory). torch's threads are shared out between the lanes for the run and
+        given back after."""
+        import torch
+
+        decoded: dict[int, list[Future[torch.Tensor]]] = {0: first}
+
+        def run(n: int) -> list[CaptionResult]:
+            futures = decoded.pop(n)
+            return list(self._run_batch(items, batches[n], futures, settings, cancel, model_label, request))
+
+        def start(n: int) -> Future[list[CaptionResult]]:
+            for m in range(n, min(n + 2, len(batches))):  # this batch and the next one decode
+                if m not in decoded:
+                    decoded[m] = submit(batches[m])
+            return pool.submit(run, n)
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(max(1, threads // lanes))
+        try:
+            with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="altlens-lane") as pool:
+                running = [start(n) for n in range(min(lanes, len(batches)))]
+                for n in range(len(batches)):
+                    if cancel is not None and cancel.cancelled:
+                        for f in running:
+                            f.cancel()  # not started yet: never starts; running: stops at its next check
+                        cancel.raise_if_cancelled()
+                    results = running.pop(0).result()  # a batch cancelled while running raises CancelledError
+                    if n + lanes < len(batches):
+                        running.append(start(n + lanes))
+                    yield results
+        finally:
+            torch.set_num_threads(threads)
 
     def _check_request(self, request: _Request, max_new_tokens: int | None) -> None:
         """Refuse a task, context or budget the loaded model cannot take (before any work)."""

@@ -78,6 +78,7 @@ def captioner_from_args(args: argparse.Namespace) -> Any:
         batch_size=args.batch_size,
         backend=getattr(args, "backend", "auto"),
         onnx_dir=getattr(args, "onnx_dir", None),
+        lanes=0,  # a command runs nothing else: two batches side by side where there are cores for them
     )
 
 

@@ -185,3 +185,38 @@ def test_in_memory_images(toy: Captioner, scenes: list[Scene]) -> None:
     image = Image.open(scenes[0].path)
     r = toy.caption([image])[0]
     assert r.path is None and r.caption and r.caption.lower() == scenes[0].caption
+
+
+def test_lanes_give_the_same_results_in_the_same_order(toy_model_dir: Path, scenes: list[Scene], tmp_path: Path) -> None:
+    """Two batches through the model at once (the command line's default on 2+ cores) must
+    not change a caption, an error or the order, and must give torch its threads back."""
+    import torch
+
+    bad = tmp_path / "cut.jpg"
+    bad.write_bytes(scenes[0].path.read_bytes()[:5000])
+    inputs = [s.path for s in scenes[:5]] + [bad, tmp_path / "missing.jpg"] + [s.path for s in scenes[5:12]]
+    one = Captioner(toy_model_dir, device="cpu", batch_size=3, lanes=1).caption(inputs)
+    threads = torch.get_num_threads()
+    two = Captioner(toy_model_dir, device="cpu", batch_size=3, lanes=2)
+    seen = []
+    results = list(two.iter_caption(inputs, progress=lambda done, total: seen.append(done)))
+    assert torch.get_num_threads() == threads
+    assert [(r.index, r.caption, r.error.code if r.error else None) for r in results] == [
+        (r.index, r.caption, r.error.code if r.error else None) for r in one
+    ]
+    assert seen == [3, 6, 9, 12, 14]  # progress after each batch, in order
+    assert sum(r.caption is not None for r in results) == 12
+
+
+def test_cancel_between_batches_with_lanes(toy_model_dir: Path, scenes: list[Scene]) -> None:
+    import torch
+
+    threads = torch.get_num_threads()
+    cap = Captioner(toy_model_dir, device="cpu", batch_size=4, lanes=2)
+    token = CancelToken()
+    seen = []
+    with pytest.raises(CancelledError):
+        for r in cap.iter_caption([s.path for s in scenes[:16]], cancel=token, progress=lambda d, t: token.cancel()):
+            seen.append(r)
+    assert len(seen) == 4
+    assert torch.get_num_threads() == threads
