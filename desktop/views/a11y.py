@@ -11,6 +11,7 @@ the latest message in one known place, and sighted users see it too.
 from __future__ import annotations
 
 import logging
+import time
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QAccessibleEvent
@@ -43,12 +44,14 @@ class Announcer(QObject):
         super().__init__(parent)
         self.label = label
         self.history: list[str] = []
+        self.times: list[float] = []  # when each message of `history` was said
 
     def announce(self, message: str, *, assertive: bool = False) -> None:
         """Polite messages wait for the screen reader to finish; assertive ones (errors, a
         write that failed) interrupt it."""
         self.history.append(message)
-        del self.history[:-200]
+        self.times.append(time.time())
+        del self.history[:-500], self.times[:-500]
         self.label.setText(message)
         self.label.setAccessibleName(message)
         QAccessible.updateAccessibility(QAccessibleEvent(self.label, QAccessible.Event.NameChanged))

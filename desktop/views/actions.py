@@ -306,6 +306,14 @@ def _specs() -> list[_Spec]:
             QCoreApplication.translate("Actions", "Show what AltLens did and any problems"),
             checkable=True,
         ),
+        _Spec(
+            "show_messages",
+            QCoreApplication.translate("Actions", "&Messages…"),
+            ("Ctrl+Shift+H",),
+            QCoreApplication.translate(
+                "Actions", "Every message of this session in full, newest last"
+            ),
+        ),
         # Help
         _Spec(
             "shortcuts",
@@ -356,6 +364,7 @@ class Actions(QObject):
     sort_confidence: QAction
     grid_view: QAction
     show_log: QAction
+    show_messages: QAction
     shortcuts: QAction
     about: QAction
 

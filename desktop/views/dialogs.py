@@ -4,6 +4,7 @@ About. Each has a title, named controls, a default button and Escape to close.""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from altlens.core import __version__
 from altlens.desktop.views.a11y import name
 from altlens.desktop.views.actions import Actions
 from PySide6.QtCore import QCoreApplication, Qt
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QKeySequence, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -247,6 +248,46 @@ class ShortcutsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.resize(820, 560)
+
+
+class MessagesDialog(QDialog):
+    """Every message the status line showed in this session, in full, newest last: the
+    status line shortens long ones to one line."""
+
+    def __init__(self, announcer: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("messages")
+        self.setWindowTitle(self.tr("Messages"))
+        layout = QVBoxLayout(self)
+        label = QLabel(self.tr("&Messages of this session, newest last:"))
+        self.view = QPlainTextEdit()
+        self.view.setObjectName("message_history")
+        self.view.setReadOnly(True)
+        self.view.setTabChangesFocus(True)
+        self.view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        name(self.view, self.tr("Messages"), self.tr("Every message of this session, newest last"))
+        label.setBuddy(self.view)
+        for when, message in zip(announcer.times, announcer.history, strict=True):
+            self._add(when, message)
+        announcer.announced.connect(self._on_announced)
+        layout.addWidget(label)
+        layout.addWidget(self.view)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close = buttons.button(QDialogButtonBox.StandardButton.Close)
+        name(close, self.tr("Close"))
+        close.setDefault(True)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.resize(640, 400)
+        self.view.moveCursor(QTextCursor.MoveOperation.End)
+        self.view.setFocus()
+
+    def _add(self, when: float, message: str) -> None:
+        stamp = time.strftime("%H:%M:%S", time.localtime(when))
+        self.view.appendPlainText(f"{stamp}  {message}")
+
+    def _on_announced(self, message: str, _assertive: bool) -> None:
+        self._add(time.time(), message)
 
 
 class AboutDialog(QDialog):

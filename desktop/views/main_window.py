@@ -19,7 +19,10 @@ from altlens.desktop.settings import Settings
 from altlens.desktop.views.a11y import Announcer, name
 from altlens.desktop.views.actions import Actions
 from altlens.desktop.views.banner import Banner
+from altlens.desktop.views.dialogs import MessagesDialog
+from altlens.desktop.views.flow import FlowLayout
 from altlens.desktop.views.image_list import ImageListView
+from altlens.desktop.views.labels import ElidedLabel
 from altlens.desktop.views.panels import FoldersPanel, LogPanel, ProgressStrip
 from altlens.desktop.views.review_panel import ReviewPanel
 from PySide6.QtCore import QByteArray, QModelIndex, QSize, Qt, Signal
@@ -126,9 +129,12 @@ class MainWindow(QMainWindow):
         left.setObjectName("library_pane")
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
-        top = QHBoxLayout()
+        # The filter and the sort switch wrap onto two rows when the pane is narrow, so the
+        # combo's text (which carries the counts) is never cut.
+        self.filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        top = FlowLayout()
         top.addWidget(self.filter_label)
-        top.addWidget(self.filter, 1)
+        top.addWidget(self.filter)
         top.addWidget(self.sort_check)
         lv.addLayout(top)
         lv.addWidget(self.list_stack, 1)
@@ -167,11 +173,14 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         # -- status bar: progress and the live message line -------------------------------------
-        self.status_label = QLabel()
+        # One line, shortened with "…"; the whole message is spoken, in the tooltip and in
+        # View > Messages, so a long one never pushes the review panel into scrolling.
+        self.status_label = ElidedLabel()
         self.status_label.setObjectName("live_status")
-        self.status_label.setWordWrap(True)
-        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        name(self.status_label, self.tr("Status"), self.tr("The latest message from AltLens"))
+        name(self.status_label, self.tr("Status"), "")
+        self.status_label.setAccessibleDescription(
+            self.tr("The latest message from AltLens; all of them are in View, Messages")
+        )
         self.announcer = Announcer(self.status_label, self)
         self.progress = ProgressStrip(self.commands)
         self.statusBar().addWidget(self.status_label, 1)
@@ -270,6 +279,7 @@ class MainWindow(QMainWindow):
         view.addAction(a.grid_view)
         view.addSeparator()
         view.addAction(a.show_log)
+        view.addAction(a.show_messages)
         folders = self.folders_dock.toggleViewAction()
         folders.setText(self.tr("Show &Watched Folders"))
         view.addAction(folders)
@@ -313,6 +323,7 @@ class MainWindow(QMainWindow):
         a.sort_confidence.toggled.connect(self._set_sort)
         a.grid_view.toggled.connect(self._set_grid)
         a.show_log.toggled.connect(self.log_dock.setVisible)
+        a.show_messages.triggered.connect(self.show_messages)
         self.log_dock.visibilityChanged.connect(a.show_log.setChecked)
         a.next_pane.triggered.connect(lambda: self.cycle_focus(1))
         a.previous_pane.triggered.connect(lambda: self.cycle_focus(-1))
@@ -336,6 +347,8 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(QByteArray(geometry))
         else:
             self.resize(1200, 800)
+            # The review panel gets the larger share: it holds the work.
+            self.splitter.setSizes([450, 750])
         state = self.settings.value("window/state")
         if state:
             self.restoreState(QByteArray(state))
@@ -470,6 +483,13 @@ class MainWindow(QMainWindow):
         self.folders_panel.set_folders(folders)
         if folders and not self.folders_dock.isVisible():
             self.folders_dock.show()
+
+    def show_messages(self) -> MessagesDialog:
+        """Every message of this session in full, newest last (View > Messages)."""
+        dialog = MessagesDialog(self.announcer, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     # -- selection -----------------------------------------------------------------------------
 

@@ -23,10 +23,13 @@ from altlens.desktop.models.entries import ImageEntry, Status
 from altlens.desktop.models.presentation import confidence_text, status_icon, status_text
 from altlens.desktop.views.a11y import name
 from altlens.desktop.views.actions import Actions
-from PySide6.QtCore import QSize, Qt, Signal
+from altlens.desktop.views.flow import flow_row
+from altlens.desktop.views.labels import ElidedLabel
+from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QImage, QKeyEvent, QPixmap, QResizeEvent, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QCheckBox,
     QFrame,
     QHBoxLayout,
@@ -85,7 +88,7 @@ class PreviewLabel(QLabel):
         super().__init__(parent)
         self._pixmap: QPixmap | None = None
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setMinimumSize(160, 120)
+        self.setMinimumSize(160, 72)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setFrameShape(QFrame.Shape.StyledPanel)
 
@@ -130,16 +133,12 @@ class ReviewPanel(QWidget):
         self._updating = False
         self.buttons: dict[str, QToolButton] = {}  # the decision buttons, in tab order
 
-        self.title = QLabel()
+        self.title = ElidedLabel()
         self.title.setObjectName("review_title")
         font = QFont(self.title.font())
         font.setPointSizeF(font.pointSizeF() * 1.3)  # relative: follows the system font size
         font.setBold(True)
         self.title.setFont(font)
-        self.title.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextSelectableByKeyboard
-            | Qt.TextInteractionFlag.TextSelectableByMouse
-        )
         self.title.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
         self.badge_icon = QLabel()
@@ -248,9 +247,7 @@ class ReviewPanel(QWidget):
         )
         self.set_detail_busy(None)
 
-        self.decorative = QCheckBox(
-            self.tr("D&ecorative image (screen readers skip it; no alt text needed)")
-        )
+        self.decorative = QCheckBox(self.tr("D&ecorative image: screen readers skip it"))
         self.decorative.setObjectName("decorative")
         name(
             self.decorative,
@@ -267,18 +264,22 @@ class ReviewPanel(QWidget):
             | Qt.TextInteractionFlag.TextSelectableByKeyboard
         )
 
-        buttons = QHBoxLayout()
-        for action_name in (
-            "approve",
-            "preview_write",
-            "skip",
-            "reject",
-            "regenerate",
-            "undo_write",
-        ):
-            b = self._button(action_name)
-            buttons.addWidget(b)
-        buttons.addStretch(1)
+        # The decisions sit below the scrolling form, always on screen, and wrap onto a
+        # second row rather than run off a narrow window's edge.
+        self.action_bar = flow_row(
+            *[
+                self._button(action_name)
+                for action_name in (
+                    "approve",
+                    "preview_write",
+                    "skip",
+                    "reject",
+                    "regenerate",
+                    "undo_write",
+                )
+            ]
+        )
+        self.action_bar.setObjectName("review_actions")
 
         content = QWidget()
         form = QVBoxLayout(content)
@@ -294,22 +295,25 @@ class ReviewPanel(QWidget):
         form.addWidget(self.hints)
         form.addWidget(self.description_label)
         form.addWidget(self.description_edit)
-        detail_row = QHBoxLayout()
-        for b in self.detail_buttons.values():
-            detail_row.addWidget(b)
-        detail_row.addWidget(self.detail_progress, 1)
-        detail_row.addWidget(self.detail_cancel)
-        form.addLayout(detail_row)
+        form.addWidget(flow_row(*self.detail_buttons.values()))
+        busy_row = QHBoxLayout()
+        busy_row.addWidget(self.detail_progress, 1)
+        busy_row.addWidget(self.detail_cancel)
+        form.addLayout(busy_row)
         form.addWidget(self.detail_status)
         form.addWidget(self.decorative)
         form.addWidget(self.on_disk)
-        form.addLayout(buttons)
+        form.addStretch(1)
 
         scroll = QScrollArea()
+        scroll.setObjectName("review_form")
         scroll.setWidget(content)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        # Everything in the form wraps to the width it gets; it never scrolls sideways.
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.form_scroll = scroll
         # The preview above, the form below; the person can move the divider. The form gets
         # the room it needs first, so the text and buttons are visible without scrolling.
         self.splitter = QSplitter(Qt.Orientation.Vertical)
@@ -317,13 +321,16 @@ class ReviewPanel(QWidget):
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(self.preview)
         self.splitter.addWidget(scroll)
-        self.splitter.setStretchFactor(0, 2)
-        self.splitter.setStretchFactor(1, 3)
+        # Growing and shrinking goes to the preview: the form keeps the height it needs
+        # while there is room for it.
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.title)
         outer.addLayout(head)
         outer.addWidget(self.splitter, 1)
+        outer.addWidget(self.action_bar)
 
         # Tab order follows the work: read suggestions, edit the text, add detail, decide.
         order: list[QWidget] = [
@@ -339,6 +346,34 @@ class ReviewPanel(QWidget):
         for first, second in itertools.pairwise(order):
             QWidget.setTabOrder(first, second)
         self.show_entry(None)
+        # A control that gets the focus inside the scrolling form is scrolled into view, as
+        # Tab does, also when a command or the app moves the focus there.
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._reveal_focus)
+        self.form_scroll.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.form_scroll and event.type() == QEvent.Type.Resize:
+            # The form got shorter (a banner, a panel opened): keep the focused field in view.
+            QTimer.singleShot(0, lambda: self._reveal_focus(None, QApplication.focusWidget()))
+        return super().eventFilter(watched, event)
+
+    def _reveal_focus(self, _old: QWidget | None, new: QWidget | None) -> None:
+        content = self.form_scroll.widget()
+        if new is None or content is None or not content.isAncestorOf(new):
+            return
+        # The whole control, not just its text cursor (what ensureWidgetVisible shows).
+        top = new.mapTo(content, QPoint(0, 0)).y()
+        bottom = top + new.height()
+        bar = self.form_scroll.verticalScrollBar()
+        view = self.form_scroll.viewport().height()
+        value = bar.value()
+        if bottom > value + view:
+            value = bottom - view
+        if top < value:
+            value = top
+        bar.setValue(value)
 
     def _button(self, action_name: str, decision: bool = True) -> QToolButton:
         b = QToolButton()
@@ -471,16 +506,27 @@ class ReviewPanel(QWidget):
             self.candidates.setCurrentIndex(self.candidate_model.index(row, 0))
 
     def _fit_candidates(self) -> None:
-        rows = max(1, min(5, self.candidate_model.rowCount()))
-        row_height = (
-            self.candidates.sizeHintForRow(0)
-            if self.candidate_model.rowCount()
-            else self.fontMetrics().lineSpacing()
-        )
-        frame = self.candidates.frameWidth() * 2 + 4
-        self.candidates.setFixedHeight(
-            max(row_height, self.fontMetrics().lineSpacing()) * rows + frame
-        )
+        """Make the list as tall as its (up to five) suggestions at the current width, so
+        wrapped ones are read whole without a scrollbar."""
+        view, model = self.candidates, self.candidate_model
+        rows = min(5, model.rowCount())
+        frame = view.frameWidth() * 2 + 4
+        line = self.fontMetrics().lineSpacing()
+        if rows == 0:
+            view.setFixedHeight(line + frame)
+            return
+        view.doItemsLayout()
+        first = view.visualRect(model.index(0, 0))
+        last = view.visualRect(model.index(rows - 1, 0))
+        height = last.bottom() - first.top() + 1 if first.isValid() and last.isValid() else 0
+        view.setFixedHeight(max(height, line * rows) + frame)
+        QTimer.singleShot(0, lambda: self._reveal_focus(None, QApplication.focusWidget()))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            # Suggestions wrap differently at the new width; measure after the relayout.
+            QTimer.singleShot(0, self._fit_candidates)
 
     def set_preview(self, path: Path, image: QImage | None, error: str = "") -> None:
         if self._entry is not None and self._entry.path == path:
