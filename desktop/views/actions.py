@@ -206,7 +206,9 @@ def _specs() -> list[_Spec]:
             _Spec(
                 f"pick_{n}",
                 QCoreApplication.translate("Actions", "Use Suggestion &%1").replace("%1", str(n)),
-                (str(n), f"Alt+{n}"),
+                # Alt+n first: it works everywhere, so menus show it. Bare n reaches the
+                # action only where no text field takes it as typing.
+                (f"Alt+{n}", str(n)),
                 QCoreApplication.translate(
                     "Actions", "Put suggestion %1 into the alt text field"
                 ).replace("%1", str(n)),

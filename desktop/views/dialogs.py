@@ -229,6 +229,12 @@ class ShortcutsDialog(QDialog):
             keys = ", ".join(
                 s.toString(QKeySequence.SequenceFormat.NativeText) for s in action.shortcuts()
             )
+            if action.objectName().startswith("action_pick_"):
+                alt, plain = (
+                    s.toString(QKeySequence.SequenceFormat.NativeText) for s in action.shortcuts()
+                )
+                keys = self.tr("%1 anywhere; %2 outside text fields").replace("%1", alt)
+                keys = keys.replace("%2", plain)
             if keys:
                 rows.append([action.text().replace("&", "").rstrip("…"), keys, action.statusTip()])
         rows.append([self.tr("Open the selected image"), self.tr("Enter (in the image list)"), ""])

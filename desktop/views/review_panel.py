@@ -169,7 +169,7 @@ class ReviewPanel(QWidget):
         eb.addWidget(self.error_text, 1)
         eb.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignTop)
 
-        self.candidates_label = QLabel(self.tr("&Suggestions (keys 1 to 5):"))
+        self.candidates_label = QLabel(self.tr("&Suggestions (Alt+1 to Alt+5):"))
         self.candidate_model = CandidateListModel(self)
         self.candidates = QListView()
         self.candidates.setObjectName("candidates")
@@ -184,7 +184,7 @@ class ReviewPanel(QWidget):
             self.tr("Suggestions"),
             self.tr(
                 "Captions suggested by the model, best first, with its confidence. Press Enter "
-                "or a number key to use one."
+                "or the number key (here, or Alt and the number anywhere) to use one."
             ),
         )
         self.candidates_label.setBuddy(self.candidates)
