@@ -13,9 +13,9 @@ from __future__ import annotations
 import logging
 import time
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QAccessibleEvent
-from PySide6.QtWidgets import QComboBox, QLabel, QWidget
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QLabel, QTableView, QWidget
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,11 @@ def name(widget: QWidget, accessible_name: str, description: str = "") -> QWidge
         line = widget.lineEdit()
         if line is not None:
             line.setAccessibleName(accessible_name)
+    if isinstance(widget, QTableView):
+        # Qt's corner button (select all) has no name of its own.
+        corner = widget.findChild(QAbstractButton, "qt_tableview_cornerbutton")
+        if corner is not None:
+            corner.setAccessibleName(QCoreApplication.translate("a11y", "Select all"))
     if description:
         widget.setAccessibleDescription(description)
         if not widget.toolTip():

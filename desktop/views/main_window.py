@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QStyle,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -287,6 +288,9 @@ class MainWindow(QMainWindow):
         help_menu.setObjectName("menu_help")
         help_menu.addAction(a.shortcuts)
         help_menu.addAction(a.about)
+        ext = bar.findChild(QToolButton, "qt_menubar_ext_button")
+        if ext is not None:  # "»" for menus that do not fit a narrow window
+            name(ext, self.tr("More menus"), self.tr("Show the menus that do not fit"))
 
     def _build_toolbar(self) -> None:
         a = self.commands
@@ -311,6 +315,15 @@ class MainWindow(QMainWindow):
             tb.addSeparator() if act is None else tb.addAction(act)
         self.addToolBar(tb)
         self.toolbar = tb
+        # Qt's "»" button for the commands that do not fit a narrow window has no name of its
+        # own; screen readers would announce an unnamed toggle button.
+        ext = tb.findChild(QToolButton, "qt_toolbar_ext_button")
+        if ext is not None:
+            name(
+                ext,
+                self.tr("More toolbar commands"),
+                self.tr("Show the toolbar commands that do not fit in the window"),
+            )
 
     def _wire(self) -> None:
         a = self.commands
@@ -397,7 +410,14 @@ class MainWindow(QMainWindow):
             self.filter.setItemText(i, label)
             self.commands.filters[key].setText(label)
         review = counts["review"]
+        # The title ends with the app's name, the desktop convention ("what — app"); Qt
+        # appends the application display name only to titles that do not end with it, so it
+        # is never there twice. The accessible name puts the app first, as screen readers
+        # announce windows.
         self.setWindowTitle(
+            self.tr("%n need(s) review — AltLens", "", review) if review else "AltLens"
+        )
+        self.setAccessibleName(
             self.tr("AltLens — %n need(s) review", "", review) if review else "AltLens"
         )
         self.update_empty_state()

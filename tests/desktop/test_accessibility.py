@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractSlider,
     QAbstractSpinBox,
+    QApplication,
     QComboBox,
     QLineEdit,
     QMenu,
@@ -59,7 +60,9 @@ def unnamed_controls(root: QWidget) -> list[str]:
         if not isinstance(w, INTERACTIVE):
             continue
         # Scroll bars inside scroll areas take no focus; screen readers use their role.
-        if isinstance(w, QScrollBar) or w.objectName().startswith("qt_"):
+        # Qt's own parts (the toolbar's "»" button, a dock's close button) are checked too.
+        # A spin box's text part is drawn inside it and read as the (named) spin box.
+        if isinstance(w, QScrollBar) or w.objectName() == "qt_spinbox_lineedit":
             continue
         if not accessible_name(w):
             parent = w.parent()
@@ -304,3 +307,30 @@ def test_remove_from_list_asks_first_and_keeps_files(qtbot, reviewed_app) -> Non
     answer_next_dialog(lambda box: box.button(box.StandardButton.Yes).click())
     w.commands.remove.trigger()
     assert reviewed_app.images.entry(path) is None and path.exists()
+
+
+def test_the_toolbar_overflow_button_is_named(qtbot, reviewed_app) -> None:
+    from PySide6.QtWidgets import QToolButton
+
+    w = reviewed_app.window
+    w.resize(800, 600)
+    ext = w.toolbar.findChild(QToolButton, "qt_toolbar_ext_button")
+    qtbot.waitUntil(lambda: ext.isVisible())  # some commands do not fit at 800 px
+    assert accessible_name(ext) == "More toolbar commands"
+    assert ext.toolTip()
+
+
+def test_the_window_name_carries_the_count_and_the_title_names_the_app_once(
+    qtbot, reviewed_app
+) -> None:
+    w = reviewed_app.window
+    review = reviewed_app.images.counts()["review"]
+    assert review >= 1
+    assert accessible_name(w) == f"AltLens — {review} need{'s' if review == 1 else ''} review"
+    title = w.windowTitle()
+    assert title.count("AltLens") == 1 and title.endswith("— AltLens")
+    # Qt appends the application display name to a title unless it already ends with it
+    # (QPlatformWindow::formatWindowTitle), so the title shown stays the same.
+    assert title.endswith(QApplication.applicationDisplayName()) or (
+        QApplication.applicationDisplayName() != "AltLens"
+    )
