@@ -20,13 +20,19 @@ from altlens.core.alttext import (
 )
 from altlens.desktop.models.candidates import CandidateListModel
 from altlens.desktop.models.entries import ImageEntry, Status
-from altlens.desktop.models.presentation import confidence_text, status_icon, status_text
+from altlens.desktop.models.presentation import (
+    confidence_text,
+    error_explanation,
+    file_unreadable,
+    status_icon,
+    status_text,
+)
 from altlens.desktop.views.a11y import name
 from altlens.desktop.views.actions import Actions
 from altlens.desktop.views.flow import flow_row
 from altlens.desktop.views.labels import ElidedLabel
-from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QImage, QKeyEvent, QPixmap, QResizeEvent, QTextCursor
+from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QFont, QImage, QKeyEvent, QPixmap, QResizeEvent, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -37,6 +43,7 @@ from PySide6.QtWidgets import (
     QListView,
     QPlainTextEdit,
     QProgressBar,
+    QPushButton,
     QScrollArea,
     QSizePolicy,
     QSplitter,
@@ -88,6 +95,7 @@ class PreviewLabel(QLabel):
         super().__init__(parent)
         self._pixmap: QPixmap | None = None
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setWordWrap(True)  # a long "no preview" reason wraps inside the frame
         self.setMinimumSize(160, 72)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -124,6 +132,7 @@ class ReviewPanel(QWidget):
     description_edited = Signal(str)
     decorative_toggled = Signal(bool)
     candidate_activated = Signal(int)  # 0-based row
+    remove_requested = Signal()  # take the open image off the list
 
     def __init__(self, actions: Actions, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -157,17 +166,52 @@ class ReviewPanel(QWidget):
             self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(32, 32)
         )
         self.error_icon.setAccessibleName(self.tr("Error"))
+        # The error once: what happened in words, what to do, and the technical detail in a
+        # smaller line; with the three things a person can do about it.
         self.error_text = QLabel()
-        self.error_text.setWordWrap(True)
-        self.error_text.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextSelectableByMouse
-            | Qt.TextInteractionFlag.TextSelectableByKeyboard
-        )
+        self.error_text.setObjectName("error_text")
+        bold = QFont(self.error_text.font())
+        bold.setBold(True)
+        self.error_text.setFont(bold)
+        self.error_help = QLabel()
+        self.error_help.setObjectName("error_help")
+        self.error_detail = QLabel()
+        self.error_detail.setObjectName("error_detail")
+        small = QFont(self.error_detail.font())
+        small.setPointSizeF(small.pointSizeF() * 0.9)
+        self.error_detail.setFont(small)
+        for label in (self.error_text, self.error_help, self.error_detail):
+            label.setWordWrap(True)
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            label.setTextInteractionFlags(
+                Qt.TextInteractionFlag.TextSelectableByMouse
+                | Qt.TextInteractionFlag.TextSelectableByKeyboard
+            )
         self.retry_button = self._button("retry", decision=False)
+        self.remove_button = QPushButton(self.tr("Remove from &List"))
+        self.remove_button.setObjectName("button_remove_open")
+        name(
+            self.remove_button,
+            self.tr("Remove from list"),
+            self.tr("Take this image out of the list; the file is not touched"),
+        )
+        self.remove_button.clicked.connect(self.remove_requested)
+        self.folder_button = QPushButton(self.tr("Open Containing &Folder"))
+        self.folder_button.setObjectName("button_open_folder")
+        name(
+            self.folder_button,
+            self.tr("Open containing folder"),
+            self.tr("Show the folder that holds this file in the file manager"),
+        )
+        self.folder_button.clicked.connect(self.open_folder)
+        texts = QVBoxLayout()
+        texts.addWidget(self.error_text)
+        texts.addWidget(self.error_help)
+        texts.addWidget(self.error_detail)
+        texts.addWidget(flow_row(self.retry_button, self.remove_button, self.folder_button))
         eb = QHBoxLayout(self.error_box)
         eb.addWidget(self.error_icon, 0, Qt.AlignmentFlag.AlignTop)
-        eb.addWidget(self.error_text, 1)
-        eb.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignTop)
+        eb.addLayout(texts, 1)
 
         self.candidates_label = QLabel(self.tr("&Suggestions (Alt+1 to Alt+5):"))
         self.candidate_model = CandidateListModel(self)
@@ -295,7 +339,8 @@ class ReviewPanel(QWidget):
         form.addWidget(self.hints)
         form.addWidget(self.description_label)
         form.addWidget(self.description_edit)
-        form.addWidget(flow_row(*self.detail_buttons.values()))
+        self.detail_row = flow_row(*self.detail_buttons.values())
+        form.addWidget(self.detail_row)
         busy_row = QHBoxLayout()
         busy_row.addWidget(self.detail_progress, 1)
         busy_row.addWidget(self.detail_cancel)
@@ -342,6 +387,8 @@ class ReviewPanel(QWidget):
             self.decorative,
             *self.buttons.values(),
             self.retry_button,
+            self.remove_button,
+            self.folder_button,
         ]
         for first, second in itertools.pairwise(order):
             QWidget.setTabOrder(first, second)
@@ -419,6 +466,7 @@ class ReviewPanel(QWidget):
                 self.description_edit.setPlainText("")
                 self.decorative.setChecked(False)
                 self.error_box.hide()
+                self._set_form_visible(True)
                 self.on_disk.setText("")
                 self.on_disk.hide()
                 self._update_count_and_hints()
@@ -442,13 +490,20 @@ class ReviewPanel(QWidget):
             self.decorative.setChecked(entry.decorative)
             self.text_edit.setEnabled(not entry.decorative)
             if entry.status is Status.ERROR and entry.error is not None:
-                self.error_text.setText(entry.error.message)
-                self.error_text.setAccessibleName(
-                    self.tr("Error: %1").replace("%1", entry.error.message)
+                plain, todo = error_explanation(entry.error.code)
+                self.error_text.setText(plain)
+                self.error_help.setText(todo)
+                self.error_detail.setText(
+                    self.tr("Details: %1").replace("%1", entry.error.message)
                 )
+                self.error_box.setAccessibleName(self.tr("Error: %1").replace("%1", plain))
+                self.error_box.setAccessibleDescription(f"{todo} {self.error_detail.text()}")
                 self.error_box.show()
             else:
                 self.error_box.hide()
+            # A file that cannot be read has nothing to describe or write: the editing
+            # form gives way to the error and what to do about it.
+            self._set_form_visible(not file_unreadable(entry))
             if entry.on_disk:
                 self.on_disk.setText(self.tr("In the file now: “%1”").replace("%1", entry.on_disk))
             else:
@@ -530,7 +585,34 @@ class ReviewPanel(QWidget):
 
     def set_preview(self, path: Path, image: QImage | None, error: str = "") -> None:
         if self._entry is not None and self._entry.path == path:
+            if file_unreadable(self._entry):
+                error = ""  # the error box below says why, once
             self.preview.set_image(image, error or self.tr("No preview"))
+
+    def _set_form_visible(self, on: bool) -> None:
+        for w in (
+            self.candidates_label,
+            self.candidates,
+            self.text_label,
+            self.text_edit,
+            self.count,
+            self.description_label,
+            self.description_edit,
+            self.detail_row,
+            self.decorative,
+        ):
+            w.setVisible(on)
+        if not on:
+            self.hints.hide()
+
+    def open_folder(self) -> None:
+        """Show the open image's folder (or the nearest one still there) in the file manager."""
+        if self._entry is None:
+            return
+        folder = self._entry.path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def set_detail_busy(self, what: str | None) -> None:
         """Show that the detail model is working (`what` says on what), or that it is not."""
@@ -614,7 +696,13 @@ class ReviewPanel(QWidget):
         }
         text = "\n".join(f"{prefix[h.severity]} {h.message}" for h in hints)
         self.hints.setText(text)
-        self.hints.setVisible(bool(text))
+        # After a failure the empty-text hint is beside the point until the person types.
+        quiet = (
+            self._entry is not None
+            and self._entry.status is Status.ERROR
+            and not self.text_edit.text()
+        )
+        self.hints.setVisible(bool(text) and self.text_edit.isVisibleTo(self) and not quiet)
         self.hints.setAccessibleName(text or self.tr("No hints"))
         # Accessible description of the field carries the hints, so they are read with it.
         base = self.tr(

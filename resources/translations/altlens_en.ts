@@ -1469,6 +1469,30 @@ Choose another model in Settings or the model manager, or try again.</source>
       <translation type="unfinished" />
     </message>
     <message>
+      <source>Remove from &amp;List</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Remove from list</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Take this image out of the list; the file is not touched</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Open Containing &amp;Folder</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Open containing folder</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Show the folder that holds this file in the file manager</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
       <source>Captions suggested by the model, best first, with its confidence. Press Enter or the number key (here, or Alt and the number anywhere) to use one.</source>
       <translation type="unfinished" />
     </message>
@@ -1506,6 +1530,10 @@ Choose another model in Settings or the model manager, or try again.</source>
     </message>
     <message>
       <source>Loading preview…</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Details: %1</source>
       <translation type="unfinished" />
     </message>
     <message>
