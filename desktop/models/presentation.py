@@ -144,3 +144,37 @@ def error_explanation(code: str) -> tuple[str, str]:
             "Retry, or write the alt text yourself: the file is fine and can be written.",
         ),
     )
+
+
+def field_label(field: str, role: str | None = None) -> str:
+    """A metadata field as people call it ("Alt text (IPTC accessibility field)"), for the
+    ExifTool tag name `field`; the tag itself is shown beside it as detail."""
+    t = QCoreApplication.translate
+    known = {
+        "XMP-iptcCore:AltTextAccessibility": t("Fields", "Alt text (IPTC accessibility field)"),
+        "IFD0:XPComment": t("Fields", "Alt text (Windows Comments)"),
+        "IFD0:ImageDescription": t("Fields", "Description (EXIF ImageDescription)"),
+        "XMP-dc:Description": t("Fields", "Description (XMP Dublin Core)"),
+        "IPTC:Caption-Abstract": t("Fields", "Description (IPTC caption)"),
+        "IPTC2:Caption-Abstract": t("Fields", "Description (IPTC caption, outside the header)"),
+        "IFD0:XPTitle": t("Fields", "Description (Windows Title)"),
+        "XMP-iptcCore:ExtDescrAccessibility": t(
+            "Fields", "Long description (IPTC accessibility field)"
+        ),
+        "XMP-dc:Title": t("Fields", "Title (XMP Dublin Core)"),
+        "IPTC:ObjectName": t("Fields", "Title (IPTC object name)"),
+        "IPTC2:ObjectName": t("Fields", "Title (IPTC object name, outside the header)"),
+        "XMP-photoshop:Headline": t("Fields", "Headline (Photoshop XMP)"),
+        "IPTC:Headline": t("Fields", "Headline (IPTC)"),
+    }
+    if field in known:
+        return known[field]
+    roles = {
+        "alt_text": t("Fields", "Alt text"),
+        "description": t("Fields", "Description"),
+        "long_description": t("Fields", "Long description"),
+        "title": t("Fields", "Title"),
+    }
+    if role in roles:
+        return t("Fields", "%1 (%2)").replace("%1", roles[role]).replace("%2", field or role)
+    return field

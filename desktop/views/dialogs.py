@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from altlens.core import __version__
+from altlens.desktop.models.presentation import field_label
 from altlens.desktop.views.a11y import name
 from altlens.desktop.views.actions import Actions
 from PySide6.QtCore import QCoreApplication, Qt
@@ -52,6 +53,26 @@ def _table(headers: list[str], rows: list[list[str]], accessible: str) -> QTable
     return table
 
 
+def _detail_tags(table: QTableWidget) -> None:
+    """The last column holds the tag name: smaller, sized to it, and also the field name's
+    tooltip and accessible description."""
+    last = table.columnCount() - 1
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(last, QHeaderView.ResizeMode.ResizeToContents)
+    for r in range(table.rowCount()):
+        tag = table.item(r, last)
+        if tag is None:
+            continue
+        font = tag.font()
+        font.setPointSizeF(table.font().pointSizeF() * 0.9)
+        tag.setFont(font)
+        field = table.item(r, 0)
+        if field is not None and tag.text():
+            field.setToolTip(tag.text())
+            field.setData(Qt.ItemDataRole.AccessibleDescriptionRole, tag.text())
+    table.resizeRowsToContents()
+
+
 class WritePreviewDialog(QDialog):
     """Exactly which fields a write changes, old and new value, and what it leaves alone.
 
@@ -83,16 +104,23 @@ class WritePreviewDialog(QDialog):
         self.intro.setWordWrap(True)
         layout.addWidget(self.intro)
         none = self.tr("(empty)")
+        # Fields by the names people know, with ExifTool's tag name as the detail column.
         rows = [
-            [c.field, c.old if c.old is not None else none, c.new if c.new is not None else none]
+            [
+                field_label(c.field, c.role),
+                c.old if c.old is not None else none,
+                c.new if c.new is not None else none,
+                c.field,
+            ]
             for c in plan.changes
         ]
         self.changes = _table(
-            [self.tr("Field"), self.tr("Now"), self.tr("After writing")],
+            [self.tr("Field"), self.tr("Now"), self.tr("After writing"), self.tr("Tag")],
             rows,
             self.tr("Fields that will change"),
         )
         self.changes.setObjectName("write_changes")
+        _detail_tags(self.changes)
         layout.addWidget(self.changes)
         if plan.creates:
             created = QLabel(
@@ -106,11 +134,15 @@ class WritePreviewDialog(QDialog):
             label = QLabel(self.tr("Left alone:"))
             layout.addWidget(label)
             skipped = _table(
-                [self.tr("Field"), self.tr("Now"), self.tr("Why")],
-                [[s.field or s.role, s.current or none, s.reason] for s in plan.skipped],
+                [self.tr("Field"), self.tr("Now"), self.tr("Why"), self.tr("Tag")],
+                [
+                    [field_label(s.field, s.role), s.current or none, s.reason, s.field or ""]
+                    for s in plan.skipped
+                ],
                 self.tr("Fields left alone"),
             )
             skipped.setObjectName("write_skipped")
+            _detail_tags(skipped)
             label.setBuddy(skipped)
             layout.addWidget(skipped)
         for warning in plan.warnings:

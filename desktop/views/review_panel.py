@@ -188,7 +188,7 @@ class ReviewPanel(QWidget):
                 | Qt.TextInteractionFlag.TextSelectableByKeyboard
             )
         self.retry_button = self._button("retry", decision=False)
-        self.remove_button = QPushButton(self.tr("Remove from &List"))
+        self.remove_button = QPushButton(self.tr("Remove from List"))
         self.remove_button.setObjectName("button_remove_open")
         name(
             self.remove_button,
@@ -196,7 +196,7 @@ class ReviewPanel(QWidget):
             self.tr("Take this image out of the list; the file is not touched"),
         )
         self.remove_button.clicked.connect(self.remove_requested)
-        self.folder_button = QPushButton(self.tr("Open Containing &Folder"))
+        self.folder_button = QPushButton(self.tr("Ope&n Containing Folder"))
         self.folder_button.setObjectName("button_open_folder")
         name(
             self.folder_button,

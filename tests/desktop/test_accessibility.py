@@ -334,3 +334,22 @@ def test_the_window_name_carries_the_count_and_the_title_names_the_app_once(
     assert title.endswith(QApplication.applicationDisplayName()) or (
         QApplication.applicationDisplayName() != "AltLens"
     )
+
+
+def test_the_write_preview_names_fields_as_people_know_them(qtbot, reviewed_app, tmp_path) -> None:
+    from altlens.desktop.views.dialogs import WritePreviewDialog
+
+    d = WritePreviewDialog(
+        write_plan(tmp_path / "a.jpg"), overwrite=False, always=False, parent=reviewed_app.window
+    )
+    qtbot.addWidget(d)
+    headers = [d.changes.horizontalHeaderItem(c).text() for c in range(d.changes.columnCount())]
+    assert headers == ["Field", "Now", "After writing", "Tag"]
+    field, tag = d.changes.item(0, 0), d.changes.item(0, 3)
+    assert field.text() == "Alt text (IPTC accessibility field)"
+    assert tag.text() == "XMP-iptcCore:AltTextAccessibility"
+    assert field.toolTip() == tag.text()
+    assert field.data(Qt.ItemDataRole.AccessibleDescriptionRole) == tag.text()
+    skipped = d.findChild(QWidget, "write_skipped")
+    assert skipped.item(0, 0).text() == "Description (EXIF ImageDescription)"
+    assert skipped.item(0, 3).text() == "IFD0:ImageDescription"
