@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,10 +50,8 @@ class ExternalModel:
     def for_spec(cls, spec: str) -> ExternalModel:
         folder = Path(spec).expanduser()
         family = None
-        try:
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # no family shown
             family = json.loads((folder / "config.json").read_text("utf-8")).get("model_type")
-        except (OSError, ValueError, AttributeError):
-            pass
         return cls(name=folder.name or spec, path=folder, family=family)
 
 

@@ -1091,6 +1091,14 @@ Drop photos or folders here, or add them with Ctrl+O (images) or Ctrl+Shift+O (a
   <context>
     <name>ModelCatalog</name>
     <message>
+      <source>In use, from %1</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>In use</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
       <source>in use</source>
       <translation type="unfinished" />
     </message>
@@ -1243,6 +1251,10 @@ Drop photos or folders here, or add them with Ctrl+O (images) or Ctrl+Shift+O (a
     </message>
     <message>
       <source>Good for: %1</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Given when AltLens was started (--model); AltLens does not manage this folder. Choose another model to use one from this list.</source>
       <translation type="unfinished" />
     </message>
     <message>
@@ -1433,6 +1445,14 @@ Choose another model in Settings or the model manager, or try again.</source>
       <translation type="unfinished" />
     </message>
     <message>
+      <source>Remove from List</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Ope&amp;n Containing Folder</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
       <source>Suggestions</source>
       <translation type="unfinished" />
     </message>
@@ -1469,19 +1489,11 @@ Choose another model in Settings or the model manager, or try again.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <source>Remove from &amp;List</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
       <source>Remove from list</source>
       <translation type="unfinished" />
     </message>
     <message>
       <source>Take this image out of the list; the file is not touched</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>Open Containing &amp;Folder</source>
       <translation type="unfinished" />
     </message>
     <message>
@@ -2026,6 +2038,10 @@ Choose another model in Settings or the model manager, or try again.</source>
     </message>
     <message>
       <source>After writing</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Tag</source>
       <translation type="unfinished" />
     </message>
     <message>
