@@ -420,6 +420,10 @@ class ReviewPanel(QWidget):
             value = bottom - view
         if top < value:
             value = top
+        # The field's label above it too, where both fit.
+        label_top = max(0, top - new.fontMetrics().lineSpacing() * 2)
+        if label_top < value and bottom - label_top <= view:
+            value = label_top
         bar.setValue(value)
 
     def _button(self, action_name: str, decision: bool = True) -> QToolButton:
@@ -510,6 +514,7 @@ class ReviewPanel(QWidget):
                 self.on_disk.setText("")
             self.on_disk.setVisible(bool(entry.on_disk))
             self._update_count_and_hints()
+            QTimer.singleShot(0, self._fit_form)  # this image's form may be taller
         finally:
             self._updating = False
 
@@ -582,6 +587,23 @@ class ReviewPanel(QWidget):
         if event.size().width() != event.oldSize().width():
             # Suggestions wrap differently at the new width; measure after the relayout.
             QTimer.singleShot(0, self._fit_candidates)
+        QTimer.singleShot(0, self._fit_form)
+
+    def _fit_form(self) -> None:
+        """When the window changes size, give the form the height it needs before the
+        preview gets more (the person's own divider position holds until then)."""
+        content = self.form_scroll.widget()
+        sizes = self.splitter.sizes()
+        if content is None or len(sizes) != 2 or sum(sizes) <= 0:
+            return
+        width = self.form_scroll.viewport().width()
+        needed = content.heightForWidth(width) if content.hasHeightForWidth() else -1
+        if needed < 0:
+            needed = content.sizeHint().height()
+        total = sum(sizes)
+        form = min(needed, total - self.preview.minimumHeight())
+        if form > sizes[1]:
+            self.splitter.setSizes([total - form, form])
 
     def set_preview(self, path: Path, image: QImage | None, error: str = "") -> None:
         if self._entry is not None and self._entry.path == path:
