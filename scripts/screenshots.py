@@ -77,14 +77,13 @@ def start_window_manager() -> subprocess.Popen[bytes] | None:
 
 
 def shoot(args: argparse.Namespace, home: Path) -> int:
-    from PySide6.QtCore import QEventLoop, QTimer
-    from PySide6.QtWidgets import QApplication, QDialog, QWidget
-    from toy_scenes import draw_scene
-
     from altlens.desktop.app import AltLensApp
     from altlens.desktop.i18n import install_translators
     from altlens.desktop.models.entries import Status
     from altlens.desktop.settings import Settings
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication, QDialog, QWidget
+    from toy_scenes import draw_scene
 
     app = QApplication(["altlens"])
     app.setApplicationName("AltLens")
