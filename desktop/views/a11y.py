@@ -14,8 +14,21 @@ import logging
 import time
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal
-from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QAccessibleEvent
-from PySide6.QtWidgets import QAbstractButton, QComboBox, QLabel, QTableView, QWidget
+from PySide6.QtGui import (
+    QAccessible,
+    QAccessibleAnnouncementEvent,
+    QAccessibleEvent,
+    QAccessibleInterface,
+)
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QAccessibleWidget,
+    QComboBox,
+    QLabel,
+    QTableView,
+    QWidget,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +51,40 @@ def name(widget: QWidget, accessible_name: str, description: str = "") -> QWidge
         if not widget.toolTip():
             widget.setToolTip(description)
     return widget
+
+
+class _ViewPart(QAccessibleWidget):
+    """An item view's own child widget (viewport, scroll bar holder, header, corner button).
+
+    Qt's item view interfaces (QAccessibleTable and QAccessibleList) list cells and header
+    cells as their children, not these widgets, and log "QAccessibleTable::indexOfChild Fix my
+    children" whenever the AT-SPI bridge asks where such a widget sits (it does so each time
+    one is shown, hidden or created). Their parent here is the view's own parent instead, so
+    the question goes to an interface that answers it quietly; the view's tree is unchanged.
+    """
+
+    def parent(self) -> QAccessibleInterface | None:
+        host = self.widget().parentWidget()
+        while isinstance(host, QAbstractItemView):
+            host = host.parentWidget()
+        return QAccessible.queryAccessibleInterface(host) if host is not None else None
+
+
+def _view_part_factory(_class_name: str, obj: QObject) -> QAccessibleInterface | None:
+    if isinstance(obj, QWidget) and isinstance(obj.parent(), QAbstractItemView):
+        return _ViewPart(obj)
+    return None  # Qt's own interface
+
+
+_factory_installed = False  # QAccessible's factories are process-wide; install once
+
+
+def install_accessibility_fixes() -> None:
+    """Register the item-view child fix with QAccessible (idempotent)."""
+    global _factory_installed
+    if not _factory_installed:
+        QAccessible.installFactory(_view_part_factory)
+        _factory_installed = True
 
 
 class Announcer(QObject):

@@ -353,3 +353,53 @@ def test_the_write_preview_names_fields_as_people_know_them(qtbot, reviewed_app,
     skipped = d.findChild(QWidget, "write_skipped")
     assert skipped.item(0, 0).text() == "Description (EXIF ImageDescription)"
     assert skipped.item(0, 3).text() == "IFD0:ImageDescription"
+
+
+def ask_like_a_screen_reader(root: QWidget) -> int:
+    """Ask, for every widget under `root`, where it sits in its accessible parent and read its
+    name and role, as the AT-SPI bridge does whenever a widget is shown, hidden or created.
+    Qt logs a warning when an interface cannot answer (the autouse guard fails the test)."""
+    asked = 0
+    for w in [root, *root.findChildren(QWidget)]:
+        iface = QAccessible.queryAccessibleInterface(w)
+        if iface is None or not iface.isValid():
+            continue
+        iface.text(QAccessible.Text.Name)
+        iface.role()
+        parent = iface.parent()
+        if parent is not None and parent.isValid():
+            parent.indexOfChild(iface)
+            asked += 1
+        # And down: every child the interface lists is found again at its index.
+        for i in range(iface.childCount()):
+            child = iface.child(i)
+            if child is not None and child.isValid():
+                assert iface.indexOfChild(child) == i, (w.objectName(), i)
+    return asked
+
+
+def test_no_accessibility_warnings_in_the_main_flows(qtbot, reviewed_app, tmp_path) -> None:
+    from altlens.desktop.views.dialogs import MessagesDialog, ShortcutsDialog, WritePreviewDialog
+
+    app = reviewed_app
+    w = app.window
+    w.set_filter("all")
+    w.list.setFocus()
+    w.list.setCurrentIndex(w.order.index(1, 0))
+    app.controller.pick_candidate(2)
+    w.resize(800, 600)  # scroll bars come and go, the toolbar overflows
+    qtbot.wait(50)
+    dialogs = [
+        ShortcutsDialog(w.commands, w),
+        WritePreviewDialog(write_plan(tmp_path / "a.jpg"), overwrite=False, always=False, parent=w),
+        MessagesDialog(w.announcer, w),
+        app.show_model_manager(),
+    ]
+    qtbot.waitUntil(lambda: app.model_manager.catalog.rowCount() > 0)
+    asked = ask_like_a_screen_reader(w)
+    for d in dialogs:
+        qtbot.addWidget(d)
+        d.show()
+        asked += ask_like_a_screen_reader(d)
+        d.close()
+    assert asked > 100  # the walk reached the tables' and lists' inner widgets
