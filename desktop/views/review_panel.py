@@ -403,8 +403,11 @@ class ReviewPanel(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.form_scroll and event.type() == QEvent.Type.Resize:
             # The form got shorter (a banner, a panel opened): keep the focused field in view.
-            QTimer.singleShot(0, lambda: self._reveal_focus(None, QApplication.focusWidget()))
+            QTimer.singleShot(0, self, self._reveal_current_focus)
         return super().eventFilter(watched, event)
+
+    def _reveal_current_focus(self) -> None:
+        self._reveal_focus(None, QApplication.focusWidget())
 
     def _reveal_focus(self, _old: QWidget | None, new: QWidget | None) -> None:
         content = self.form_scroll.widget()
@@ -514,7 +517,7 @@ class ReviewPanel(QWidget):
                 self.on_disk.setText("")
             self.on_disk.setVisible(bool(entry.on_disk))
             self._update_count_and_hints()
-            QTimer.singleShot(0, self._fit_form)  # this image's form may be taller
+            QTimer.singleShot(0, self, self._fit_form)  # this image's form may be taller
         finally:
             self._updating = False
 
@@ -580,14 +583,14 @@ class ReviewPanel(QWidget):
         last = view.visualRect(model.index(rows - 1, 0))
         height = last.bottom() - first.top() + 1 if first.isValid() and last.isValid() else 0
         view.setFixedHeight(max(height, line * rows) + frame)
-        QTimer.singleShot(0, lambda: self._reveal_focus(None, QApplication.focusWidget()))
+        QTimer.singleShot(0, self, self._reveal_current_focus)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         if event.size().width() != event.oldSize().width():
             # Suggestions wrap differently at the new width; measure after the relayout.
-            QTimer.singleShot(0, self._fit_candidates)
-        QTimer.singleShot(0, self._fit_form)
+            QTimer.singleShot(0, self, self._fit_candidates)
+        QTimer.singleShot(0, self, self._fit_form)
 
     def _fit_form(self) -> None:
         """When the window changes size, give the form the height it needs before the
