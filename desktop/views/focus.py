@@ -67,6 +67,7 @@ def focus_color(palette: QPalette, backgrounds: Iterable[QColor]) -> QColor:
         palette.color(active, QPalette.ColorRole.HighlightedText),
         QColor(0, 0, 0),
         QColor(255, 255, 255),
+        QColor(118, 118, 118),  # 4.5:1 against both black and white, for mixed grounds
     ]
     if not over:
         return candidates[1]
@@ -99,12 +100,7 @@ def editor_backgrounds(palette: QPalette) -> list[QColor]:
     """What a text field's edge shows when it is not focused: its base and its frame line
     (styles draw the frame from the window colour, darker)."""
     window = palette.color(QPalette.ColorRole.Window)
-    return [
-        palette.color(QPalette.ColorRole.Base),
-        window,
-        window.darker(140),
-        palette.color(QPalette.ColorRole.Mid),
-    ]
+    return [palette.color(QPalette.ColorRole.Base), window, window.darker(140)]
 
 
 def paint_focus_ring(painter: QPainter, rect: QRect, color: QColor, width: int = FOCUS_WIDTH) -> None:

@@ -11,6 +11,7 @@ import pytest
 from altlens.desktop.views.focus import (
     MIN_CONTRAST,
     contrast_ratio,
+    editor_backgrounds,
     focus_color,
     item_backgrounds,
 )
@@ -114,11 +115,15 @@ def focus_difference(
 
 def test_focus_colour_contrasts_with_what_it_covers() -> None:
     for name, pal in palettes().items():
-        for selected in (False, True):
-            over = item_backgrounds(pal, selected)
+        grounds = {
+            "row": item_backgrounds(pal, False),
+            "selected row": item_backgrounds(pal, True),
+            "text field": editor_backgrounds(pal),
+        }
+        for what, over in grounds.items():
             c = focus_color(pal, over)
             worst = min(contrast_ratio(c, b) for b in over)
-            assert worst >= MIN_CONTRAST, (name, selected, c.name(), worst)
+            assert worst >= MIN_CONTRAST, (name, what, c.name(), worst)
 
 
 def test_focus_is_visible_in_every_theme(qtbot, make_app, sample_images, app_palette, qapp) -> None:
