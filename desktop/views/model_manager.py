@@ -264,6 +264,8 @@ class ModelManagerDialog(QDialog):
                 | QItemSelectionModel.SelectionFlag.Rows,
             )
         self.table.resizeColumnsToContents()
+        # The model in use, selected above, is in view however long the list.
+        self.table.scrollTo(self.table.currentIndex())
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(self.catalog.columnCount() - 1, QHeaderView.ResizeMode.Stretch)
         self._update()

@@ -156,6 +156,8 @@ def test_a_model_folder_given_on_the_command_line_is_listed_as_in_use(
     assert cat.index(in_use[0], 1).data() == f"In use, from {toy_model_dir}"
     # Selected when the dialog opens, and nothing AltLens does not own can be done to it.
     assert dialog.table.currentIndex().row() == in_use[0]
+    viewport = dialog.table.viewport().rect()
+    assert viewport.intersects(dialog.table.visualRect(dialog.table.currentIndex()))
     for b in (dialog.use_button, dialog.verify_button, dialog.remove_button, dialog.download_button):
         assert not b.isEnabled(), b.text()
     assert "--model" in dialog.details.text()
