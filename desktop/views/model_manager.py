@@ -21,7 +21,7 @@ from altlens.desktop.workers.models import (
     Remove,
     Verify,
 )
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -264,8 +264,9 @@ class ModelManagerDialog(QDialog):
                 | QItemSelectionModel.SelectionFlag.Rows,
             )
         self.table.resizeColumnsToContents()
-        # The model in use, selected above, is in view however long the list.
-        self.table.scrollTo(self.table.currentIndex())
+        # The model in use, selected above, is in view however long the list (once the rows
+        # have their heights).
+        QTimer.singleShot(0, self, lambda: self.table.scrollTo(self.table.currentIndex()))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(self.catalog.columnCount() - 1, QHeaderView.ResizeMode.Stretch)
         self._update()
