@@ -22,7 +22,9 @@ from altlens.desktop.controller import ReviewController
 from altlens.desktop.diagnostics import CrashHandler, LogBridge, setup_logging
 from altlens.desktop.models.images import ImageListModel, ReviewOrderModel
 from altlens.desktop.settings import Settings
+from altlens.desktop.views.a11y import install_accessibility_fixes
 from altlens.desktop.views.dialogs import AboutDialog, CrashDialog, ShortcutsDialog
+from altlens.desktop.views.focus import install_focus_style
 from altlens.desktop.views.main_window import MainWindow
 from altlens.desktop.views.model_manager import ModelManagerDialog
 from altlens.desktop.views.settings_dialog import SettingsDialog
@@ -72,6 +74,10 @@ class AltLensApp(QObject):
         self.library = library if library is not None else Library()
         self.images = ImageListModel(self)
         self.order = ReviewOrderModel(self.images, self)
+        qapp = QApplication.instance()
+        if isinstance(qapp, QApplication):
+            install_focus_style(qapp)  # a visible focus ring in every theme
+        install_accessibility_fixes()
         self.window = MainWindow(settings, self.images, self.order)
 
         self.caption_worker = (

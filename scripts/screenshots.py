@@ -4,6 +4,9 @@
     xvfb-run -a -s "-screen 0 1440x960x24" .venv/bin/python scripts/screenshots.py \
         --model tests/models/toy-captioner --out docs/screenshots
 
+Under X it starts openbox (apt: openbox) when no window manager runs, so windows get their
+real sizes and the keyboard focus, as on a desktop; without one the focus ring does not show.
+
 Runs the real app (its own ALTLENS_HOME in a temporary folder, so no user state is read or
 written) on toy scenes drawn by scripts/toy_scenes.py, plus one broken file, and saves:
 
@@ -15,6 +18,10 @@ written) on toy scenes drawn by scripts/toy_scenes.py, plus one broken file, and
   06-error.png           an image that could not be captioned, with its error and Retry
   07-shortcuts.png       the keyboard shortcut overview (F1)
   08-models.png          the model manager: models on this computer and those it can download
+  09-small-window.png    800x600 with the watched folders, the loading banner and a long
+                         message: every action still on screen, the message on one line
+  10-focus.png           the focus ring on the suggestion in use (keyboard focus in the list)
+  11-messages.png        View > Messages: every message of the session in full
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import argparse
 import os
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +47,7 @@ def main() -> int:
     ap.add_argument("--images", type=int, default=8)
     args = ap.parse_args()
 
+    wm = start_window_manager()
     home = Path(tempfile.mkdtemp(prefix="altlens-shots-"))
     os.environ["ALTLENS_HOME"] = str(home)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -51,17 +60,30 @@ def main() -> int:
         return shoot(args, home)
     finally:
         shutil.rmtree(home, ignore_errors=True)
+        if wm is not None:
+            wm.terminate()
+            wm.wait(10)
+
+
+def start_window_manager() -> subprocess.Popen[bytes] | None:
+    """openbox on the X display, if there is a display and openbox is installed."""
+    if not os.environ.get("DISPLAY") or shutil.which("openbox") is None:
+        return None
+    wm = subprocess.Popen(
+        ["openbox", "--sm-disable"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    time.sleep(1.0)  # let it take over the screen before the first window maps
+    return wm
 
 
 def shoot(args: argparse.Namespace, home: Path) -> int:
-    from PySide6.QtCore import QEventLoop, QTimer
-    from PySide6.QtWidgets import QApplication, QDialog, QWidget
-    from toy_scenes import draw_scene
-
     from altlens.desktop.app import AltLensApp
     from altlens.desktop.i18n import install_translators
     from altlens.desktop.models.entries import Status
     from altlens.desktop.settings import Settings
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication, QDialog, QWidget
+    from toy_scenes import draw_scene
 
     app = QApplication(["altlens"])
     app.setApplicationName("AltLens")
@@ -176,6 +198,35 @@ def shoot(args: argparse.Namespace, home: Path) -> int:
     pump(lambda: manager.catalog.rowCount() > 0, timeout=60)
     save(manager, "08-models.png")
     manager.close()
+
+    # The smallest window AltLens supports, with everything open at once.
+    target = next(e for e in c.session._sorted_entries() if e.status is Status.SUGGESTED)
+    c.open(target.path, focus=True)
+    w.resize(800, 600)
+    w.folders_dock.show()
+    w.show_model_loading(args.model.name)
+    w.announcer.announce(
+        "Could not undo the last write to IMG_2041.jpg: the file changed on disk after AltLens "
+        "wrote it (another program edited it), so putting back the old values would lose that "
+        "program's changes. Nothing was changed.",
+        assertive=True,
+    )
+    settle(800)
+    save(w, "09-small-window.png")
+    w.show_model_ready()
+    w.folders_dock.hide()
+    w.resize(1400, 900)
+
+    w.activateWindow()
+    w.raise_()
+    settle()
+    w.review.candidates.setFocus()
+    w.review.candidates.setCurrentIndex(w.review.candidate_model.index(0, 0))
+    save(w, "10-focus.png")
+
+    messages = w.show_messages()
+    save(messages, "11-messages.png")
+    messages.close()
 
     altlens.shutdown()
     altlens.window.close_for_real()

@@ -189,6 +189,7 @@ class ReviewController(QObject):
         w.review.description_edited.connect(s.set_description)
         w.review.decorative_toggled.connect(s.set_decorative)
         w.review.candidate_activated.connect(lambda row: s.pick_candidate(row + 1))
+        w.review.remove_requested.connect(s.remove_open)
         w.retry_model_button.clicked.connect(m.reload_model)
         a.add_images.triggered.connect(i.choose_images)
         a.add_folder.triggered.connect(i.choose_folder)

@@ -20,7 +20,7 @@ from altlens.core.library import ImageRecord
 from altlens.core.types import CaptionJob, CaptionResult, ErrorInfo
 from altlens.desktop.controller.parts import Parts
 from altlens.desktop.models.entries import ImageEntry, Status
-from altlens.desktop.models.presentation import status_text
+from altlens.desktop.models.presentation import file_unreadable, status_text
 from altlens.desktop.workers.captioner import MORE_BEAMS, PRIORITY_NOW, SAMPLING
 from altlens.desktop.workers.images import PREVIEW_SIZE, THUMBNAIL_SIZE, DecodedImage, LoadImage
 from PySide6.QtCore import QObject, Signal
@@ -457,7 +457,14 @@ class ReviewSession(QObject):
         self.show_current()
 
     def remove_selected(self) -> None:
-        paths = self.p.window.selected_paths()
+        self.remove(self.p.window.selected_paths())
+
+    def remove_open(self) -> None:
+        """Remove the open image (the error view's Remove from List)."""
+        if self.current is not None:
+            self.remove([self.current])
+
+    def remove(self, paths: list[Path]) -> None:
         busy = [p for p in paths if (e := self.p.images.entry(p)) is not None and e.writing]
         paths = [p for p in paths if p not in busy]
         if not paths:
@@ -497,13 +504,15 @@ class ReviewSession(QObject):
         has = entry is not None and not entry.writing and not entry.pending
         status = entry.status if entry is not None else None
         can_write = self.writing is not None and self.writing.error is None
-        decidable = has and status in DECIDABLE
+        # A file that cannot be read can be retried, removed or rejected; nothing else applies.
+        unreadable = file_unreadable(entry)
+        decidable = has and status in DECIDABLE and not unreadable
         a.approve.setEnabled(bool(decidable))
         a.preview_write.setEnabled(bool(decidable) and can_write)
         a.skip.setEnabled(has)
-        a.reject.setEnabled(bool(decidable))
-        a.regenerate.setEnabled(has and self.model.error is None)
-        a.regenerate_sampling.setEnabled(has and self.model.error is None)
+        a.reject.setEnabled(has and status in DECIDABLE)
+        a.regenerate.setEnabled(has and self.model.error is None and not unreadable)
+        a.regenerate_sampling.setEnabled(has and self.model.error is None and not unreadable)
         a.undo_write.setEnabled(has and can_write and status is Status.WRITTEN)
         a.retry.setEnabled(has and status is Status.ERROR)
         n = len(entry.candidates) if entry is not None else 0
@@ -514,4 +523,4 @@ class ReviewSession(QObject):
         a.retry_failed.setEnabled(counts["error"] > 0)
         a.next_review.setEnabled(True)
         if self.detail is not None:
-            self.detail.update_actions(has)
+            self.detail.update_actions(has and not unreadable)

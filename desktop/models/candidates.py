@@ -68,7 +68,7 @@ class CandidateListModel(QAbstractListModel):
                 text += self.tr(", in use")
             return text
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self.tr("Press %1 (or Alt+%1) to use this suggestion").replace(
+            return self.tr("Press Alt+%1 (or %1 in this list) to use this suggestion").replace(
                 "%1", str(row + 1)
             )
         if role == CANDIDATE_ROLE:

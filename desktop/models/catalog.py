@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from altlens.core.captioning.registry import family_purpose
@@ -21,6 +25,36 @@ RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
 _Index = QModelIndex | QPersistentModelIndex
 
 
+@dataclass(frozen=True)
+class ExternalModel:
+    """The model in use when the store does not list it: a folder given with `--model DIR`.
+    Shown so the manager always says what captions;
+    AltLens never verifies or deletes a folder it does not manage."""
+
+    name: str
+    path: Path | None
+    repo_id: str | None = None
+    size_bytes: int | None = None
+    default: bool = False
+    source: str = "external"
+    family: str | None = None
+    license: str | None = None
+    description: str = ""
+    builtin: bool = False
+
+    @property
+    def downloaded(self) -> bool:
+        return True  # it is in use, so it is here
+
+    @classmethod
+    def for_spec(cls, spec: str) -> ExternalModel:
+        folder = Path(spec).expanduser()
+        family = None
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # no family shown
+            family = json.loads((folder / "config.json").read_text("utf-8")).get("model_type")
+        return cls(name=folder.name or spec, path=folder, family=family)
+
+
 class ModelCatalogModel(QAbstractTableModel):
     COLUMNS = ("name", "state", "size", "family", "good_for", "license")
 
@@ -31,13 +65,31 @@ class ModelCatalogModel(QAbstractTableModel):
 
     def set_records(self, records: Sequence[Any]) -> None:
         self.beginResetModel()
-        self._records = list(records)
+        self._records = [r for r in records if not isinstance(r, ExternalModel)]
+        self._add_external()
         self.endResetModel()
 
     def set_in_use(self, name: str) -> None:
+        before = [r for r in self._records if isinstance(r, ExternalModel)]
         self._in_use = name
-        if self._records:
+        managed = [r for r in self._records if not isinstance(r, ExternalModel)]
+        if before or (name and not any(self.in_use(r) for r in managed)):
+            # The row for a model from outside the store comes or goes.
+            self.beginResetModel()
+            self._records = managed
+            self._add_external()
+            self.endResetModel()
+        elif self._records:
             self.dataChanged.emit(self.index(0, 1), self.index(len(self._records) - 1, 1))
+
+    def _add_external(self) -> None:
+        # Only a folder: a store name that is not listed was removed, and is not in use.
+        if (
+            self._in_use
+            and Path(self._in_use).expanduser().is_dir()
+            and not any(self.in_use(r) for r in self._records)
+        ):
+            self._records.insert(0, ExternalModel.for_spec(self._in_use))
 
     def record(self, row: int) -> Any:
         return self._records[row] if 0 <= row < len(self._records) else None
@@ -47,6 +99,8 @@ class ModelCatalogModel(QAbstractTableModel):
 
     def in_use(self, record: Any) -> bool:
         """The model AltLens captions with (a model that is not here is not in use)."""
+        if isinstance(record, ExternalModel):
+            return True
         if not record.downloaded:
             return False
         if self._in_use:
@@ -58,6 +112,12 @@ class ModelCatalogModel(QAbstractTableModel):
         return bool(record.default)
 
     def state_text(self, r: Any) -> str:
+        if isinstance(r, ExternalModel):
+            if r.path is not None:
+                return QCoreApplication.translate("ModelCatalog", "In use, from %1").replace(
+                    "%1", str(r.path)
+                )
+            return QCoreApplication.translate("ModelCatalog", "In use")
         parts = []
         if self.in_use(r):
             parts.append(QCoreApplication.translate("ModelCatalog", "in use"))

@@ -85,3 +85,96 @@ def spoken_summary(entry: ImageEntry) -> str:
                 )
             )
     return ", ".join(parts)
+
+
+#: Errors that mean the file itself cannot be read: nothing can be described, previewed or
+#: written until the file is fixed. Other errors (the model failed) leave the file usable,
+#: so a person can still write the alt text by hand.
+FILE_ERRORS = frozenset(
+    {
+        "image-error",
+        "file-missing",
+        "file-unreadable",
+        "not-an-image",
+        "corrupt-image",
+        "unsupported-format",
+        "image-too-large",
+    }
+)
+
+
+def file_unreadable(entry: ImageEntry | None) -> bool:
+    """The open image failed because its file cannot be read."""
+    return (
+        entry is not None
+        and entry.status is Status.ERROR
+        and entry.error is not None
+        and entry.error.code in FILE_ERRORS
+    )
+
+
+def error_explanation(code: str) -> tuple[str, str]:
+    """What went wrong in plain words, and what the person can do about it."""
+    t = QCoreApplication.translate
+    check = t(
+        "Errors",
+        "Open the folder to check or replace the file, then retry; or remove it from the list.",
+    )
+    plain = {
+        "file-missing": t(
+            "Errors", "The file is not there any more: it was moved, renamed or deleted."
+        ),
+        "file-unreadable": t(
+            "Errors", "AltLens may not read this file, or the disk could not be read."
+        ),
+        "not-an-image": t("Errors", "This file is not a picture AltLens can open."),
+        "corrupt-image": t(
+            "Errors", "The file is damaged or cut short, so the picture cannot be read."
+        ),
+        "unsupported-format": t("Errors", "AltLens cannot open pictures of this kind."),
+        "image-too-large": t("Errors", "The picture is too large to open safely."),
+        "image-error": t("Errors", "The picture could not be read."),
+    }
+    if code in plain:
+        return plain[code], check
+    return (
+        t("Errors", "The captioning model could not describe this picture."),
+        t(
+            "Errors",
+            "Retry, or write the alt text yourself: the file is fine and can be written.",
+        ),
+    )
+
+
+def field_label(field: str, role: str | None = None) -> str:
+    """A metadata field as people call it ("Alt text (IPTC accessibility field)"), for the
+    ExifTool tag name `field`; the tag itself is shown beside it as detail."""
+    t = QCoreApplication.translate
+    known = {
+        "XMP-iptcCore:AltTextAccessibility": t("Fields", "Alt text (IPTC accessibility field)"),
+        "IFD0:XPComment": t("Fields", "Alt text (Windows Comments)"),
+        "IFD0:ImageDescription": t("Fields", "Description (EXIF ImageDescription)"),
+        "XMP-dc:Description": t("Fields", "Description (XMP Dublin Core)"),
+        "IPTC:Caption-Abstract": t("Fields", "Description (IPTC caption)"),
+        "IPTC2:Caption-Abstract": t("Fields", "Description (IPTC caption, outside the header)"),
+        "IFD0:XPTitle": t("Fields", "Description (Windows Title)"),
+        "XMP-iptcCore:ExtDescrAccessibility": t(
+            "Fields", "Long description (IPTC accessibility field)"
+        ),
+        "XMP-dc:Title": t("Fields", "Title (XMP Dublin Core)"),
+        "IPTC:ObjectName": t("Fields", "Title (IPTC object name)"),
+        "IPTC2:ObjectName": t("Fields", "Title (IPTC object name, outside the header)"),
+        "XMP-photoshop:Headline": t("Fields", "Headline (Photoshop XMP)"),
+        "IPTC:Headline": t("Fields", "Headline (IPTC)"),
+    }
+    if field in known:
+        return known[field]
+    roles = {
+        "alt_text": t("Fields", "Alt text"),
+        "description": t("Fields", "Description"),
+        "long_description": t("Fields", "Long description"),
+        "title": t("Fields", "Title"),
+    }
+    if role in roles:
+        return t("Fields", "%1 (%2)").replace("%1", roles[role]).replace("%2", field or role)
+    return field

@@ -206,7 +206,9 @@ def _specs() -> list[_Spec]:
             _Spec(
                 f"pick_{n}",
                 QCoreApplication.translate("Actions", "Use Suggestion &%1").replace("%1", str(n)),
-                (str(n), f"Alt+{n}"),
+                # Alt+n first: it works everywhere, so menus show it. Bare n reaches the
+                # action only where no text field takes it as typing.
+                (f"Alt+{n}", str(n)),
                 QCoreApplication.translate(
                     "Actions", "Put suggestion %1 into the alt text field"
                 ).replace("%1", str(n)),
@@ -306,6 +308,14 @@ def _specs() -> list[_Spec]:
             QCoreApplication.translate("Actions", "Show what AltLens did and any problems"),
             checkable=True,
         ),
+        _Spec(
+            "show_messages",
+            QCoreApplication.translate("Actions", "&Messages…"),
+            ("Ctrl+Shift+H",),
+            QCoreApplication.translate(
+                "Actions", "Every message of this session in full, newest last"
+            ),
+        ),
         # Help
         _Spec(
             "shortcuts",
@@ -356,6 +366,7 @@ class Actions(QObject):
     sort_confidence: QAction
     grid_view: QAction
     show_log: QAction
+    show_messages: QAction
     shortcuts: QAction
     about: QAction
 

@@ -4,14 +4,16 @@ About. Each has a title, named controls, a default button and Escape to close.""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 from altlens.core import __version__
+from altlens.desktop.models.presentation import field_label
 from altlens.desktop.views.a11y import name
 from altlens.desktop.views.actions import Actions
 from PySide6.QtCore import QCoreApplication, Qt
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QKeySequence, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -51,6 +53,26 @@ def _table(headers: list[str], rows: list[list[str]], accessible: str) -> QTable
     return table
 
 
+def _detail_tags(table: QTableWidget) -> None:
+    """The last column holds the tag name: smaller, sized to it, and also the field name's
+    tooltip and accessible description."""
+    last = table.columnCount() - 1
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(last, QHeaderView.ResizeMode.ResizeToContents)
+    for r in range(table.rowCount()):
+        tag = table.item(r, last)
+        if tag is None:
+            continue
+        font = tag.font()
+        font.setPointSizeF(table.font().pointSizeF() * 0.9)
+        tag.setFont(font)
+        field = table.item(r, 0)
+        if field is not None and tag.text():
+            field.setToolTip(tag.text())
+            field.setData(Qt.ItemDataRole.AccessibleDescriptionRole, tag.text())
+    table.resizeRowsToContents()
+
+
 class WritePreviewDialog(QDialog):
     """Exactly which fields a write changes, old and new value, and what it leaves alone.
 
@@ -82,16 +104,23 @@ class WritePreviewDialog(QDialog):
         self.intro.setWordWrap(True)
         layout.addWidget(self.intro)
         none = self.tr("(empty)")
+        # Fields by the names people know, with ExifTool's tag name as the detail column.
         rows = [
-            [c.field, c.old if c.old is not None else none, c.new if c.new is not None else none]
+            [
+                field_label(c.field, c.role),
+                c.old if c.old is not None else none,
+                c.new if c.new is not None else none,
+                c.field,
+            ]
             for c in plan.changes
         ]
         self.changes = _table(
-            [self.tr("Field"), self.tr("Now"), self.tr("After writing")],
+            [self.tr("Field"), self.tr("Now"), self.tr("After writing"), self.tr("Tag")],
             rows,
             self.tr("Fields that will change"),
         )
         self.changes.setObjectName("write_changes")
+        _detail_tags(self.changes)
         layout.addWidget(self.changes)
         if plan.creates:
             created = QLabel(
@@ -105,11 +134,15 @@ class WritePreviewDialog(QDialog):
             label = QLabel(self.tr("Left alone:"))
             layout.addWidget(label)
             skipped = _table(
-                [self.tr("Field"), self.tr("Now"), self.tr("Why")],
-                [[s.field or s.role, s.current or none, s.reason] for s in plan.skipped],
+                [self.tr("Field"), self.tr("Now"), self.tr("Why"), self.tr("Tag")],
+                [
+                    [field_label(s.field, s.role), s.current or none, s.reason, s.field or ""]
+                    for s in plan.skipped
+                ],
                 self.tr("Fields left alone"),
             )
             skipped.setObjectName("write_skipped")
+            _detail_tags(skipped)
             label.setBuddy(skipped)
             layout.addWidget(skipped)
         for warning in plan.warnings:
@@ -228,6 +261,12 @@ class ShortcutsDialog(QDialog):
             keys = ", ".join(
                 s.toString(QKeySequence.SequenceFormat.NativeText) for s in action.shortcuts()
             )
+            if action.objectName().startswith("action_pick_"):
+                alt, plain = (
+                    s.toString(QKeySequence.SequenceFormat.NativeText) for s in action.shortcuts()
+                )
+                keys = self.tr("%1 anywhere; %2 outside text fields").replace("%1", alt)
+                keys = keys.replace("%2", plain)
             if keys:
                 rows.append([action.text().replace("&", "").rstrip("…"), keys, action.statusTip()])
         rows.append([self.tr("Open the selected image"), self.tr("Enter (in the image list)"), ""])
@@ -247,6 +286,46 @@ class ShortcutsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.resize(820, 560)
+
+
+class MessagesDialog(QDialog):
+    """Every message the status line showed in this session, in full, newest last: the
+    status line shortens long ones to one line."""
+
+    def __init__(self, announcer: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("messages")
+        self.setWindowTitle(self.tr("Messages"))
+        layout = QVBoxLayout(self)
+        label = QLabel(self.tr("&Messages of this session, newest last:"))
+        self.view = QPlainTextEdit()
+        self.view.setObjectName("message_history")
+        self.view.setReadOnly(True)
+        self.view.setTabChangesFocus(True)
+        self.view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        name(self.view, self.tr("Messages"), self.tr("Every message of this session, newest last"))
+        label.setBuddy(self.view)
+        for when, message in zip(announcer.times, announcer.history, strict=True):
+            self._add(when, message)
+        announcer.announced.connect(self._on_announced)
+        layout.addWidget(label)
+        layout.addWidget(self.view)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close = buttons.button(QDialogButtonBox.StandardButton.Close)
+        name(close, self.tr("Close"))
+        close.setDefault(True)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.resize(640, 400)
+        self.view.moveCursor(QTextCursor.MoveOperation.End)
+        self.view.setFocus()
+
+    def _add(self, when: float, message: str) -> None:
+        stamp = time.strftime("%H:%M:%S", time.localtime(when))
+        self.view.appendPlainText(f"{stamp}  {message}")
+
+    def _on_announced(self, message: str, _assertive: bool) -> None:
+        self._add(time.time(), message)
 
 
 class AboutDialog(QDialog):

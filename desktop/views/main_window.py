@@ -19,7 +19,10 @@ from altlens.desktop.settings import Settings
 from altlens.desktop.views.a11y import Announcer, name
 from altlens.desktop.views.actions import Actions
 from altlens.desktop.views.banner import Banner
+from altlens.desktop.views.dialogs import MessagesDialog
+from altlens.desktop.views.flow import FlowLayout
 from altlens.desktop.views.image_list import ImageListView
+from altlens.desktop.views.labels import ElidedLabel
 from altlens.desktop.views.panels import FoldersPanel, LogPanel, ProgressStrip
 from altlens.desktop.views.review_panel import ReviewPanel
 from PySide6.QtCore import QByteArray, QModelIndex, QSize, Qt, Signal
@@ -36,6 +39,7 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QStyle,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -126,9 +130,12 @@ class MainWindow(QMainWindow):
         left.setObjectName("library_pane")
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
-        top = QHBoxLayout()
+        # The filter and the sort switch wrap onto two rows when the pane is narrow, so the
+        # combo's text (which carries the counts) is never cut.
+        self.filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        top = FlowLayout()
         top.addWidget(self.filter_label)
-        top.addWidget(self.filter, 1)
+        top.addWidget(self.filter)
         top.addWidget(self.sort_check)
         lv.addLayout(top)
         lv.addWidget(self.list_stack, 1)
@@ -167,11 +174,14 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         # -- status bar: progress and the live message line -------------------------------------
-        self.status_label = QLabel()
+        # One line, shortened with "…"; the whole message is spoken, in the tooltip and in
+        # View > Messages, so a long one never pushes the review panel into scrolling.
+        self.status_label = ElidedLabel()
         self.status_label.setObjectName("live_status")
-        self.status_label.setWordWrap(True)
-        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        name(self.status_label, self.tr("Status"), self.tr("The latest message from AltLens"))
+        name(self.status_label, self.tr("Status"), "")
+        self.status_label.setAccessibleDescription(
+            self.tr("The latest message from AltLens; all of them are in View, Messages")
+        )
         self.announcer = Announcer(self.status_label, self)
         self.progress = ProgressStrip(self.commands)
         self.statusBar().addWidget(self.status_label, 1)
@@ -270,6 +280,7 @@ class MainWindow(QMainWindow):
         view.addAction(a.grid_view)
         view.addSeparator()
         view.addAction(a.show_log)
+        view.addAction(a.show_messages)
         folders = self.folders_dock.toggleViewAction()
         folders.setText(self.tr("Show &Watched Folders"))
         view.addAction(folders)
@@ -277,6 +288,9 @@ class MainWindow(QMainWindow):
         help_menu.setObjectName("menu_help")
         help_menu.addAction(a.shortcuts)
         help_menu.addAction(a.about)
+        ext = bar.findChild(QToolButton, "qt_menubar_ext_button")
+        if ext is not None:  # "»" for menus that do not fit a narrow window
+            name(ext, self.tr("More menus"), self.tr("Show the menus that do not fit"))
 
     def _build_toolbar(self) -> None:
         a = self.commands
@@ -301,6 +315,15 @@ class MainWindow(QMainWindow):
             tb.addSeparator() if act is None else tb.addAction(act)
         self.addToolBar(tb)
         self.toolbar = tb
+        # Qt's "»" button for the commands that do not fit a narrow window has no name of its
+        # own; screen readers would announce an unnamed toggle button.
+        ext = tb.findChild(QToolButton, "qt_toolbar_ext_button")
+        if ext is not None:
+            name(
+                ext,
+                self.tr("More toolbar commands"),
+                self.tr("Show the toolbar commands that do not fit in the window"),
+            )
 
     def _wire(self) -> None:
         a = self.commands
@@ -313,6 +336,7 @@ class MainWindow(QMainWindow):
         a.sort_confidence.toggled.connect(self._set_sort)
         a.grid_view.toggled.connect(self._set_grid)
         a.show_log.toggled.connect(self.log_dock.setVisible)
+        a.show_messages.triggered.connect(self.show_messages)
         self.log_dock.visibilityChanged.connect(a.show_log.setChecked)
         a.next_pane.triggered.connect(lambda: self.cycle_focus(1))
         a.previous_pane.triggered.connect(lambda: self.cycle_focus(-1))
@@ -336,6 +360,8 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(QByteArray(geometry))
         else:
             self.resize(1200, 800)
+            # The review panel gets the larger share: it holds the work.
+            self.splitter.setSizes([450, 750])
         state = self.settings.value("window/state")
         if state:
             self.restoreState(QByteArray(state))
@@ -384,7 +410,14 @@ class MainWindow(QMainWindow):
             self.filter.setItemText(i, label)
             self.commands.filters[key].setText(label)
         review = counts["review"]
+        # The title ends with the app's name, the desktop convention ("what — app"); Qt
+        # appends the application display name only to titles that do not end with it, so it
+        # is never there twice. The accessible name puts the app first, as screen readers
+        # announce windows.
         self.setWindowTitle(
+            self.tr("%n need(s) review — AltLens", "", review) if review else "AltLens"
+        )
+        self.setAccessibleName(
             self.tr("AltLens — %n need(s) review", "", review) if review else "AltLens"
         )
         self.update_empty_state()
@@ -470,6 +503,13 @@ class MainWindow(QMainWindow):
         self.folders_panel.set_folders(folders)
         if folders and not self.folders_dock.isVisible():
             self.folders_dock.show()
+
+    def show_messages(self) -> MessagesDialog:
+        """Every message of this session in full, newest last (View > Messages)."""
+        dialog = MessagesDialog(self.announcer, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     # -- selection -----------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from typing import Any
 from altlens.core.captioning.registry import family_purpose
 from altlens.core.progress import format_bytes
 from altlens.core.types import ErrorInfo
-from altlens.desktop.models.catalog import ModelCatalogModel
+from altlens.desktop.models.catalog import ExternalModel, ModelCatalogModel
 from altlens.desktop.views.a11y import Announcer, name
 from altlens.desktop.workers.models import (
     Download,
@@ -21,7 +21,7 @@ from altlens.desktop.workers.models import (
     Remove,
     Verify,
 )
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -210,12 +210,14 @@ class ModelManagerDialog(QDialog):
     def _update(self) -> None:
         r = self._selected()
         idle = not self._busy
+        # A folder given with --model is not AltLens's to check against hashes or delete.
+        managed = r is not None and not isinstance(r, ExternalModel)
         self.use_button.setEnabled(
             idle and r is not None and r.downloaded and not self.catalog.in_use(r)
         )
-        self.download_button.setEnabled(idle and r is not None and not r.downloaded)
-        self.verify_button.setEnabled(idle and r is not None and r.downloaded)
-        self.remove_button.setEnabled(idle and r is not None and r.downloaded)
+        self.download_button.setEnabled(idle and managed and not r.downloaded)
+        self.verify_button.setEnabled(idle and managed and r.downloaded)
+        self.remove_button.setEnabled(idle and managed and r.downloaded)
         self.import_button.setEnabled(idle)
         self.other_button.setEnabled(idle)
         self.other.setEnabled(idle)
@@ -228,7 +230,14 @@ class ModelManagerDialog(QDialog):
                 lines.append(self.tr("Good for: %1").replace("%1", purpose))
             if r.description:
                 lines.append(r.description)
-            if r.path is not None:
+            if isinstance(r, ExternalModel):
+                lines.append(
+                    self.tr(
+                        "Given when AltLens was started (--model); AltLens does not manage this "
+                        "folder. Choose another model to use one from this list."
+                    )
+                )
+            elif r.path is not None:
                 lines.append(self.tr("Stored in %1").replace("%1", str(r.path)))
             self.details.setText("\n".join(lines))
         self.details.setAccessibleName(self.details.text())
@@ -239,7 +248,14 @@ class ModelManagerDialog(QDialog):
         row = (
             self.catalog.row_of(keep)
             if keep
-            else next((i for i, r in enumerate(records) if self.catalog.in_use(r)), 0)
+            else next(
+                (
+                    i
+                    for i in range(self.catalog.rowCount())
+                    if self.catalog.in_use(self.catalog.record(i))
+                ),
+                0,
+            )
         )
         if self.catalog.rowCount():
             self.table.selectionModel().setCurrentIndex(
@@ -248,6 +264,9 @@ class ModelManagerDialog(QDialog):
                 | QItemSelectionModel.SelectionFlag.Rows,
             )
         self.table.resizeColumnsToContents()
+        # The model in use, selected above, is in view however long the list (once the rows
+        # have their heights).
+        QTimer.singleShot(0, self, lambda: self.table.scrollTo(self.table.currentIndex()))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(self.catalog.columnCount() - 1, QHeaderView.ResizeMode.Stretch)
         self._update()
@@ -273,6 +292,9 @@ class ModelManagerDialog(QDialog):
         if r is None or not r.downloaded:
             return
         self.catalog.set_in_use(r.name)
+        row = self.catalog.row_of(r.name)
+        if row >= 0:
+            self.table.selectRow(row)  # the list may have lost its row from outside the store
         self.model_chosen.emit(r.name)
         self.announcer.announce(self.tr("AltLens now captions with %1.").replace("%1", r.name))
         self._update()

@@ -11,7 +11,8 @@ from typing import Any
 from altlens.desktop.models.folders import FolderListModel
 from altlens.desktop.views.a11y import name
 from altlens.desktop.views.actions import Actions
-from PySide6.QtCore import Qt, Signal
+from altlens.desktop.views.flow import flow_row
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -194,14 +195,11 @@ class FoldersPanel(QWidget):
         name(self.recursive, self.tr("Include subfolders of the selected folder"))
         self.paused = QCheckBox(self.tr("Paused"))
         name(self.paused, self.tr("Pause watching the selected folder"))
-        buttons = QHBoxLayout()
-        for w in (self.add, self.remove, self.recursive, self.paused):
-            buttons.addWidget(w)
-        buttons.addStretch(1)
         lay = QVBoxLayout(self)
         lay.addWidget(self.empty)
         lay.addWidget(self.view)
-        lay.addLayout(buttons)
+        # Wraps in a narrow dock instead of widening the window.
+        lay.addWidget(flow_row(self.add, self.remove, self.recursive, self.paused))
         self.model = FolderListModel(self)
         self.view.setModel(self.model)
         self.add.clicked.connect(self.add_requested)
@@ -213,6 +211,12 @@ class FoldersPanel(QWidget):
         self.paused.clicked.connect(lambda on: self._emit_for_selected(self.paused_changed, on))
         self.view.selectionModel().currentChanged.connect(lambda *_: self._sync())
         self._sync()
+
+    def sizeHint(self) -> QSize:
+        # The dock opens narrow (a list view would ask for 256 px), leaving the room to the
+        # review panel; the person can widen it.
+        hint = super().sizeHint()
+        return QSize(min(hint.width(), self.fontMetrics().averageCharWidth() * 26), hint.height())
 
     def selected(self) -> Any:
         idx = self.view.currentIndex()

@@ -20,13 +20,22 @@ from altlens.core.alttext import (
 )
 from altlens.desktop.models.candidates import CandidateListModel
 from altlens.desktop.models.entries import ImageEntry, Status
-from altlens.desktop.models.presentation import confidence_text, status_icon, status_text
+from altlens.desktop.models.presentation import (
+    confidence_text,
+    error_explanation,
+    file_unreadable,
+    status_icon,
+    status_text,
+)
 from altlens.desktop.views.a11y import name
 from altlens.desktop.views.actions import Actions
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QFont, QImage, QKeyEvent, QPixmap, QResizeEvent, QTextCursor
+from altlens.desktop.views.flow import flow_row
+from altlens.desktop.views.labels import ElidedLabel
+from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QFont, QImage, QKeyEvent, QPixmap, QResizeEvent, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QCheckBox,
     QFrame,
     QHBoxLayout,
@@ -34,6 +43,7 @@ from PySide6.QtWidgets import (
     QListView,
     QPlainTextEdit,
     QProgressBar,
+    QPushButton,
     QScrollArea,
     QSizePolicy,
     QSplitter,
@@ -85,7 +95,8 @@ class PreviewLabel(QLabel):
         super().__init__(parent)
         self._pixmap: QPixmap | None = None
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setMinimumSize(160, 120)
+        self.setWordWrap(True)  # a long "no preview" reason wraps inside the frame
+        self.setMinimumSize(160, 72)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setFrameShape(QFrame.Shape.StyledPanel)
 
@@ -121,6 +132,7 @@ class ReviewPanel(QWidget):
     description_edited = Signal(str)
     decorative_toggled = Signal(bool)
     candidate_activated = Signal(int)  # 0-based row
+    remove_requested = Signal()  # take the open image off the list
 
     def __init__(self, actions: Actions, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -130,16 +142,12 @@ class ReviewPanel(QWidget):
         self._updating = False
         self.buttons: dict[str, QToolButton] = {}  # the decision buttons, in tab order
 
-        self.title = QLabel()
+        self.title = ElidedLabel()
         self.title.setObjectName("review_title")
         font = QFont(self.title.font())
         font.setPointSizeF(font.pointSizeF() * 1.3)  # relative: follows the system font size
         font.setBold(True)
         self.title.setFont(font)
-        self.title.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextSelectableByKeyboard
-            | Qt.TextInteractionFlag.TextSelectableByMouse
-        )
         self.title.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
         self.badge_icon = QLabel()
@@ -158,19 +166,54 @@ class ReviewPanel(QWidget):
             self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(32, 32)
         )
         self.error_icon.setAccessibleName(self.tr("Error"))
+        # The error once: what happened in words, what to do, and the technical detail in a
+        # smaller line; with the three things a person can do about it.
         self.error_text = QLabel()
-        self.error_text.setWordWrap(True)
-        self.error_text.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextSelectableByMouse
-            | Qt.TextInteractionFlag.TextSelectableByKeyboard
-        )
+        self.error_text.setObjectName("error_text")
+        bold = QFont(self.error_text.font())
+        bold.setBold(True)
+        self.error_text.setFont(bold)
+        self.error_help = QLabel()
+        self.error_help.setObjectName("error_help")
+        self.error_detail = QLabel()
+        self.error_detail.setObjectName("error_detail")
+        small = QFont(self.error_detail.font())
+        small.setPointSizeF(small.pointSizeF() * 0.9)
+        self.error_detail.setFont(small)
+        for label in (self.error_text, self.error_help, self.error_detail):
+            label.setWordWrap(True)
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            label.setTextInteractionFlags(
+                Qt.TextInteractionFlag.TextSelectableByMouse
+                | Qt.TextInteractionFlag.TextSelectableByKeyboard
+            )
         self.retry_button = self._button("retry", decision=False)
+        self.remove_button = QPushButton(self.tr("Remove from List"))
+        self.remove_button.setObjectName("button_remove_open")
+        name(
+            self.remove_button,
+            self.tr("Remove from list"),
+            self.tr("Take this image out of the list; the file is not touched"),
+        )
+        self.remove_button.clicked.connect(self.remove_requested)
+        self.folder_button = QPushButton(self.tr("Ope&n Containing Folder"))
+        self.folder_button.setObjectName("button_open_folder")
+        name(
+            self.folder_button,
+            self.tr("Open containing folder"),
+            self.tr("Show the folder that holds this file in the file manager"),
+        )
+        self.folder_button.clicked.connect(self.open_folder)
+        texts = QVBoxLayout()
+        texts.addWidget(self.error_text)
+        texts.addWidget(self.error_help)
+        texts.addWidget(self.error_detail)
+        texts.addWidget(flow_row(self.retry_button, self.remove_button, self.folder_button))
         eb = QHBoxLayout(self.error_box)
         eb.addWidget(self.error_icon, 0, Qt.AlignmentFlag.AlignTop)
-        eb.addWidget(self.error_text, 1)
-        eb.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignTop)
+        eb.addLayout(texts, 1)
 
-        self.candidates_label = QLabel(self.tr("&Suggestions (keys 1 to 5):"))
+        self.candidates_label = QLabel(self.tr("&Suggestions (Alt+1 to Alt+5):"))
         self.candidate_model = CandidateListModel(self)
         self.candidates = QListView()
         self.candidates.setObjectName("candidates")
@@ -185,7 +228,7 @@ class ReviewPanel(QWidget):
             self.tr("Suggestions"),
             self.tr(
                 "Captions suggested by the model, best first, with its confidence. Press Enter "
-                "or a number key to use one."
+                "or the number key (here, or Alt and the number anywhere) to use one."
             ),
         )
         self.candidates_label.setBuddy(self.candidates)
@@ -248,9 +291,7 @@ class ReviewPanel(QWidget):
         )
         self.set_detail_busy(None)
 
-        self.decorative = QCheckBox(
-            self.tr("D&ecorative image (screen readers skip it; no alt text needed)")
-        )
+        self.decorative = QCheckBox(self.tr("D&ecorative image: screen readers skip it"))
         self.decorative.setObjectName("decorative")
         name(
             self.decorative,
@@ -267,18 +308,22 @@ class ReviewPanel(QWidget):
             | Qt.TextInteractionFlag.TextSelectableByKeyboard
         )
 
-        buttons = QHBoxLayout()
-        for action_name in (
-            "approve",
-            "preview_write",
-            "skip",
-            "reject",
-            "regenerate",
-            "undo_write",
-        ):
-            b = self._button(action_name)
-            buttons.addWidget(b)
-        buttons.addStretch(1)
+        # The decisions sit below the scrolling form, always on screen, and wrap onto a
+        # second row rather than run off a narrow window's edge.
+        self.action_bar = flow_row(
+            *[
+                self._button(action_name)
+                for action_name in (
+                    "approve",
+                    "preview_write",
+                    "skip",
+                    "reject",
+                    "regenerate",
+                    "undo_write",
+                )
+            ]
+        )
+        self.action_bar.setObjectName("review_actions")
 
         content = QWidget()
         form = QVBoxLayout(content)
@@ -294,22 +339,26 @@ class ReviewPanel(QWidget):
         form.addWidget(self.hints)
         form.addWidget(self.description_label)
         form.addWidget(self.description_edit)
-        detail_row = QHBoxLayout()
-        for b in self.detail_buttons.values():
-            detail_row.addWidget(b)
-        detail_row.addWidget(self.detail_progress, 1)
-        detail_row.addWidget(self.detail_cancel)
-        form.addLayout(detail_row)
+        self.detail_row = flow_row(*self.detail_buttons.values())
+        form.addWidget(self.detail_row)
+        busy_row = QHBoxLayout()
+        busy_row.addWidget(self.detail_progress, 1)
+        busy_row.addWidget(self.detail_cancel)
+        form.addLayout(busy_row)
         form.addWidget(self.detail_status)
         form.addWidget(self.decorative)
         form.addWidget(self.on_disk)
-        form.addLayout(buttons)
+        form.addStretch(1)
 
         scroll = QScrollArea()
+        scroll.setObjectName("review_form")
         scroll.setWidget(content)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        # Everything in the form wraps to the width it gets; it never scrolls sideways.
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.form_scroll = scroll
         # The preview above, the form below; the person can move the divider. The form gets
         # the room it needs first, so the text and buttons are visible without scrolling.
         self.splitter = QSplitter(Qt.Orientation.Vertical)
@@ -317,13 +366,16 @@ class ReviewPanel(QWidget):
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(self.preview)
         self.splitter.addWidget(scroll)
-        self.splitter.setStretchFactor(0, 2)
-        self.splitter.setStretchFactor(1, 3)
+        # Growing and shrinking goes to the preview: the form keeps the height it needs
+        # while there is room for it.
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.title)
         outer.addLayout(head)
         outer.addWidget(self.splitter, 1)
+        outer.addWidget(self.action_bar)
 
         # Tab order follows the work: read suggestions, edit the text, add detail, decide.
         order: list[QWidget] = [
@@ -335,10 +387,47 @@ class ReviewPanel(QWidget):
             self.decorative,
             *self.buttons.values(),
             self.retry_button,
+            self.remove_button,
+            self.folder_button,
         ]
         for first, second in itertools.pairwise(order):
             QWidget.setTabOrder(first, second)
         self.show_entry(None)
+        # A control that gets the focus inside the scrolling form is scrolled into view, as
+        # Tab does, also when a command or the app moves the focus there.
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._reveal_focus)
+        self.form_scroll.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.form_scroll and event.type() == QEvent.Type.Resize:
+            # The form got shorter (a banner, a panel opened): keep the focused field in view.
+            QTimer.singleShot(0, self, self._reveal_current_focus)
+        return super().eventFilter(watched, event)
+
+    def _reveal_current_focus(self) -> None:
+        self._reveal_focus(None, QApplication.focusWidget())
+
+    def _reveal_focus(self, _old: QWidget | None, new: QWidget | None) -> None:
+        content = self.form_scroll.widget()
+        if new is None or content is None or not content.isAncestorOf(new):
+            return
+        # The whole control, not just its text cursor (what ensureWidgetVisible shows).
+        top = new.mapTo(content, QPoint(0, 0)).y()
+        bottom = top + new.height()
+        bar = self.form_scroll.verticalScrollBar()
+        view = self.form_scroll.viewport().height()
+        value = bar.value()
+        if bottom > value + view:
+            value = bottom - view
+        if top < value:
+            value = top
+        # The field's label above it too, where both fit.
+        label_top = max(0, top - new.fontMetrics().lineSpacing() * 2)
+        if label_top < value and bottom - label_top <= view:
+            value = label_top
+        bar.setValue(value)
 
     def _button(self, action_name: str, decision: bool = True) -> QToolButton:
         b = QToolButton()
@@ -384,6 +473,7 @@ class ReviewPanel(QWidget):
                 self.description_edit.setPlainText("")
                 self.decorative.setChecked(False)
                 self.error_box.hide()
+                self._set_form_visible(True)
                 self.on_disk.setText("")
                 self.on_disk.hide()
                 self._update_count_and_hints()
@@ -407,19 +497,27 @@ class ReviewPanel(QWidget):
             self.decorative.setChecked(entry.decorative)
             self.text_edit.setEnabled(not entry.decorative)
             if entry.status is Status.ERROR and entry.error is not None:
-                self.error_text.setText(entry.error.message)
-                self.error_text.setAccessibleName(
-                    self.tr("Error: %1").replace("%1", entry.error.message)
+                plain, todo = error_explanation(entry.error.code)
+                self.error_text.setText(plain)
+                self.error_help.setText(todo)
+                self.error_detail.setText(
+                    self.tr("Details: %1").replace("%1", entry.error.message)
                 )
+                self.error_box.setAccessibleName(self.tr("Error: %1").replace("%1", plain))
+                self.error_box.setAccessibleDescription(f"{todo} {self.error_detail.text()}")
                 self.error_box.show()
             else:
                 self.error_box.hide()
+            # A file that cannot be read has nothing to describe or write: the editing
+            # form gives way to the error and what to do about it.
+            self._set_form_visible(not file_unreadable(entry))
             if entry.on_disk:
                 self.on_disk.setText(self.tr("In the file now: “%1”").replace("%1", entry.on_disk))
             else:
                 self.on_disk.setText("")
             self.on_disk.setVisible(bool(entry.on_disk))
             self._update_count_and_hints()
+            QTimer.singleShot(0, self, self._fit_form)  # this image's form may be taller
         finally:
             self._updating = False
 
@@ -471,20 +569,75 @@ class ReviewPanel(QWidget):
             self.candidates.setCurrentIndex(self.candidate_model.index(row, 0))
 
     def _fit_candidates(self) -> None:
-        rows = max(1, min(5, self.candidate_model.rowCount()))
-        row_height = (
-            self.candidates.sizeHintForRow(0)
-            if self.candidate_model.rowCount()
-            else self.fontMetrics().lineSpacing()
-        )
-        frame = self.candidates.frameWidth() * 2 + 4
-        self.candidates.setFixedHeight(
-            max(row_height, self.fontMetrics().lineSpacing()) * rows + frame
-        )
+        """Make the list as tall as its (up to five) suggestions at the current width, so
+        wrapped ones are read whole without a scrollbar."""
+        view, model = self.candidates, self.candidate_model
+        rows = min(5, model.rowCount())
+        frame = view.frameWidth() * 2 + 4
+        line = self.fontMetrics().lineSpacing()
+        if rows == 0:
+            view.setFixedHeight(line + frame)
+            return
+        view.doItemsLayout()
+        first = view.visualRect(model.index(0, 0))
+        last = view.visualRect(model.index(rows - 1, 0))
+        height = last.bottom() - first.top() + 1 if first.isValid() and last.isValid() else 0
+        view.setFixedHeight(max(height, line * rows) + frame)
+        QTimer.singleShot(0, self, self._reveal_current_focus)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            # Suggestions wrap differently at the new width; measure after the relayout.
+            QTimer.singleShot(0, self, self._fit_candidates)
+        QTimer.singleShot(0, self, self._fit_form)
+
+    def _fit_form(self) -> None:
+        """When the window changes size, give the form the height it needs before the
+        preview gets more (the person's own divider position holds until then)."""
+        content = self.form_scroll.widget()
+        sizes = self.splitter.sizes()
+        if content is None or len(sizes) != 2 or sum(sizes) <= 0:
+            return
+        width = self.form_scroll.viewport().width()
+        needed = content.heightForWidth(width) if content.hasHeightForWidth() else -1
+        if needed < 0:
+            needed = content.sizeHint().height()
+        total = sum(sizes)
+        form = min(needed, total - self.preview.minimumHeight())
+        if form > sizes[1]:
+            self.splitter.setSizes([total - form, form])
 
     def set_preview(self, path: Path, image: QImage | None, error: str = "") -> None:
         if self._entry is not None and self._entry.path == path:
+            if file_unreadable(self._entry):
+                error = ""  # the error box below says why, once
             self.preview.set_image(image, error or self.tr("No preview"))
+
+    def _set_form_visible(self, on: bool) -> None:
+        for w in (
+            self.candidates_label,
+            self.candidates,
+            self.text_label,
+            self.text_edit,
+            self.count,
+            self.description_label,
+            self.description_edit,
+            self.detail_row,
+            self.decorative,
+        ):
+            w.setVisible(on)
+        if not on:
+            self.hints.hide()
+
+    def open_folder(self) -> None:
+        """Show the open image's folder (or the nearest one still there) in the file manager."""
+        if self._entry is None:
+            return
+        folder = self._entry.path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def set_detail_busy(self, what: str | None) -> None:
         """Show that the detail model is working (`what` says on what), or that it is not."""
@@ -568,7 +721,13 @@ class ReviewPanel(QWidget):
         }
         text = "\n".join(f"{prefix[h.severity]} {h.message}" for h in hints)
         self.hints.setText(text)
-        self.hints.setVisible(bool(text))
+        # After a failure the empty-text hint is beside the point until the person types.
+        quiet = (
+            self._entry is not None
+            and self._entry.status is Status.ERROR
+            and not self.text_edit.text()
+        )
+        self.hints.setVisible(bool(text) and self.text_edit.isVisibleTo(self) and not quiet)
         self.hints.setAccessibleName(text or self.tr("No hints"))
         # Accessible description of the field carries the hints, so they are read with it.
         base = self.tr(

@@ -294,6 +294,14 @@ Licensed under the GNU General Public License, version 3 or later.</source>
       <translation type="unfinished" />
     </message>
     <message>
+      <source>&amp;Messages…</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Every message of this session in full, newest last</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
       <source>&amp;Keyboard Shortcuts</source>
       <translation type="unfinished" />
     </message>
@@ -657,7 +665,7 @@ Licensed under the GNU General Public License, version 3 or later.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <source>Press %1 (or Alt+%1) to use this suggestion</source>
+      <source>Press Alt+%1 (or %1 in this list) to use this suggestion</source>
       <translation type="unfinished" />
     </message>
   </context>
@@ -958,7 +966,7 @@ Licensed under the GNU General Public License, version 3 or later.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <source>The latest message from AltLens</source>
+      <source>The latest message from AltLens; all of them are in View, Messages</source>
       <translation type="unfinished" />
     </message>
     <message>
@@ -998,12 +1006,35 @@ Licensed under the GNU General Public License, version 3 or later.</source>
       <translation type="unfinished" />
     </message>
     <message>
+      <source>More menus</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Show the menus that do not fit</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
       <source>Main toolbar</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>More toolbar commands</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Show the toolbar commands that do not fit in the window</source>
       <translation type="unfinished" />
     </message>
     <message>
       <source>%1 (%2)</source>
       <translation type="unfinished" />
+    </message>
+    <message numerus="yes">
+      <source>%n need(s) review — AltLens</source>
+      <translation>
+        <numerusform>%n needs review — AltLens</numerusform>
+        <numerusform>%n need review — AltLens</numerusform>
+      </translation>
     </message>
     <message numerus="yes">
       <source>AltLens — %n need(s) review</source>
@@ -1039,7 +1070,34 @@ Drop photos or folders here, or add them with Ctrl+O (images) or Ctrl+Shift+O (a
     </message>
   </context>
   <context>
+    <name>MessagesDialog</name>
+    <message>
+      <source>Messages</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>&amp;Messages of this session, newest last:</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Every message of this session, newest last</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Close</source>
+      <translation type="unfinished" />
+    </message>
+  </context>
+  <context>
     <name>ModelCatalog</name>
+    <message>
+      <source>In use, from %1</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>In use</source>
+      <translation type="unfinished" />
+    </message>
     <message>
       <source>in use</source>
       <translation type="unfinished" />
@@ -1193,6 +1251,10 @@ Drop photos or folders here, or add them with Ctrl+O (images) or Ctrl+Shift+O (a
     </message>
     <message>
       <source>Good for: %1</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Given when AltLens was started (--model); AltLens does not manage this folder. Choose another model to use one from this list.</source>
       <translation type="unfinished" />
     </message>
     <message>
@@ -1383,15 +1445,15 @@ Choose another model in Settings or the model manager, or try again.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <source>&amp;Suggestions (keys 1 to 5):</source>
+      <source>Remove from List</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Ope&amp;n Containing Folder</source>
       <translation type="unfinished" />
     </message>
     <message>
       <source>Suggestions</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>Captions suggested by the model, best first, with its confidence. Press Enter or a number key to use one.</source>
       <translation type="unfinished" />
     </message>
     <message>
@@ -1423,7 +1485,31 @@ Choose another model in Settings or the model manager, or try again.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <source>D&amp;ecorative image (screen readers skip it; no alt text needed)</source>
+      <source>&amp;Suggestions (Alt+1 to Alt+5):</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Remove from list</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Take this image out of the list; the file is not touched</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Open containing folder</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Show the folder that holds this file in the file manager</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Captions suggested by the model, best first, with its confidence. Press Enter or the number key (here, or Alt and the number anywhere) to use one.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>D&amp;ecorative image: screen readers skip it</source>
       <translation type="unfinished" />
     </message>
     <message>
@@ -1456,6 +1542,10 @@ Choose another model in Settings or the model manager, or try again.</source>
     </message>
     <message>
       <source>Loading preview…</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Details: %1</source>
       <translation type="unfinished" />
     </message>
     <message>
@@ -1809,6 +1899,10 @@ Choose another model in Settings or the model manager, or try again.</source>
       <translation type="unfinished" />
     </message>
     <message>
+      <source>%1 anywhere; %2 outside text fields</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
       <source>Open the selected image</source>
       <translation type="unfinished" />
     </message>
@@ -1947,6 +2041,10 @@ Choose another model in Settings or the model manager, or try again.</source>
       <translation type="unfinished" />
     </message>
     <message>
+      <source>Tag</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
       <source>Fields that will change</source>
       <translation type="unfinished" />
     </message>
@@ -2025,6 +2123,13 @@ Choose another model in Settings or the model manager, or try again.</source>
       <source>%1
 
 Suggestions still work, and you can approve them; approved text is written with Approve and Write Selected once writing works.</source>
+      <translation type="unfinished" />
+    </message>
+  </context>
+  <context>
+    <name>a11y</name>
+    <message>
+      <source>Select all</source>
       <translation type="unfinished" />
     </message>
   </context>

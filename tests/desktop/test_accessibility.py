@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractSlider,
     QAbstractSpinBox,
+    QApplication,
     QComboBox,
     QLineEdit,
     QMenu,
@@ -59,7 +60,9 @@ def unnamed_controls(root: QWidget) -> list[str]:
         if not isinstance(w, INTERACTIVE):
             continue
         # Scroll bars inside scroll areas take no focus; screen readers use their role.
-        if isinstance(w, QScrollBar) or w.objectName().startswith("qt_"):
+        # Qt's own parts (the toolbar's "»" button, a dock's close button) are checked too.
+        # A spin box's text part is drawn inside it and read as the (named) spin box.
+        if isinstance(w, QScrollBar) or w.objectName() == "qt_spinbox_lineedit":
             continue
         if not accessible_name(w):
             parent = w.parent()
@@ -304,3 +307,99 @@ def test_remove_from_list_asks_first_and_keeps_files(qtbot, reviewed_app) -> Non
     answer_next_dialog(lambda box: box.button(box.StandardButton.Yes).click())
     w.commands.remove.trigger()
     assert reviewed_app.images.entry(path) is None and path.exists()
+
+
+def test_the_toolbar_overflow_button_is_named(qtbot, reviewed_app) -> None:
+    from PySide6.QtWidgets import QToolButton
+
+    w = reviewed_app.window
+    w.resize(800, 600)
+    ext = w.toolbar.findChild(QToolButton, "qt_toolbar_ext_button")
+    qtbot.waitUntil(lambda: ext.isVisible())  # some commands do not fit at 800 px
+    assert accessible_name(ext) == "More toolbar commands"
+    assert ext.toolTip()
+
+
+def test_the_window_name_carries_the_count_and_the_title_names_the_app_once(
+    qtbot, reviewed_app
+) -> None:
+    w = reviewed_app.window
+    review = reviewed_app.images.counts()["review"]
+    assert review >= 1
+    assert accessible_name(w) == f"AltLens — {review} need{'s' if review == 1 else ''} review"
+    title = w.windowTitle()
+    assert title.count("AltLens") == 1 and title.endswith("— AltLens")
+    # Qt appends the application display name to a title unless it already ends with it
+    # (QPlatformWindow::formatWindowTitle), so the title shown stays the same.
+    assert title.endswith(QApplication.applicationDisplayName()) or (
+        QApplication.applicationDisplayName() != "AltLens"
+    )
+
+
+def test_the_write_preview_names_fields_as_people_know_them(qtbot, reviewed_app, tmp_path) -> None:
+    from altlens.desktop.views.dialogs import WritePreviewDialog
+
+    d = WritePreviewDialog(
+        write_plan(tmp_path / "a.jpg"), overwrite=False, always=False, parent=reviewed_app.window
+    )
+    qtbot.addWidget(d)
+    headers = [d.changes.horizontalHeaderItem(c).text() for c in range(d.changes.columnCount())]
+    assert headers == ["Field", "Now", "After writing", "Tag"]
+    field, tag = d.changes.item(0, 0), d.changes.item(0, 3)
+    assert field.text() == "Alt text (IPTC accessibility field)"
+    assert tag.text() == "XMP-iptcCore:AltTextAccessibility"
+    assert field.toolTip() == tag.text()
+    assert field.data(Qt.ItemDataRole.AccessibleDescriptionRole) == tag.text()
+    skipped = d.findChild(QWidget, "write_skipped")
+    assert skipped.item(0, 0).text() == "Description (EXIF ImageDescription)"
+    assert skipped.item(0, 3).text() == "IFD0:ImageDescription"
+
+
+def ask_like_a_screen_reader(root: QWidget) -> int:
+    """Ask, for every widget under `root`, where it sits in its accessible parent and read its
+    name and role, as the AT-SPI bridge does whenever a widget is shown, hidden or created.
+    Qt logs a warning when an interface cannot answer (the autouse guard fails the test)."""
+    asked = 0
+    for w in [root, *root.findChildren(QWidget)]:
+        iface = QAccessible.queryAccessibleInterface(w)
+        if iface is None or not iface.isValid():
+            continue
+        iface.text(QAccessible.Text.Name)
+        iface.role()
+        parent = iface.parent()
+        if parent is not None and parent.isValid():
+            parent.indexOfChild(iface)
+            asked += 1
+        # And down: every child the interface lists is found again at its index.
+        for i in range(iface.childCount()):
+            child = iface.child(i)
+            if child is not None and child.isValid():
+                assert iface.indexOfChild(child) == i, (w.objectName(), i)
+    return asked
+
+
+def test_no_accessibility_warnings_in_the_main_flows(qtbot, reviewed_app, tmp_path) -> None:
+    from altlens.desktop.views.dialogs import MessagesDialog, ShortcutsDialog, WritePreviewDialog
+
+    app = reviewed_app
+    w = app.window
+    w.set_filter("all")
+    w.list.setFocus()
+    w.list.setCurrentIndex(w.order.index(1, 0))
+    app.controller.pick_candidate(2)
+    w.resize(800, 600)  # scroll bars come and go, the toolbar overflows
+    qtbot.wait(50)
+    dialogs = [
+        ShortcutsDialog(w.commands, w),
+        WritePreviewDialog(write_plan(tmp_path / "a.jpg"), overwrite=False, always=False, parent=w),
+        MessagesDialog(w.announcer, w),
+        app.show_model_manager(),
+    ]
+    qtbot.waitUntil(lambda: app.model_manager.catalog.rowCount() > 0)
+    asked = ask_like_a_screen_reader(w)
+    for d in dialogs:
+        qtbot.addWidget(d)
+        d.show()
+        asked += ask_like_a_screen_reader(d)
+        d.close()
+    assert asked > 100  # the walk reached the tables' and lists' inner widgets

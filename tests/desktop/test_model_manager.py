@@ -136,3 +136,32 @@ def test_catalog_model_passes_the_model_tester(qtmodeltester, toy_model_dir: Pat
     assert model.rowCount() >= 4
     qtmodeltester.check(model, force_py=True)
     assert model.headerData(0, Qt.Orientation.Horizontal) == "Model"
+
+
+def test_a_model_folder_given_on_the_command_line_is_listed_as_in_use(
+    qtbot, make_app, settings, toy_model_dir: Path
+) -> None:
+    from altlens.desktop.models.catalog import ExternalModel
+
+    settings.override("model/name", str(toy_model_dir))  # altlens gui --model DIR
+    app = make_app()
+    dialog = app.show_model_manager()
+    qtbot.addWidget(dialog)
+    cat = dialog.catalog
+    qtbot.waitUntil(lambda: cat.rowCount() > 1)  # the store's list has arrived
+    in_use = [r for r in range(cat.rowCount()) if cat.in_use(cat.record(r))]
+    assert len(in_use) == 1
+    record = cat.record(in_use[0])
+    assert isinstance(record, ExternalModel) and record.path == toy_model_dir
+    assert cat.index(in_use[0], 1).data() == f"In use, from {toy_model_dir}"
+    # Selected when the dialog opens, and nothing AltLens does not own can be done to it.
+    assert dialog.table.currentIndex().row() == in_use[0]
+    viewport = dialog.table.viewport().rect()
+    assert viewport.intersects(dialog.table.visualRect(dialog.table.currentIndex()))
+    for b in (dialog.use_button, dialog.verify_button, dialog.remove_button, dialog.download_button):
+        assert not b.isEnabled(), b.text()
+    assert "--model" in dialog.details.text()
+    # Going back to the default model (from the store) removes the row.
+    cat.set_in_use("")
+    assert not any(isinstance(cat.record(r), ExternalModel) for r in range(cat.rowCount()))
+    dialog.close()

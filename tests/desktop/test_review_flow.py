@@ -85,7 +85,7 @@ def test_a_broken_image_shows_its_error_and_the_queue_goes_on(
     assert app.images.entry(missing).error.code == "file-missing"
     app.controller.open(broken, focus=True)
     assert app.window.review.error_box.isVisibleTo(app.window)
-    assert "broken.jpg" in app.window.review.error_text.text()
+    assert "broken.jpg" in app.window.review.error_detail.text()
     assert app.window.commands.retry.isEnabled()
     assert app.images.counts()["error"] == 2
     # The list says so in words too.

@@ -52,7 +52,7 @@ def confirm_preview(dialogs: list[object]) -> None:
     def answer(d) -> None:
         dialogs.append(
             [
-                (d.changes.item(r, 0).text(), d.changes.item(r, 2).text())
+                (d.changes.item(r, 3).text(), d.changes.item(r, 2).text())
                 for r in range(d.changes.rowCount())
             ]
         )
@@ -165,7 +165,7 @@ def test_text_a_person_wrote_is_kept_unless_overwrite_is_on(
             seen.append(
                 [
                     (
-                        d.changes.item(r, 0).text(),
+                        d.changes.item(r, 3).text(),
                         d.changes.item(r, 1).text(),
                         d.changes.item(r, 2).text(),
                     )
