@@ -136,14 +136,15 @@ class Config:
         self.invalid: dict[str, Any] = {}
 
     @classmethod
-    def load(cls, path: Path | None = None, *, strict: bool = True) -> Config:
-        """Read the file (a missing one is empty, after migrating the window's old settings).
-        strict: a bad value is a ConfigError; otherwise it is logged and left out."""
+    def load(cls, path: Path | None = None, *, strict: bool = True, legacy: Path | None = None) -> Config:
+        """Read the file (a missing one is empty, after migrating the window's old settings
+        from `legacy`, by default altlens.ini beside it). strict: a bad value is a
+        ConfigError; otherwise it is logged and left out."""
         path = path or config_path()
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            return cls._migrated(path)
+            return cls._migrated(path, legacy or path.parent / LEGACY_INI)
         except OSError as exc:
             raise ConfigError(f"Cannot read the settings file {path}: {exc.strerror or exc}.") from None
         try:
@@ -171,10 +172,9 @@ class Config:
         return config
 
     @classmethod
-    def _migrated(cls, path: Path) -> Config:
+    def _migrated(cls, path: Path, legacy: Path) -> Config:
         """A new file holding the shared keys the window kept in its own file before."""
         config = cls(path)
-        legacy = path.parent / LEGACY_INI
         if not legacy.is_file():
             return config
         ini = configparser.ConfigParser(interpolation=None)
