@@ -61,7 +61,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="a short name to use with --model (repo ids AltLens does not know)",
     )
     dl.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    dl.add_argument("--json", action="store_true", help="print the downloaded model as a JSON object (the fields of `models list --json`)")
+    dl.add_argument("--json", action="store_true",
+                    help="print the downloaded model as a JSON object (the fields of `models list --json`)")
     dl.set_defaults(func=run_download)
 
     im = msub.add_parser(
@@ -78,7 +79,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     im.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     im.add_argument("--json", action="store_true",
-                    help="print the imported model as a JSON object (the fields of `models list --json`, with notes and skipped files)")
+                    help="print the imported model as a JSON object (the fields of `models list --json`, "
+                    "with notes and skipped files)")
     im.set_defaults(func=run_import)
 
     rm = msub.add_parser("remove", help="delete a model's files from this computer")

@@ -37,7 +37,6 @@ def run_export(args: argparse.Namespace) -> int:
 
     from altlens.core.captioning.loading import resolve_model
     from altlens.core.captioning.onnx_export import export_onnx
-
     from altlens.core.progress import StepProgress
 
     folder = resolve_model(args.name)

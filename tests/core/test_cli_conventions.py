@@ -172,7 +172,7 @@ def test_the_man_page_renders_without_warnings(capsys: pytest.CaptureFixture[str
     text = re.sub(r".\x08", "", run.stdout)  # bold and underline overstrikes
     for expected in ("altlens - offline alt text", "COMMANDS", "models export-onnx", "config set",
                      "--max-length T", "EXIT STATUS", "ALTLENS_HOME"):
-        assert expected in text.replace("‐", "-").replace("−", "-"), expected
+        assert expected in text.replace("\u2010", "-").replace("\u2212", "-"), expected
 
 
 # --- config ----------------------------------------------------------------------------------------
