@@ -158,7 +158,8 @@ def main(argv: Sequence[str] | None = None, *, extra_modules: Sequence[str] = ()
 def _commands_reading_config() -> set[str]:
     from altlens.core.config import COMMAND_OPTIONS
 
-    return {*COMMAND_OPTIONS, "gui"}
+    # Not `gui`: the window opens with its defaults for what it cannot read, and says so.
+    return set(COMMAND_OPTIONS)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from typing import Any
 from altlens.core import config as shared_config
 from altlens.core.captioning.settings import MAX_BEAMS, MAX_CANDIDATES, GenerationSettings
 from altlens.core.paths import app_dirs
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QFileSystemWatcher, QObject, QSettings, Signal
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +160,11 @@ class Settings(QObject):
         self.config_path = self.path.parent / shared_config.FILE_NAME
         self._config_stamp: tuple[int, int] | None = None
         self._config = self._load_config()
+        # `altlens config set` while the window is open: noticed at once, and `changed` is
+        # emitted for what it changed, so the captioner follows. The folder is watched, not
+        # the file: the file is replaced by a rename, which ends a watch on the file itself.
+        self._watcher = QFileSystemWatcher([str(self.config_path.parent)], self)
+        self._watcher.directoryChanged.connect(lambda _path: self._shared())
 
     def _stamp(self) -> tuple[int, int] | None:
         try:
@@ -181,7 +186,11 @@ class Settings(QObject):
     def _shared(self) -> shared_config.Config:
         """The shared file as it is now: `altlens config set` may have changed it."""
         if self._stamp() != self._config_stamp:
+            before = dict(self._config.values)
             self._config = self._load_config()
+            for key, name in SHARED.items():
+                if before.get(name) != self._config.values.get(name):
+                    self.changed.emit(key)
         return self._config
 
     def _migrate(self) -> None:

@@ -59,8 +59,11 @@ def test_set_in_the_window_is_what_the_commands_use(qtbot, _isolated_home: Path,
 def test_altlens_config_set_shows_in_the_window(qtbot, _isolated_home: Path) -> None:
     settings = Settings()  # open while the command changes the file
     assert settings.value("caption/beams") == 4
-    for key, value in (("caption.beams", "3"), ("model.dtype", "int8"), ("detail.model", "smolvlm2-256m"),
-                       ("write.profile", "windows")):
+    # The window notices by itself, and says what changed (the app reloads the model on it).
+    with qtbot.waitSignal(settings.changed, timeout=10_000) as changed:
+        assert _altlens("config", "set", "caption.beams", "3", home=_isolated_home).returncode == 0
+    assert changed.args == ["caption/beams"]
+    for key, value in (("model.dtype", "int8"), ("detail.model", "smolvlm2-256m"), ("write.profile", "windows")):
         run = _altlens("config", "set", key, value, home=_isolated_home)
         assert run.returncode == 0, run.stderr
     assert settings.value("caption/beams") == 3
