@@ -222,3 +222,29 @@ def test_a_broken_settings_file_stops_commands_but_not_config(capsys: pytest.Cap
     assert main(["status"]) == 0  # commands that read no settings are not stopped
     assert main(["caption", str(SAMPLES / "scene-1.jpg")]) == 2
     assert "not valid TOML" in capsys.readouterr().err
+
+
+def test_the_settings_file_round_trips_any_text(tmp_path: Path) -> None:
+    from altlens.core.config import Config
+
+    odd = 'C:\\Models\\"blip" ünï\tcödé, [x] = 1\n# not a comment'
+    config = Config(tmp_path / "config.toml")
+    config.set("model.name", odd)
+    config.set("caption.beams", "3")
+    config.unknown["future.flag"] = True
+    config.save()
+    again = Config.load(tmp_path / "config.toml")
+    assert again.values == {"model.name": odd.strip(), "caption.beams": 3}
+    assert again.unknown == {"future.flag": True}
+
+
+def test_the_windows_older_settings_are_moved_without_qt(tmp_path: Path) -> None:
+    """The window kept these in altlens.ini before; a command finds them the first time."""
+    from altlens.core.config import Config
+
+    (tmp_path / "altlens.ini").write_text(
+        '[model]\nname="/models/a, b"\ndevice=cuda\nbatch_size=64\n[caption]\nbeams=2\n[view]\nmode=list\n'
+    )
+    config = Config.load(tmp_path / "config.toml")
+    assert config.values == {"model.name": "/models/a, b", "model.device": "cuda", "caption.beams": 2}
+    assert (tmp_path / "config.toml").is_file()  # once: from now on the file is the record
