@@ -134,7 +134,8 @@ SHARED: dict[str, str] = {
         "detail/model", "write/profile", "write/sidecar_style",
     )
 }
-assert set(SHARED.values()) == set(shared_config.KEYS), "desktop and core disagree on the shared keys"
+if set(SHARED.values()) != set(shared_config.KEYS):
+    raise RuntimeError("desktop/settings.py SHARED and core/config.py KEYS name different keys")
 
 # Migrations from version N-1 to N: functions of the QSettings, run in order on open.
 MIGRATIONS: dict[int, Callable[[QSettings], None]] = {}
