@@ -8,7 +8,7 @@
 #   scripts/test_floors.sh --desktop    # the Qt tests too (PySide6 at its floor)
 #   TORCH_SPEC='torch==2.13.0' scripts/test_floors.sh   # where torch's floor has no CPU wheel
 #
-# The test tools (pytest, pytest-qt, exiv2) are not pinned: they are not AltLens's dependencies.
+# The extras (test tools, onnx, scale) are installed as scripts/bootstrap.sh does, unpinned.
 # The venv lives under /tmp and is removed afterwards (KEEP_VENV=1 keeps it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,6 +58,6 @@ echo "test_floors: installing into $VENV:"; sed 's/^/  /' "$CONSTRAINTS"
 PIP=("$VENV/bin/python" -m pip install -q -c "$CONSTRAINTS")
 "${PIP[@]}" --upgrade pip
 "${PIP[@]}" setuptools torch      # the build backend at its floor; torch first (CPU build where pinned so)
-"${PIP[@]}" --no-build-isolation '.[test]'
+"${PIP[@]}" --no-build-isolation '.[test,onnx,scale]'  # the extras as scripts/bootstrap.sh installs them
 "$VENV/bin/python" -m pip freeze | grep -iE '^(torch|transformers|huggingface.hub|tokenizers|safetensors|numpy|pillow|pillow.heif|platformdirs|watchdog|num2words|pyside6.essentials|setuptools)==' | sed 's/^/test_floors: installed /'
-"$VENV/bin/python" -m pytest -q -x -p no:cacheprovider "${TESTS[@]}"
+"$VENV/bin/python" -m pytest -q -p no:cacheprovider "${TESTS[@]}"
