@@ -153,10 +153,15 @@ class FakeHub:
 
     # -- serving ---------------------------------------------------------------------------
 
+    # The CDN on another loopback address, as the real one is another host: huggingface_hub
+    # follows a redirect to the same host name (whatever the port) but stops at another
+    # host's, reading the file's metadata from the hub's own 302.
+    HOSTS = {"hub": "127.0.0.1", "cdn": "127.0.0.2"}
+
     def start(self) -> FakeHub:
         self._servers = [self._serve("hub"), self._serve("cdn")]
-        self.url = f"http://127.0.0.1:{self._servers[0].server_address[1]}"
-        self.cdn_url = f"http://127.0.0.1:{self._servers[1].server_address[1]}"
+        self.url = f"http://{self.HOSTS['hub']}:{self._servers[0].server_address[1]}"
+        self.cdn_url = f"http://{self.HOSTS['cdn']}:{self._servers[1].server_address[1]}"
         return self
 
     def stop(self) -> None:
@@ -173,7 +178,7 @@ class FakeHub:
 
         Handler.hub = hub
         Handler.role = role
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server = ThreadingHTTPServer((self.HOSTS[role], 0), Handler)
         server.daemon_threads = True
         threading.Thread(
             target=server.serve_forever,
