@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import parse_qs, unquote, urlparse
 
 LFS_SUFFIXES = (".safetensors", ".bin", ".h5", ".msgpack", ".onnx", ".model", ".pt")
@@ -156,7 +157,7 @@ class FakeHub:
     # The CDN on another loopback address, as the real one is another host: huggingface_hub
     # follows a redirect to the same host name (whatever the port) but stops at another
     # host's, reading the file's metadata from the hub's own 302.
-    HOSTS = {"hub": "127.0.0.1", "cdn": "127.0.0.2"}
+    HOSTS: ClassVar[dict[str, str]] = {"hub": "127.0.0.1", "cdn": "127.0.0.2"}
 
     def start(self) -> FakeHub:
         self._servers = [self._serve("hub"), self._serve("cdn")]
