@@ -30,6 +30,8 @@ COMMAND_MODULES = [
     "altlens.core.commands.library",
     "altlens.core.commands.metadata",
     "altlens.core.commands.apply",
+    "altlens.core.commands.config",
+    "altlens.core.commands.completion",
 ]
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,46 @@ def _verbose_everywhere(sub: argparse._SubParsersAction) -> None:  # type: ignor
                 _verbose_everywhere(action)
 
 
+class FromConfig:
+    """An option default taken from the settings file. Marked so that, after parsing, a
+    command can tell a value from the file (adjusted to fit the other options) from one
+    given on the command line (checked as given)."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
+def apply_config(parser: argparse.ArgumentParser) -> Exception | None:
+    """Make the settings file's values the defaults of the commands that use them
+    (core/config.py, COMMAND_OPTIONS). Returns the error of an unreadable file instead of
+    raising it, so `altlens config` and --help still work to repair it."""
+    from altlens.core.config import COMMAND_OPTIONS, Config, ConfigError
+
+    try:
+        config = Config.load()
+    except ConfigError as exc:
+        return exc
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    for command, options in COMMAND_OPTIONS.items():
+        values = {dest: FromConfig(config.values[k]) for k, dest in options.items() if k in config.values}
+        if values and command in commands:
+            commands[command].set_defaults(**values)
+    return None
+
+
+def _unwrap_config(args: argparse.Namespace) -> None:
+    args.from_config = set()
+    for name, value in list(vars(args).items()):
+        if isinstance(value, FromConfig):
+            setattr(args, name, value.value)
+            args.from_config.add(name)
+    if args.from_config:
+        log.info("from the settings file: %s", ", ".join(f"{n}={getattr(args, n)!r}" for n in sorted(args.from_config)))
+
+
 def _setup_logging(verbosity: int) -> None:
     level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
@@ -80,10 +122,16 @@ def main(argv: Sequence[str] | None = None, *, extra_modules: Sequence[str] = ()
     parser = build_parser(extra_modules)
     if not args_list and default is not None:
         args_list = [default]
+    config_error = apply_config(parser)
     args = parser.parse_args(args_list)
     _setup_logging(args.verbose)
+    _unwrap_config(args)
+    args.parser = parser  # `completion` and `manpage` describe the whole command line
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
+        return 2
+    if config_error is not None and args.command in _commands_reading_config():
+        print(f"altlens: {config_error}", file=sys.stderr)
         return 2
     try:
         status = int(args.func(args) or 0)
@@ -105,6 +153,13 @@ def main(argv: Sequence[str] | None = None, *, extra_modules: Sequence[str] = ()
         return 130
 
 
+
+
+def _commands_reading_config() -> set[str]:
+    from altlens.core.config import COMMAND_OPTIONS
+
+    # Not `gui`: the window opens with its defaults for what it cannot read, and says so.
+    return set(COMMAND_OPTIONS)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,39 @@ machine-readable)."""
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from typing import TextIO
+
+MIN_BAR = 8
+
+
+def terminal_width(stream: TextIO | None = None) -> int:
+    """Columns of the terminal (COLUMNS wins, as shells and tests set it); 80 when unknown."""
+    return shutil.get_terminal_size(fallback=(80, 24)).columns
+
+
+def fit(label: str, bar_width: int, frac: float, parts: list[str], width: int) -> str:
+    """`label [###---] part, part, ...` in at most width-1 columns (a line that reaches the
+    last column wraps on many terminals, and a redrawn line then scrolls). The bar narrows
+    first, then the later parts are dropped, then the line is cut."""
+    limit = max(20, width - 1)
+
+    def line(n_parts: int, bw: int) -> str:
+        filled = int(bw * min(1.0, max(0.0, frac)))
+        head = f"{label} [{'#' * filled}{'-' * (bw - filled)}] "
+        return head + ", ".join(parts[:n_parts])
+
+    n, bw = len(parts), bar_width
+    while bw > 12 and len(line(n, bw)) > limit:
+        bw -= 1
+    while n > 1 and len(line(n, bw)) > limit:
+        n -= 1
+    while bw > MIN_BAR and len(line(n, bw)) > limit:
+        bw -= 1
+    text = line(n, bw)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def format_duration(seconds: float) -> str:
@@ -46,16 +76,14 @@ class ProgressBar:
     def render(self, done: int, failed: int = 0, now: float | None = None) -> str:
         elapsed = (now or time.monotonic()) - self.started
         frac = done / self.total if self.total else 1.0
-        width = 24
-        filled = int(width * frac)
-        bar = "#" * filled + "-" * (width - filled)
         rate = done / elapsed if elapsed > 0 and done else 0.0
         eta = format_duration((self.total - done) / rate) if rate else "--:--"
-        extra = f", {failed} failed" if failed else ""
-        return (
-            f"{self.label} [{bar}] {done}/{self.total} ({frac:.0%}){extra}, "
-            f"{rate:.2f} img/s, elapsed {format_duration(elapsed)}, ETA {eta}"
-        )
+        # In the order they give way when the terminal is narrow (the last first).
+        parts = [f"{done}/{self.total} ({frac:.0%})"] + ([f"{failed} failed"] if failed else [])
+        parts += [f"ETA {eta}", f"{rate:.2f} img/s", f"elapsed {format_duration(elapsed)}"]
+        if not self.tty:
+            return fit(self.label, 24, frac, parts, 10_000)  # a log line: all of it
+        return fit(self.label, 24, frac, parts, terminal_width(self.stream))
 
     def close(self) -> None:
         if self.tty:
@@ -103,19 +131,42 @@ class TransferBar:
 
     def render(self, done: int, total: int, *, speed: float | None = None, eta: float | None = None, detail: str = "") -> str:
         frac = done / total if total else 1.0
-        width = 24
-        filled = int(width * min(1.0, frac))
-        bar = "#" * filled + "-" * (width - filled)
-        parts = [f"{self.label} [{bar}] {format_bytes(done)}/{format_bytes(total)} ({frac:.0%})"]
-        if speed is not None:
-            parts.append(f"{format_bytes(speed)}/s")
+        parts = [f"{format_bytes(done)}/{format_bytes(total)} ({frac:.0%})"]
         if eta is not None:
             parts.append(f"ETA {format_duration(eta)}")
+        if speed is not None:
+            parts.append(f"{format_bytes(speed)}/s")
         if detail:
             parts.append(detail)
-        return ", ".join(parts)
+        return fit(self.label, 24, frac, parts, terminal_width(self.stream) if self.tty else 10_000)
 
     def close(self) -> None:
         if self.tty and self._drawn:
             self.stream.write("\n")
             self.stream.flush()
+
+
+class StepProgress:
+    """Progress of a job made of a few long steps (an ONNX export): one line per step on
+    stderr with the time so far, since the steps themselves give no finer progress."""
+
+    def __init__(self, label: str, *, stream: TextIO | None = None) -> None:
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.started = time.monotonic()
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def step(self, name: str, number: int, total: int) -> None:
+        elapsed = format_duration(time.monotonic() - self.started)
+        self._write(f"{self.label}: step {number} of {total}, {name} (elapsed {elapsed})")
+
+    def close(self) -> None:
+        if self.tty:
+            self._write(f"{self.label}: finished after {format_duration(time.monotonic() - self.started)}")
+
+    def _write(self, line: str) -> None:
+        if self.tty:
+            width = terminal_width(self.stream) - 1
+            line = line if len(line) <= width else line[: width - 1] + "…"
+        self.stream.write(line + "\n")
+        self.stream.flush()

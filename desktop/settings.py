@@ -1,6 +1,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The app's settings, declared once with typed defaults, stored with QSettings in an INI file
-under app_dirs().config (so ALTLENS_HOME makes an install portable and tests isolated).
+"""The app's settings, declared once with typed defaults.
+
+The choices the window shares with the `altlens` command (model, device, decoding, detail
+model, write profile and sidecar naming; SHARED below) live in core's config.toml
+(core/config.py), so `altlens watch` and `altlens config` see what was chosen here and the
+other way round. Window-only state (geometry, view, review switches) is stored with
+QSettings in an INI file beside it. Both are under app_dirs().config (so ALTLENS_HOME makes
+an install portable and tests isolated).
 
 A value that cannot be read back (edited by hand, written by a newer version) falls back to
 its default for this run and is logged; the file itself is never wiped. The schema version is
@@ -15,9 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from altlens.core import config as shared_config
 from altlens.core.captioning.settings import MAX_BEAMS, MAX_CANDIDATES, GenerationSettings
 from altlens.core.paths import app_dirs
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QFileSystemWatcher, QObject, QSettings, Signal
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +88,7 @@ OPTIONS: dict[str, Option] = _options(
     # The model: empty means the default model (nlpconnect ViT-GPT2).
     Option("model/name", ""),
     Option("model/device", "auto", choices=("auto", "cpu", "cuda", "mps")),
-    Option("model/dtype", "auto", choices=("auto", "float32", "bfloat16", "float16")),
+    Option("model/dtype", "auto", choices=("auto", "float32", "bfloat16", "float16", "int8")),
     Option("model/batch_size", 4, minimum=1, maximum=32),
     # The improve pass ("Describe in detail", "Read text in image"): a larger prompted model,
     # loaded on its own thread only when first asked for. Not under model/: changing it must
@@ -118,6 +125,18 @@ OPTIONS: dict[str, Option] = _options(
     Option("window/state", b""),
 )
 
+#: The options kept in the file shared with the command line: window key -> config.toml key.
+SHARED: dict[str, str] = {
+    key: key.replace("/", ".")
+    for key in (
+        "model/name", "model/device", "model/dtype", "model/batch_size",
+        "caption/beams", "caption/candidates", "caption/max_length",
+        "detail/model", "write/profile", "write/sidecar_style",
+    )
+}
+if set(SHARED.values()) != set(shared_config.KEYS):
+    raise RuntimeError("desktop/settings.py SHARED and core/config.py KEYS name different keys")
+
 # Migrations from version N-1 to N: functions of the QSettings, run in order on open.
 MIGRATIONS: dict[int, Callable[[QSettings], None]] = {}
 
@@ -138,6 +157,42 @@ class Settings(QObject):
         self._qs = QSettings(str(self.path), QSettings.Format.IniFormat)
         self._overrides: dict[str, Any] = {}
         self._migrate()
+        # Loading it the first time moves the shared keys out of an older altlens.ini.
+        self.config_path = self.path.parent / shared_config.FILE_NAME
+        self._config_stamp: tuple[int, int] | None = None
+        self._config = self._load_config()
+        # `altlens config set` while the window is open: noticed at once, and `changed` is
+        # emitted for what it changed, so the captioner follows. The folder is watched, not
+        # the file: the file is replaced by a rename, which ends a watch on the file itself.
+        self._watcher = QFileSystemWatcher([str(self.config_path.parent)], self)
+        self._watcher.directoryChanged.connect(lambda _path: self._shared())
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            st = self.config_path.stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    def _load_config(self) -> shared_config.Config:
+        try:
+            config = shared_config.Config.load(self.config_path, strict=False, legacy=self.path)
+        except shared_config.ConfigError as exc:
+            # Unreadable (not TOML): defaults for this run; the file is left for the person to fix.
+            log.warning("settings: %s; using the defaults", exc)
+            config = shared_config.Config(self.config_path)
+        self._config_stamp = self._stamp()
+        return config
+
+    def _shared(self) -> shared_config.Config:
+        """The shared file as it is now: `altlens config set` may have changed it."""
+        if self._stamp() != self._config_stamp:
+            before = dict(self._config.values)
+            self._config = self._load_config()
+            for key, name in SHARED.items():
+                if before.get(name) != self._config.values.get(name):
+                    self.changed.emit(key)
+        return self._config
 
     def _migrate(self) -> None:
         raw = self._qs.value(SCHEMA_KEY)
@@ -164,7 +219,7 @@ class Settings(QObject):
         option = OPTIONS[key]
         if key in self._overrides:
             return self._overrides[key]
-        raw = self._qs.value(key)
+        raw = self._shared().values.get(SHARED[key]) if key in SHARED else self._qs.value(key)
         if raw is None:
             return option.default
         try:
@@ -177,6 +232,18 @@ class Settings(QObject):
         option = OPTIONS[key]
         value = option.coerce(value)
         self._overrides.pop(key, None)
+        if key in SHARED:
+            config, name = self._shared(), SHARED[key]
+            if self.value(key) == value and (name in config.values or (key == "model/name" and value == "")):
+                return
+            if key == "model/name" and value == "":
+                config.unset(name)  # "" is the window's "the default model"
+            else:
+                config.set(name, value)
+            config.save()
+            self._config_stamp = self._stamp()
+            self.changed.emit(key)
+            return
         if self.value(key) == value and self._qs.contains(key):
             return
         self._qs.setValue(key, value)

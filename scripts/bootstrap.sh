@@ -16,6 +16,7 @@ APT_PACKAGES=(
   fonts-dejavu-core
   desktop-file-utils appstream       # desktop-file-validate, appstreamcli: tests/test_resources.py
   x11-utils                           # xwininfo: packaging/build_linux.sh waits for the window
+  groff-base                          # groff: the man page is rendered in tests/core/test_cli_conventions.py
 )
 if command -v apt-get >/dev/null 2>&1; then
   missing=()

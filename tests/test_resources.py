@@ -83,14 +83,10 @@ def test_metainfo_matches_the_package_and_version() -> None:
     )
     newest = root.find("releases/release")
     assert newest is not None and newest.find("description") is not None
-    # Screenshots point at files that exist in the repository.
-    for image in root.iter("image"):
-        url = image.text or ""
-        assert "/docs/screenshots/" in url, url
-        local = ROOT / "docs" / "screenshots" / url.rsplit("/", 1)[1]
-        assert local.is_file(), url
-        with Image.open(local) as im:
-            assert im.size == (int(image.get("width")), int(image.get("height"))), url
+    # No guessed web addresses: the project has no home page, tracker or screenshot host of
+    # its own yet, so the file names none (add them here once it has).
+    assert [u.text for u in root.iter("url")] == []
+    assert [i.text for i in root.iter("image")] == []
 
 
 def test_svg_is_square_and_parses() -> None:

@@ -25,6 +25,7 @@ thread; `cancel` may be set from any thread and is honoured within one network r
 from __future__ import annotations
 
 import errno
+import importlib
 import logging
 import shutil
 import time
@@ -116,6 +117,15 @@ class DownloadProgress:
 
 
 ProgressCallback = Callable[[DownloadProgress], None]
+
+
+def http_client() -> Any:
+    """The HTTP library behind huggingface_hub's session, whose errors and timeouts AltLens
+    uses: httpx2 for huggingface_hub 2.x, httpx for 1.x (the same API under two names). Asked
+    of the session itself, since both libraries may be installed side by side."""
+    from huggingface_hub.utils import get_session
+
+    return importlib.import_module(type(get_session()).__module__.partition(".")[0])
 
 
 def free_bytes(path: Path) -> int:
@@ -361,12 +371,12 @@ class HubDownloader:
         meter: _Meter,
         cancel: CancelToken | None,
     ) -> None:
-        import httpx2
         from altlens.core import __version__
         from huggingface_hub import errors as he
         from huggingface_hub import hf_hub_url
         from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 
+        httpx2 = http_client()
         url = hf_hub_url(plan.repo_id, f.name, revision=plan.revision, endpoint=self.endpoint)
         base = build_hf_headers(
             token=self.token, library_name="altlens", library_version=__version__
@@ -485,9 +495,9 @@ class HubDownloader:
 
 def hub_error(exc: BaseException, repo_id: str, revision: str, endpoint: str) -> AltLensError:
     """Translate huggingface_hub and HTTP failures into errors a person can act on."""
-    import httpx2
     from huggingface_hub import errors as he
 
+    httpx2 = http_client()
     if isinstance(exc, AltLensError):
         return exc
     page = f"{endpoint}/{repo_id}"

@@ -31,6 +31,7 @@ import shutil
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -79,10 +80,28 @@ def read_manifest(export_dir: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def export_onnx(folder: Path, out_dir: Path | None = None, *, int8: bool = False, overwrite: bool = True) -> Path:
+#: The steps of an export, as `progress(step, number, total)` reports them.
+STEPS = ("loading the model", "exporting the encoder", "exporting the decoder", "quantizing to int8", "saving")
+
+
+def export_onnx(
+    folder: Path,
+    out_dir: Path | None = None,
+    *,
+    int8: bool = False,
+    overwrite: bool = True,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Path:
     """Export the model in `folder`; return the export folder (`out_dir`, or the default
-    location under the cache, `<root>/float32` or `<root>/int8`)."""
+    location under the cache, `<root>/float32` or `<root>/int8`). `progress(step, n, total)`
+    is called as each of STEPS (without quantizing unless int8) begins."""
     import torch
+
+    steps = [s for s in STEPS if int8 or s != "quantizing to int8"]
+
+    def report(name: str) -> None:
+        if progress is not None:
+            progress(name, steps.index(name) + 1, len(steps))
 
     mode = "int8" if int8 else "float32"
     dest = Path(out_dir) if out_dir is not None else default_onnx_root(folder) / mode
@@ -95,6 +114,7 @@ def export_onnx(folder: Path, out_dir: Path | None = None, *, int8: bool = False
         raise UsageError(f"{dest} is not empty and is not an AltLens ONNX export; choose an empty folder.")
     dest.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    report("loading the model")
     model = _load_for_export(folder)
     work = Path(tempfile.mkdtemp(prefix=".export-", dir=dest.parent))
     try:
@@ -103,9 +123,11 @@ def export_onnx(folder: Path, out_dir: Path | None = None, *, int8: bool = False
             # the onnxscript package AltLens does not depend on; its warnings (deprecation,
             # tracer notes about shape arithmetic) are expected and say nothing to users.
             warnings.simplefilter("ignore")
-            info = _export_graphs(model, work)
+            info = _export_graphs(model, work, report)
         if int8:
+            report("quantizing to int8")
             _quantize(work)
+        report("saving")
         manifest = {
             "format": FORMAT_VERSION,
             "mode": mode,
@@ -217,9 +239,10 @@ def _wrappers(model: Any) -> tuple[Any, Any]:
     return Encoder().eval(), Step().eval()
 
 
-def _export_graphs(model: Any, work: Path) -> dict[str, Any]:
+def _export_graphs(model: Any, work: Path, report: Callable[[str], None] = lambda step: None) -> dict[str, Any]:
     import torch
 
+    report("exporting the encoder")
     enc, step = _wrappers(model)
     cfg = model.decoder.config
     n_layers = cfg.num_hidden_layers
@@ -242,6 +265,7 @@ def _export_graphs(model: Any, work: Path) -> dict[str, Any]:
         dynamo=False,
         do_constant_folding=True,
     )
+    report("exporting the decoder")
     rows, past_len = 4, 3  # 2 images x 2 beams, 3 tokens so far
     ids = torch.zeros(rows, dtype=torch.int64)
     position = torch.tensor([past_len], dtype=torch.int64)

@@ -54,9 +54,13 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
 def settings_from_args(args: argparse.Namespace) -> Any:
     from altlens.core.captioning.settings import GenerationSettings
 
+    candidates = args.candidates
+    if "candidates" in getattr(args, "from_config", ()) and not args.sample:
+        # As the window does: a saved number of suggestions is cut to what the search gives.
+        candidates = min(candidates, args.beams) if args.beams > 1 else 1
     return GenerationSettings.from_options(
         beams=args.beams,
-        candidates=args.candidates,
+        candidates=candidates,
         max_length=args.max_length,
         sample=args.sample,
         top_p=args.top_p,

@@ -234,8 +234,18 @@ def _counts_line(counts: dict[str, int]) -> str:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from altlens.core.library import STATUSES
+    from altlens.core.library import DB_NAME, STATUSES
+    from altlens.core.paths import app_dirs
 
+    if args.library is None and not (app_dirs().data / DB_NAME).exists():
+        # Nothing captioned on this computer yet: an answer, not an error.
+        if args.json:
+            out: dict[str, Any] = {s: 0 for s in (*STATUSES, "missing")}
+            out.update(total=0, in_flight=0, queue=0, library=None, folders=[])
+            print(json.dumps(out, ensure_ascii=False, indent=1))
+        else:
+            print("No images yet. Caption a folder into the library with `altlens watch FOLDER` (or open the window).")
+        return 0
     library = _open(args, create=False)
     try:
         counts = library.counts()

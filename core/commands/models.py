@@ -61,6 +61,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="a short name to use with --model (repo ids AltLens does not know)",
     )
     dl.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    dl.add_argument("--json", action="store_true",
+                    help="print the downloaded model as a JSON object (the fields of `models list --json`)")
     dl.set_defaults(func=run_download)
 
     im = msub.add_parser(
@@ -76,10 +78,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--name", metavar="NAME", help="name to use with --model (default: the folder's name)"
     )
     im.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    im.add_argument("--json", action="store_true",
+                    help="print the imported model as a JSON object (the fields of `models list --json`, "
+                    "with notes and skipped files)")
     im.set_defaults(func=run_import)
 
     rm = msub.add_parser("remove", help="delete a model's files from this computer")
     rm.add_argument("name", metavar="NAME")
+    rm.add_argument("--json", action="store_true", help="print the removed model as a JSON object, with \"removed\": true")
     rm.set_defaults(func=run_remove)
 
     vf = msub.add_parser(
@@ -191,6 +197,9 @@ def run_download(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
+    if args.json:
+        print(json.dumps(record.to_dict(), indent=2, ensure_ascii=False))
+        return 0
     size = format_bytes(record.size_bytes or 0)
     print(
         f"{record.name} is ready ({size}, revision {(record.revision or '')[:12]}): {record.path}"
@@ -215,6 +224,10 @@ def run_import(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
+    if args.json:
+        out = {**record.to_dict(), "notes": list(check.notes), "skipped": list(check.skipped)}
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+        return 0
     if check.skipped:
         print(f"Not copied (not needed): {', '.join(check.skipped)}", file=sys.stderr)
     print(f"Imported {record.name} ({format_bytes(record.size_bytes or 0)}): {record.path}")
@@ -233,6 +246,9 @@ def run_remove(args: argparse.Namespace) -> int:
     from altlens.core.progress import format_bytes
 
     record = _store().remove(args.name)
+    if args.json:
+        print(json.dumps({**record.to_dict(), "removed": True}, indent=2, ensure_ascii=False))
+        return 0
     where = "the Hugging Face cache" if record.source == "hub-cache" else "AltLens's models folder"
     print(f"Removed {record.name} ({format_bytes(record.size_bytes or 0)}) from {where}.")
     if record.default:

@@ -126,6 +126,7 @@ class SettingsDialog(QDialog):
                 "float32": self.tr("Full (float32)"),
                 "bfloat16": self.tr("Half (bfloat16)"),
                 "float16": self.tr("Half (float16)"),
+                "int8": self.tr("8-bit integers (int8)"),
             },
         )
         self._add(form, self.tr("&Precision:"), self.dtype)

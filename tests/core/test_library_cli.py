@@ -61,8 +61,12 @@ def test_default_library_from_altlens_home(capsys: pytest.CaptureFixture[str]) -
 
     target = app_dirs().data / "library.sqlite3"
     target.parent.mkdir(parents=True, exist_ok=True)
-    assert main(["status", "--json"]) == 2  # none there yet
-    capsys.readouterr()
+    # None there yet: "no images yet" is the answer, not an error.
+    assert main(["status", "--json"]) == 0
+    empty = json.loads(capsys.readouterr().out)
+    assert empty["total"] == 0 and empty["library"] is None and not target.exists()
+    assert main(["status"]) == 0
+    assert "No images yet" in capsys.readouterr().out
     Library(target).close()
     assert main(["status", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["total"] == 0

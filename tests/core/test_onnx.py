@@ -67,8 +67,14 @@ def test_export_command_int8_and_default_location(tiny: Path, tmp_path: Path, ca
     parser = _models_parser()
     args = parser.parse_args(["models", "export-onnx", str(tiny), "--int8"])
     assert args.func(args) == 0
-    printed = Path(capsys.readouterr().out.strip())
+    out = capsys.readouterr()
+    printed = Path(out.out.strip())
     assert printed == default_onnx_root(tiny) / "int8"
+    # Progress, step by step, on stderr.
+    steps = [line for line in out.err.splitlines() if ": step " in line]
+    assert [s.split(", ")[1].split(" (")[0] for s in steps] == [
+        "loading the model", "exporting the encoder", "exporting the decoder", "quantizing to int8", "saving"]
+    assert steps[0].endswith("(elapsed 0:00)") and "step 5 of 5" in steps[-1]
     assert json.loads((printed / MANIFEST).read_text())["mode"] == "int8"
     # `--backend onnx` finds it there without --onnx-dir; auto prefers int8 on VNNI CPUs only,
     # so ask for int8 explicitly.
@@ -77,7 +83,15 @@ def test_export_command_int8_and_default_location(tiny: Path, tmp_path: Path, ca
     assert Captioner(tiny, dtype="int8", backend="onnx").load().dtype == "int8"
     # Exporting again replaces the export atomically (no leftovers next to it).
     args = parser.parse_args(["models", "export-onnx", str(tiny), "--int8", "--out", str(tmp_path / "x")])
-    assert args.func(args) == 0 and args.func(args) == 0
+    assert args.func(args) == 0
+    capsys.readouterr()
+    args = parser.parse_args(["models", "export-onnx", str(tiny), "--int8", "--out", str(tmp_path / "x"), "--json", "-q"])
+    assert args.func(args) == 0
+    out = capsys.readouterr()
+    result = json.loads(out.out)
+    assert out.err == ""  # -q: no progress
+    assert result["path"] == str(tmp_path / "x") and result["mode"] == "int8"
+    assert {f["name"] for f in result["files"]} >= {"encoder.onnx", "decoder.onnx", MANIFEST}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x"]
 
 

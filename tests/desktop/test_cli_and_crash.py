@@ -62,7 +62,8 @@ def test_crash_report_is_written_and_settings_are_untouched(
 
     s = Settings()
     s.set_value("caption/beams", 2)
-    before = s.path.read_bytes()
+    s.set_value("view/mode", "list")
+    before = (s.path.read_bytes(), s.config_path.read_bytes())
     bridge = LogBridge()
     logging.getLogger("test").addHandler(bridge)
     logging.getLogger("test").warning("something happened before")
@@ -80,7 +81,7 @@ def test_crash_report_is_written_and_settings_are_untouched(
     assert report.parent == _isolated_home / "logs"
     text = report.read_text()
     assert "ValueError: boom" in text and "something happened before" in text
-    assert s.path.read_bytes() == before
+    assert (s.path.read_bytes(), s.config_path.read_bytes()) == before
 
 
 def test_sigterm_closes_the_app_cleanly(tmp_path: Path, toy_model_dir: Path, sample_images) -> None:

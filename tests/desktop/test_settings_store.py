@@ -22,11 +22,15 @@ def test_defaults_and_typed_round_trip(tmp_path: Path) -> None:
     assert again.value("window/geometry") == b"\x01\x02"
 
 
-def test_the_file_lives_under_altlens_home(_isolated_home: Path) -> None:
+def test_the_files_live_under_altlens_home(_isolated_home: Path) -> None:
     s = Settings()
-    s.set_value("caption/beams", 2)
+    s.set_value("caption/beams", 2)  # shared with the command line: config.toml
+    s.set_value("view/mode", "list")  # the window's own: altlens.ini
     assert s.path == _isolated_home / "config" / "altlens.ini"
-    assert s.path.is_file()
+    assert s.config_path == _isolated_home / "config" / "config.toml"
+    assert s.path.is_file() and s.config_path.is_file()
+    assert "beams = 2" in s.config_path.read_text()
+    assert "beams" not in s.path.read_text()
 
 
 def test_bad_values_fall_back_without_wiping_the_file(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import parse_qs, unquote, urlparse
 
 LFS_SUFFIXES = (".safetensors", ".bin", ".h5", ".msgpack", ".onnx", ".model", ".pt")
@@ -153,10 +154,15 @@ class FakeHub:
 
     # -- serving ---------------------------------------------------------------------------
 
+    # The CDN on another loopback address, as the real one is another host: huggingface_hub
+    # follows a redirect to the same host name (whatever the port) but stops at another
+    # host's, reading the file's metadata from the hub's own 302.
+    HOSTS: ClassVar[dict[str, str]] = {"hub": "127.0.0.1", "cdn": "127.0.0.2"}
+
     def start(self) -> FakeHub:
         self._servers = [self._serve("hub"), self._serve("cdn")]
-        self.url = f"http://127.0.0.1:{self._servers[0].server_address[1]}"
-        self.cdn_url = f"http://127.0.0.1:{self._servers[1].server_address[1]}"
+        self.url = f"http://{self.HOSTS['hub']}:{self._servers[0].server_address[1]}"
+        self.cdn_url = f"http://{self.HOSTS['cdn']}:{self._servers[1].server_address[1]}"
         return self
 
     def stop(self) -> None:
@@ -173,7 +179,7 @@ class FakeHub:
 
         Handler.hub = hub
         Handler.role = role
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server = ThreadingHTTPServer((self.HOSTS[role], 0), Handler)
         server.daemon_threads = True
         threading.Thread(
             target=server.serve_forever,

@@ -72,6 +72,14 @@ def test_download_verify_remove_from_the_command_line(
 
     out = run_cli("models", "remove", "toy", env=env)
     assert out.returncode == 0 and "Removed toy" in out.stdout
+
+    out = run_cli("models", "download", REPO_ID, "--name", "toy", "--json", "-q", env=env)
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)  # stdout is the JSON object alone
+    assert got["name"] == "toy" and got["downloaded"] and got["size"] > 0 and len(got["revision"]) == 40
+    out = run_cli("models", "remove", "toy", "--json", env=env)
+    gone = json.loads(out.stdout)
+    assert out.returncode == 0 and gone["removed"] is True and gone["name"] == "toy"
     out = run_cli("models", "verify", "toy", env=env)
     assert out.returncode == 1 and "knows no model called 'toy'" in out.stderr
 
@@ -90,6 +98,9 @@ def test_import_from_the_command_line(
 
     assert main(["models", "import", str(tiny_model), "--name", "mine", "-q"]) == 0
     assert "Imported mine" in capsys.readouterr().out
+    assert main(["models", "import", str(tiny_model), "--name", "again", "-q", "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["name"] == "again" and again["source"] == "imported" and isinstance(again["skipped"], list)
     assert main(["models", "list", "--json"]) == 0
     rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
     assert rows["mine"]["source"] == "imported"
