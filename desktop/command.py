@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="where the model runs")
     g.add_argument(
         "--dtype",
-        choices=["auto", "float32", "bfloat16", "float16", "int8"],
+        choices=["auto", "float32", "bfloat16", "float16", "int8", "mixed"],
         help="number format of the model weights",
     )
     g.add_argument("--beams", type=int, metavar="N", help="beam search width, 1-5; 1 means greedy")

@@ -88,7 +88,7 @@ OPTIONS: dict[str, Option] = _options(
     # The model: empty means the default model (nlpconnect ViT-GPT2).
     Option("model/name", ""),
     Option("model/device", "auto", choices=("auto", "cpu", "cuda", "mps")),
-    Option("model/dtype", "auto", choices=("auto", "float32", "bfloat16", "float16", "int8")),
+    Option("model/dtype", "auto", choices=("auto", "float32", "bfloat16", "float16", "int8", "mixed")),
     Option("model/batch_size", 4, minimum=1, maximum=32),
     # The improve pass ("Describe in detail", "Read text in image"): a larger prompted model,
     # loaded on its own thread only when first asked for. Not under model/: changing it must

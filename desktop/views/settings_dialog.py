@@ -127,6 +127,7 @@ class SettingsDialog(QDialog):
                 "bfloat16": self.tr("Half (bfloat16)"),
                 "float16": self.tr("Half (float16)"),
                 "int8": self.tr("8-bit integers (int8)"),
+                "mixed": self.tr("Half for the image, 8-bit for the text (mixed)"),
             },
         )
         self._add(form, self.tr("&Precision:"), self.dtype)
