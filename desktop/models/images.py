@@ -35,7 +35,10 @@ from PySide6.QtWidgets import QApplication, QStyle
 _Index = QModelIndex | QPersistentModelIndex
 
 
-MAX_THUMBNAILS = 1500  # about 100 MB of 160 px thumbnails
+# Thumbnails kept decoded, in bytes of pixels: about 800 of 160 px, several screens of the
+# grid even on a large monitor. Anything scrolled further away is dropped and decoded again
+# when it comes back, so the memory does not grow with the library.
+THUMBNAIL_CACHE_BYTES = 64 * 1024 * 1024
 
 
 class Role(IntEnum):
@@ -58,9 +61,9 @@ class ImageListModel(QAbstractListModel):
         self._rows: dict[Path, int] = {}
         self._order: dict[Path, int] = {}
         self._seq = itertools.count()
-        # Most recently shown thumbnails; older ones are dropped and decoded again if they
-        # scroll back into view, so a library of 100 000 photos does not fill the memory.
-        self._thumbs: OrderedDict[Path, QIcon] = OrderedDict()
+        # Most recently shown thumbnails with their size in bytes, least recent first.
+        self._thumbs: OrderedDict[Path, tuple[QIcon, int]] = OrderedDict()
+        self._thumb_bytes = 0
         self._by_status: Counter[Status] = Counter()  # kept up to date: counts() is O(1)
         self._wanted: set[Path] = set()
         self._changing = 0
@@ -197,7 +200,7 @@ class ImageListModel(QAbstractListModel):
                 entry = self._entries.pop(row)
                 self._by_status[entry.status] -= 1
                 self._order.pop(entry.path, None)
-                self._thumbs.pop(entry.path, None)
+                self._drop_thumbnail(entry.path)
                 self._wanted.discard(entry.path)
                 self.endRemoveRows()
         if rows:
@@ -225,28 +228,54 @@ class ImageListModel(QAbstractListModel):
 
     def _thumbnail(self, path: Path) -> QIcon:
         # A QIcon, not a QPixmap: views scale icons to their iconSize, pixmaps keep their size.
-        icon = self._thumbs.get(path)
-        if icon is not None:
+        cached = self._thumbs.get(path)
+        if cached is not None:
             self._thumbs.move_to_end(path)
-            return icon
+            return cached[0]
         if path not in self._wanted:
             self._wanted.add(path)
             self.thumbnail_wanted.emit(path)
         return QIcon()
 
+    @property
+    def thumbnail_bytes(self) -> int:
+        """Bytes of pixels held by the thumbnail cache (never above THUMBNAIL_CACHE_BYTES
+        once a thumbnail is stored)."""
+        return self._thumb_bytes
+
+    def thumbnail_count(self) -> int:
+        return len(self._thumbs)
+
     def set_thumbnail(self, path: Path, image: QImage) -> None:
         row = self._rows.get(path)
         if row is None:
+            self._wanted.discard(path)
             return
-        self._thumbs[path] = QIcon(QPixmap.fromImage(image))
-        self._trim_thumbnails()
+        pixmap = QPixmap.fromImage(image)
+        size = pixmap.width() * pixmap.height() * max(1, pixmap.depth() // 8)
+        self._store_thumbnail(path, QIcon(pixmap), size)
         idx = self.index(row, 0)
         self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
 
-    def _trim_thumbnails(self) -> None:
-        while len(self._thumbs) > MAX_THUMBNAILS:
-            old, _ = self._thumbs.popitem(last=False)
+    def _store_thumbnail(self, path: Path, icon: QIcon, size: int) -> None:
+        self._drop_thumbnail(path)
+        self._thumbs[path] = (icon, size)
+        self._thumb_bytes += size
+        while self._thumb_bytes > THUMBNAIL_CACHE_BYTES and len(self._thumbs) > 1:
+            old, _ = next(iter(self._thumbs.items()))
+            self._drop_thumbnail(old)
             self._wanted.discard(old)  # asked for again when it is shown again
+
+    def _drop_thumbnail(self, path: Path) -> None:
+        cached = self._thumbs.pop(path, None)
+        if cached is not None:
+            self._thumb_bytes -= cached[1]
+
+    def thumbnail_skipped(self, path: Path) -> None:
+        """The image thread dropped the request (it scrolled away before its turn): ask
+        again when the row is shown again."""
+        if path not in self._thumbs:
+            self._wanted.discard(path)
 
     def thumbnail_failed(self, path: Path) -> None:
         """Show a warning sign instead of the picture; do not ask again for this path."""
@@ -254,9 +283,8 @@ class ImageListModel(QAbstractListModel):
         row = self._rows.get(path)
         if row is None:
             return
-        self._thumbs[path] = QApplication.style().standardIcon(
-            QStyle.StandardPixmap.SP_MessageBoxWarning
-        )
+        icon = QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        self._store_thumbnail(path, icon, 64)  # a shared style icon: a token size
         idx = self.index(row, 0)
         self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
 
