@@ -231,6 +231,8 @@ class ImageListView(QListView):
             self.setFlow(QListView.Flow.LeftToRight)
             self.setWrapping(True)
             self.setSpacing(0)
+            # By pixels, not by rows of cells: the wheel and the scroll bar move smoothly.
+            self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
             # Always there, so the number of columns does not flip as rows come and go.
             self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
             self.fit_grid()
@@ -241,6 +243,7 @@ class ImageListView(QListView):
             self.setFlow(QListView.Flow.TopToBottom)
             self.setWrapping(False)
             self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+            self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerItem)
         self.setDragEnabled(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
 
