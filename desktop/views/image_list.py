@@ -127,7 +127,7 @@ class ImageDelegate(QStyledItemDelegate):
         super().paint(painter, opt, index)
         self._paint_status_icon(painter, option, index, option.rect.topLeft() + QPoint(2, 2))
         if focused:
-            draw_focus_ring(painter, option, option.rect)
+            draw_focus_ring(painter, option, option.rect.adjusted(1, 1, -1, -1))
 
     def _paint_cell(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         state = option.state

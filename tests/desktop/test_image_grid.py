@@ -211,8 +211,10 @@ def ring_points(rect: QRect, width: int) -> list[QPoint]:
 
 @pytest.mark.parametrize("theme", list(PALETTES))
 @pytest.mark.parametrize("selected", [False, True])
-def test_focus_ring_contrasts_three_to_one(qtbot, theme, selected) -> None:
+@pytest.mark.parametrize("grid", [True, False], ids=["grid", "compact list"])
+def test_focus_ring_contrasts_three_to_one(qtbot, theme, selected, grid) -> None:
     model, view, other, _host = make_grid(qtbot, 6)
+    view.set_grid(grid)
     view.setPalette(PALETTES[theme]())
     idx = model.index(1, 0)
     view.setFocus()
