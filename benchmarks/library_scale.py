@@ -5,10 +5,10 @@ top to bottom, key response while captioning runs, and memory.
 
     QT_QPA_PLATFORM=offscreen python benchmarks/library_scale.py [--photos 100000]
 
-The photos (64x48 JPEGs in folders of 1,000, each file's bytes made distinct by a JPEG
-comment) and their library are made once under --workdir and reused; the library is
-registered with the library's own folder scan, as watching a folder does. Each run copies the
-library and starts the real app in a fresh process with the trained test model
+The photos (64x48 JPEGs in folders of 1,000, each with pixels of its own) and their library
+are made once under --workdir and reused; the library is registered with the library's own
+folder scan, as watching a folder does. Each run copies the library and starts the real app
+in a fresh process with the trained test model
 (tests/models/toy-captioner), then prints:
 
 - usable window: from the start of the process (before Qt and AltLens are imported) until
@@ -31,7 +31,6 @@ import json
 import os
 import shutil
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
@@ -59,25 +58,24 @@ def mb(kb: int) -> float:
 # -- the photos and their library (made once) -------------------------------------------------
 
 
-def jpeg_templates(count: int = 24) -> list[bytes]:
-    """Small JPEGs of distinct colours and shapes (and both orientations), encoded once."""
+def photo_bytes(i: int) -> bytes:
+    """A small JPEG with pixels of its own: a colour and a shape from `i`, and `i` itself as
+    a row of black and white squares. Real libraries seldom hold thousands of copies of one
+    picture, and the library matches copies by their pixels, so each photo differs."""
     from PIL import Image, ImageDraw
 
-    out = []
-    for i in range(count):
-        size = (64, 48) if i % 3 else (48, 64)
-        img = Image.new("RGB", size, ((i * 67) % 256, (i * 131) % 256, (i * 29) % 256))
-        d = ImageDraw.Draw(img)
-        d.ellipse((8, 8, 8 + 4 * (i % 8) + 12, 8 + 3 * (i % 5) + 12), fill=(255 - i * 9, 200, 40))
-        buf = io.BytesIO()
-        img.save(buf, "JPEG", quality=80)
-        out.append(buf.getvalue())
-    return out
-
-
-def with_comment(jpeg: bytes, text: bytes) -> bytes:
-    """The same picture with a COM segment after SOI: distinct bytes, same pixels."""
-    return jpeg[:2] + b"\xff\xfe" + struct.pack(">H", len(text) + 2) + text + jpeg[2:]
+    size = (64, 48) if i % 3 else (48, 64)
+    img = Image.new("RGB", size, ((i * 67) % 256, (i * 131) % 256, (i * 29) % 256))
+    d = ImageDraw.Draw(img)
+    d.ellipse((8, 8, 8 + 4 * (i % 8) + 12, 8 + 3 * (i % 5) + 12), fill=(255 - i % 200, 200, 40))
+    for bit in range(17):
+        shade = 255 if i >> bit & 1 else 0
+        x = 2 + (bit % 9) * 4
+        y = size[1] - 10 + (bit // 9) * 4
+        d.rectangle((x, y, x + 3, y + 3), fill=(shade, shade, shade))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=80)
+    return buf.getvalue()
 
 
 def ensure_library(workdir: Path, n: int) -> tuple[Path, Path]:
@@ -90,13 +88,11 @@ def ensure_library(workdir: Path, n: int) -> tuple[Path, Path]:
         shutil.rmtree(photos)
     db.unlink(missing_ok=True)
     t = time.perf_counter()
-    templates = jpeg_templates()
     for i in range(n):
         folder = photos / f"d{i // PER_FOLDER:04d}"
         if i % PER_FOLDER == 0:
             folder.mkdir(parents=True, exist_ok=True)
-        data = with_comment(templates[i % len(templates)], b"altlens-scale %08d" % i)
-        (folder / f"photo_{i:06d}.jpg").write_bytes(data)
+        (folder / f"photo_{i:06d}.jpg").write_bytes(photo_bytes(i))
     print(f"wrote {n} photos in {time.perf_counter() - t:.1f} s", flush=True)
     t = time.perf_counter()
     sys.path.insert(0, str(REPO))

@@ -204,6 +204,10 @@ class ImageListView(QListView):
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.setDefaultDropAction(Qt.DropAction.CopyAction)
         self.setUniformItemSizes(True)
+        # Laid out a few thousand rows per event-loop turn: while a large library arrives
+        # the window keeps answering keys, and the first rows show at once.
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(5000)
         self.setWordWrap(True)
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.setMouseTracking(True)  # hover feedback on grid cells
