@@ -285,7 +285,8 @@ class ImageListModel(QAbstractListModel):
             self._wanted.discard(path)
 
     def thumbnail_failed(self, path: Path) -> None:
-        """Show a warning sign instead of the picture; do not ask again for this path."""
+        """Show a warning sign instead of the picture; not asked for again while the sign is
+        in the cache."""
         self._wanted.add(path)
         row = self._rows.get(path)
         if row is None:
