@@ -701,6 +701,24 @@ class Library:
             args += [limit, offset]
         return [self._record(r) for r in self._conn().execute(sql, args)]
 
+    def image_pages(
+        self, size: int = 500, *, first: int | None = None, include_missing: bool = True
+    ) -> Iterator[list[ImageRecord]]:
+        """Every image ordered by path, in lists of `size` (the first of `first`), read from
+        one query as they are wanted: the first page is ready at once, however large the
+        library, and the whole library is never held twice."""
+        where, args = self._filters(None, None, None, include_missing)
+        cursor = self._conn().execute(
+            f"SELECT {_COLUMNS} FROM images {where} ORDER BY path, id", args
+        )
+        try:
+            n = first if first is not None else size
+            while rows := cursor.fetchmany(max(1, n)):
+                yield [self._record(r) for r in rows]
+                n = size
+        finally:
+            cursor.close()
+
     def _filters(
         self,
         status: str | Iterable[str] | None,

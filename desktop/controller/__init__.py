@@ -151,6 +151,7 @@ class ReviewController(QObject):
         iw = p.image_worker
         iw.done.connect(s.on_image_loaded, QC)
         iw.failed.connect(s.on_image_failed, QC)
+        iw.skipped.connect(s.on_image_skipped, QC)
         lw = p.library_worker
         lw.records_loaded.connect(s.apply_records, QC)
         lw.records_changed.connect(s.apply_records, QC)

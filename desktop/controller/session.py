@@ -192,6 +192,10 @@ class ReviewSession(QObject):
         if request.size == PREVIEW_SIZE:
             self.p.window.show_preview(request.path, image)
 
+    def on_image_skipped(self, request: LoadImage) -> None:
+        if request.size == THUMBNAIL_SIZE:
+            self.p.images.thumbnail_skipped(request.path)
+
     def on_image_failed(self, request: LoadImage, error: ErrorInfo) -> None:
         if request.size == THUMBNAIL_SIZE:
             self.p.images.thumbnail_failed(request.path)

@@ -495,6 +495,7 @@ class MainWindow(QMainWindow):
             self.progress.set_idle()
 
     def show_paused(self, paused: bool) -> None:
+        self.progress.set_paused(paused)
         self.commands.pause.setText(
             self.tr("Resume Captioning") if paused else self.tr("&Pause Captioning")
         )

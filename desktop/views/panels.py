@@ -5,14 +5,14 @@ watched-folders panel."""
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
+from altlens.core.rate import RateMeter
 from altlens.desktop.models.folders import FolderListModel
 from altlens.desktop.views.a11y import name
 from altlens.desktop.views.actions import Actions
 from altlens.desktop.views.flow import flow_row
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QLocale, QSize, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -29,44 +29,14 @@ from PySide6.QtWidgets import (
 )
 
 
-class EtaEstimator:
-    """Time left from the pace so far: an exponential moving average of seconds per image,
-    measured on the wall clock between progress reports (so it includes decoding and waits)."""
-
-    def __init__(self, smoothing: float = 0.3) -> None:
-        self.smoothing = smoothing
-        self._last: tuple[float, int] | None = None
-        self._rate: float | None = None  # seconds per image
-
-    def reset(self) -> None:
-        self._last = None
-        self._rate = None
-
-    def update(self, done: int, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        if self._last is not None and done > self._last[1]:
-            per = (now - self._last[0]) / (done - self._last[1])
-            self._rate = (
-                per
-                if self._rate is None
-                else self.smoothing * per + (1 - self.smoothing) * self._rate
-            )
-        if self._last is None or done != self._last[1]:
-            self._last = (now, done)
-
-    def seconds_left(self, done: int, total: int) -> float | None:
-        if self._rate is None or total <= done:
-            return None
-        return self._rate * (total - done)
-
-
 class ProgressStrip(QWidget):
-    """Captioning progress with count and time left, and the pause and cancel buttons."""
+    """Captioning progress with count, rate and time left (from the measured pace, see
+    core.rate), and the pause and cancel buttons."""
 
     def __init__(self, actions: Actions, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("progress_strip")
-        self.eta = EtaEstimator()
+        self.meter = RateMeter()
         self.bar = QProgressBar()
         self.bar.setObjectName("caption_progress")
         self.bar.setTextVisible(True)
@@ -88,21 +58,37 @@ class ProgressStrip(QWidget):
         self.set_idle()
 
     def set_progress(self, done: int, total: int, failed: int = 0, paused: bool = False) -> None:
-        self.eta.update(done)
+        if paused:
+            self.meter.pause()  # time spent paused is not slowness
+        else:
+            self.meter.update(done)
         self.bar.setRange(0, max(total, 1))
         self.bar.setValue(done)
         text = self.tr("Captioned %1 of %2").replace("%1", str(done)).replace("%2", str(total))
         if failed:
             text += self.tr(", %n failed", "", failed)
-        left = self.eta.seconds_left(done, total)
+        rate = self.meter.rate
+        left = self.meter.seconds_left(done, total)
         if paused:
             text += self.tr(" (paused)")
-        elif left is not None:
-            text += " — " + self.format_duration(left)
+        else:
+            if rate is not None:
+                text += " — " + self.format_rate(rate)
+            if left is not None:
+                text += " — " + self.format_duration(left)
         self.bar.setFormat(text)
         self.bar.setAccessibleName(self.tr("Captioning progress"))
         self.bar.setAccessibleDescription(text)
         self.show()
+
+    def set_paused(self, paused: bool) -> None:
+        if paused:
+            self.meter.pause()
+
+    def format_rate(self, per_second: float) -> str:
+        """Images per second, with the locale's decimal sign; two decimals below one."""
+        number = QLocale().toString(per_second, "f", 1 if per_second >= 1 else 2)
+        return self.tr("%1 images/s").replace("%1", number)
 
     def format_duration(self, seconds: float) -> str:
         """Time left in words, rounded the way a person would say it. (Counts are computed
@@ -117,7 +103,7 @@ class ProgressStrip(QWidget):
         return self.tr("about %n hour(s) left", "", hours)
 
     def set_idle(self) -> None:
-        self.eta.reset()
+        self.meter.reset()
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
         self.bar.setFormat(self.tr("Captioning idle"))

@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 THUMBNAIL_SIZE = 160  # decoded once at this size; the grid shows 128 px icons
 PREVIEW_SIZE = 1024
+# Requests waiting at most; older ones are dropped (and reported as `skipped`) when more
+# arrive: scrolling through a large library must not queue a decode for every row passed.
+MAX_PENDING = 256
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class ImageWorker(Worker):
     (the image a person just opened, the thumbnails just scrolled into view) and a request
     made again while waiting is merged with the earlier one."""
 
+    skipped = Signal(object)  # LoadImage dropped before its turn; ask again if still wanted
     _work_available = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -70,6 +74,12 @@ class ImageWorker(Worker):
         assert isinstance(request, LoadImage)
         self._pending.pop(request, None)
         self._pending[request] = None
+        if len(self._pending) > MAX_PENDING:
+            # Oldest thumbnails first; a preview (the image a person opened) is never dropped.
+            stale = [r for r in self._pending if r.size < PREVIEW_SIZE]
+            for old in stale[: len(self._pending) - MAX_PENDING]:
+                del self._pending[old]
+                self.skipped.emit(old)
         if not self._scheduled:
             self._scheduled = True
             self._work_available.emit()

@@ -25,7 +25,8 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 log = logging.getLogger(__name__)
 
-LOAD_CHUNK = 500
+LOAD_CHUNK = 500  # the first rows sent, and the rows sent at once after a folder scan
+LOAD_PAGE = 2000  # the rows sent at once after the first, while the library loads
 
 
 @dataclass(frozen=True)
@@ -173,9 +174,14 @@ class LibraryWorker(Worker):
             super().run_now(request)
 
     def _load(self, _request: LoadLibrary) -> int:
-        records = self.library.images(include_missing=False)
-        for i in range(0, len(records), LOAD_CHUNK):
-            self.records_loaded.emit(tuple(records[i : i + LOAD_CHUNK]))
+        # Page by page from one query: the window lists the first rows while the rest are
+        # still read (reading 100,000 rows first kept the list empty for seconds).
+        count = 0
+        for page in self.library.image_pages(
+            LOAD_PAGE, first=LOAD_CHUNK, include_missing=False
+        ):
+            count += len(page)
+            self.records_loaded.emit(tuple(page))
         folders = self.library.folders()
         self.folders_changed.emit(tuple(folders))
         for f in folders:
@@ -183,7 +189,7 @@ class LibraryWorker(Worker):
                 self._start_watching(f.path, f.recursive)
         if self.library.queue_length():
             self.work_queued.emit()  # queued before the last exit, or recovered after a crash
-        return len(records)
+        return count
 
     def _classify(self, request: Classify) -> Classified:
         files: list[Path] = []

@@ -145,18 +145,20 @@ def test_a_new_caption_keeps_text_a_person_typed() -> None:
 
 def test_thumbnail_memory_is_bounded(monkeypatch) -> None:
     import altlens.desktop.models.images as images_module
-    from PySide6.QtGui import QImage
+    from PySide6.QtGui import QImage, QPixmap
 
-    monkeypatch.setattr(images_module, "MAX_THUMBNAILS", 3)
+    pixels = QImage(8, 8, QImage.Format.Format_RGB888)
+    one = 8 * 8 * QPixmap.fromImage(pixels).depth() // 8
+    monkeypatch.setattr(images_module, "THUMBNAIL_CACHE_BYTES", 3 * one)
     model = ImageListModel()
     model.add([entry(f"{i}.jpg") for i in range(5)])
     wanted: list[Path] = []
     model.thumbnail_wanted.connect(wanted.append)
-    pixels = QImage(8, 8, QImage.Format.Format_RGB888)
     for i in range(5):
         model.index(i, 0).data(Qt.ItemDataRole.DecorationRole)
         model.set_thumbnail(Path(f"/photos/{i}.jpg"), pixels)
-    assert len(wanted) == 5
+        assert model.thumbnail_bytes <= 3 * one
+    assert len(wanted) == 5 and model.thumbnail_count() == 3 and model.thumbnail_bytes == 3 * one
     assert not model.index(4, 0).data(Qt.ItemDataRole.DecorationRole).isNull()  # recent: kept
     model.index(0, 0).data(Qt.ItemDataRole.DecorationRole)  # dropped: asked for again
     assert wanted[-1] == Path("/photos/0.jpg") and len(wanted) == 6
