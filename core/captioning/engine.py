@@ -267,7 +267,7 @@ class Captioner:
         # model card's code does; everything else decodes JPEGs at reduced scale (draft mode).
         size: tuple[int, int] | None = None if reference else early_size or self.adapter.image_size
         batch_size = 1 if reference else self.batch_size
-        batches = [list(range(i, min(i + batch_size, len(items)))) for i in range(0, len(items), batch_size)]
+        batches = _split(len(items), batch_size, 1 if self.lanes == 1 or reference else 2)
         done = 0
         with ThreadPoolExecutor(
             max_workers=self.decode_workers, thread_name_prefix="altlens-decode", initializer=_decode_thread_setup,
@@ -306,17 +306,18 @@ class Captioner:
                     progress(done, len(items))
 
     def _lane_count(self, n_batches: int, plain: bool) -> int:
-        """Lanes for this run. Automatic: one per two cores, on the CPU, for the fast path's
-        alt text with more than one batch. A decoder step is ~1,000 small operations, most
-        too small for torch to split across threads, so one model call keeps about one core
-        busy; two calls side by side, each on its own thread, keep both."""
+        """Lanes for this run. Automatic: two on a CPU with 2+ cores, for the fast path's alt
+        text with more than one batch, each lane with half of torch's threads. A decoder step
+        is ~1,000 small operations, most too small for torch to split across threads, so one
+        model call keeps about one core busy; two calls side by side keep two. On the 2-core
+        benchmark machine: 0.22 instead of 0.33 s per photo (in one process, 24 photos)."""
         if n_batches < 2 or self.info is None or self.info.device != "cpu" or not plain:
             return 1
         if self.lanes:
             return min(self.lanes, n_batches)
         if getattr(self._adapter, "prompted", False) or self.backend != "auto":
             return 1
-        return max(1, min(n_batches, (os.cpu_count() or 1) // 2))
+        return 2 if (os.cpu_count() or 1) >= 2 else 1
 
     def _in_lanes(
         self,
@@ -498,6 +499,17 @@ class _Request:
 
     def for_images(self, indices: list[int]) -> _Request:
         return _Request(self.task, [self.contexts[i] for i in indices], self.max_new_tokens)
+
+
+def _split(n: int, batch_size: int, lanes: int) -> list[list[int]]:
+    """Indices 0..n-1 in batches of at most `batch_size`, as even as possible and, with more
+    than one lane, as many as a multiple of the lanes: 24 photos in batches of 8 on 2 lanes
+    would leave one lane idle for the third batch, 4 batches of 6 keep both busy."""
+    count = -(-n // batch_size)
+    size = batch_size
+    if lanes > 1 and count > 1:
+        size = -(-n // min(n, count + (-count) % lanes))
+    return [list(range(i, min(i + size, n))) for i in range(0, n, size)]
 
 
 def _candidates(raw: list[tuple[str, float]], settings: GenerationSettings, task: str = "alt") -> tuple[Candidate, ...]:

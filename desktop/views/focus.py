@@ -54,17 +54,17 @@ def contrast_ratio(a: QColor, b: QColor) -> float:
     return (hi + 0.05) / (lo + 0.05)
 
 
-def focus_color(palette: QPalette, backgrounds: Iterable[QColor]) -> QColor:
+def focus_color(palette: QPalette, backgrounds: Iterable[QColor],
+                group: QPalette.ColorGroup = QPalette.ColorGroup.Active) -> QColor:
     """The ring colour for `palette` over `backgrounds` (the pixels the ring covers when the
     widget is not focused). The theme's accent comes first where it contrasts enough, then
     its text colours, then black or white, whichever contrasts best."""
     over = [QColor(c) for c in backgrounds]
-    active = QPalette.ColorGroup.Active
     candidates = [
-        palette.color(active, QPalette.ColorRole.Highlight),
-        palette.color(active, QPalette.ColorRole.Text),
-        palette.color(active, QPalette.ColorRole.WindowText),
-        palette.color(active, QPalette.ColorRole.HighlightedText),
+        palette.color(group, QPalette.ColorRole.Highlight),
+        palette.color(group, QPalette.ColorRole.Text),
+        palette.color(group, QPalette.ColorRole.WindowText),
+        palette.color(group, QPalette.ColorRole.HighlightedText),
         QColor(0, 0, 0),
         QColor(255, 255, 255),
         QColor(118, 118, 118),  # 4.5:1 against both black and white, for mixed grounds

@@ -11,7 +11,7 @@ model keeps a bounded cache of them."""
 from __future__ import annotations
 
 from altlens.desktop.models.images import Role
-from altlens.desktop.views.contrast import focus_ring_color
+from altlens.desktop.views.focus import focus_color
 from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
@@ -63,7 +63,7 @@ def draw_focus_ring(painter: QPainter, option: QStyleOptionViewItem, rect: QRect
     """A solid ring just inside `rect`, in a colour that contrasts 3:1 with the pixels it
     covers when the cell has no focus."""
     width = focus_width(option)
-    color = focus_ring_color(option.palette, cell_background(option), _group(option))
+    color = focus_color(option.palette, [cell_background(option)], _group(option))
     painter.save()
     pen = QPen(color, width)
     pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)

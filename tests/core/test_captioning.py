@@ -220,3 +220,17 @@ def test_cancel_between_batches_with_lanes(toy_model_dir: Path, scenes: list[Sce
             seen.append(r)
     assert len(seen) == 4
     assert torch.get_num_threads() == threads
+
+
+def test_batches_are_even_and_fill_the_lanes() -> None:
+    from altlens.core.captioning.engine import _split
+
+    sizes = lambda n, b, lanes: [len(x) for x in _split(n, b, lanes)]  # noqa: E731
+    assert sizes(24, 8, 1) == [8, 8, 8]  # one lane: batches as asked
+    assert sizes(24, 8, 2) == [6, 6, 6, 6]  # two lanes: no third batch alone on one lane
+    assert sizes(9, 8, 2) == [5, 4]
+    assert sizes(1, 8, 2) == [1] and sizes(0, 8, 2) == []
+    for n in range(1, 60):
+        for b in (1, 3, 8):
+            got = _split(n, b, 2)
+            assert [i for batch in got for i in batch] == list(range(n)) and max(map(len, got)) <= b

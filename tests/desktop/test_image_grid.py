@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from altlens.desktop.models.entries import ImageEntry, Status
 from altlens.desktop.models.images import ImageListModel
-from altlens.desktop.views.contrast import contrast_ratio, focus_ring_color
+from altlens.desktop.views.focus import contrast_ratio, focus_color
 from altlens.desktop.views.image_list import ImageListView, focus_width
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QColor, QImage, QPalette
@@ -264,10 +264,10 @@ def test_ring_colour_is_the_palettes_own_when_it_is_enough() -> None:
     p = QPalette()
     p.setColor(QPalette.ColorRole.Highlight, QColor("#0057ae"))
     p.setColor(QPalette.ColorRole.Text, black)
-    assert focus_ring_color(p, white) == QColor("#0057ae")
+    assert focus_color(p, [white]) == QColor("#0057ae")
     # A highlight too close to its background: the palette's text colour takes over.
     p.setColor(QPalette.ColorRole.Highlight, QColor("#f0f0f0"))
-    assert focus_ring_color(p, white) == black
+    assert focus_color(p, [white]) == black
     assert round(contrast_ratio(white, black), 1) == 21.0
     assert contrast_ratio(QColor(48, 140, 198), QColor(49, 144, 203)) < 1.1  # the old "focus"
 
