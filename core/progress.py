@@ -7,7 +7,10 @@ from __future__ import annotations
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
+
+from altlens.core.rate import RateMeter
 
 MIN_BAR = 8
 
@@ -50,11 +53,15 @@ class ProgressBar:
     """Redraws one line on a terminal; on a pipe or log file it prints a line at most every
     `log_every` seconds so logs stay short."""
 
-    def __init__(self, total: int, *, stream: TextIO | None = None, label: str = "Captioning", log_every: float = 5.0) -> None:
+    def __init__(self, total: int, *, stream: TextIO | None = None, label: str = "Captioning", log_every: float = 5.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.total = total
         self.stream = stream or sys.stderr
         self.label = label
-        self.started = time.monotonic()
+        self.clock = clock
+        self.started = clock()
+        # The pace of recent results, not done/elapsed: the start is model loading (core/rate.py).
+        self.meter = RateMeter(clock=clock)
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.log_every = log_every
         self._last_log = 0.0
@@ -62,7 +69,8 @@ class ProgressBar:
 
     def update(self, done: int, failed: int = 0) -> None:
         self.done = done
-        now = time.monotonic()
+        now = self.clock()
+        self.meter.update(done, now)
         if not self.tty and done < self.total and now - self._last_log < self.log_every:
             return
         self._last_log = now
@@ -74,13 +82,14 @@ class ProgressBar:
         self.stream.flush()
 
     def render(self, done: int, failed: int = 0, now: float | None = None) -> str:
-        elapsed = (now or time.monotonic()) - self.started
+        elapsed = (now or self.clock()) - self.started
         frac = done / self.total if self.total else 1.0
-        rate = done / elapsed if elapsed > 0 and done else 0.0
-        eta = format_duration((self.total - done) / rate) if rate else "--:--"
+        rate = self.meter.rate
+        left = self.meter.seconds_left(done, self.total)
+        eta = format_duration(left) if left is not None else ("0:00" if done >= self.total else "--:--")
         # In the order they give way when the terminal is narrow (the last first).
         parts = [f"{done}/{self.total} ({frac:.0%})"] + ([f"{failed} failed"] if failed else [])
-        parts += [f"ETA {eta}", f"{rate:.2f} img/s", f"elapsed {format_duration(elapsed)}"]
+        parts += [f"ETA {eta}", f"{rate:.2f} img/s" if rate is not None else "-- img/s", f"elapsed {format_duration(elapsed)}"]
         if not self.tty:
             return fit(self.label, 24, frac, parts, 10_000)  # a log line: all of it
         return fit(self.label, 24, frac, parts, terminal_width(self.stream))

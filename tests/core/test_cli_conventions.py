@@ -248,3 +248,18 @@ def test_the_windows_older_settings_are_moved_without_qt(tmp_path: Path) -> None
     config = Config.load(tmp_path / "config.toml")
     assert config.values == {"model.name": "/models/a, b", "model.device": "cuda", "caption.beams": 2}
     assert (tmp_path / "config.toml").is_file()  # once: from now on the file is the record
+
+
+def test_eta_follows_the_measured_pace_not_the_model_load() -> None:
+    """30 s of model loading, then two photos a second: the estimate must say about 5 s for
+    the 11 left, where done/elapsed (9 in 34 s) would have said 41 s."""
+    now = [0.0]
+    bar = ProgressBar(20, stream=io.StringIO(), clock=lambda: now[0])
+    for t, done in ((30.0, 1), (32.0, 5), (34.0, 9)):
+        now[0] = t
+        bar.update(done)
+    line = bar.render(9, 0, now[0])
+    assert "ETA 0:06" in line or "ETA 0:05" in line, line
+    assert "2.00 img/s" in line, line
+    fresh = ProgressBar(20, stream=io.StringIO(), clock=lambda: 0.0)
+    assert "ETA --:--" in fresh.render(0, 0, 0.0) and "-- img/s" in fresh.render(0, 0, 0.0)
