@@ -85,6 +85,8 @@ class ProgressBar:
         elapsed = (now or self.clock()) - self.started
         frac = done / self.total if self.total else 1.0
         rate = self.meter.rate
+        if rate is None and done >= self.total and done and elapsed > 0:
+            rate = done / elapsed  # a run too short to measure a pace: its overall rate
         left = self.meter.seconds_left(done, self.total)
         eta = format_duration(left) if left is not None else ("0:00" if done >= self.total else "--:--")
         # In the order they give way when the terminal is narrow (the last first).

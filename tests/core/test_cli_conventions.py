@@ -263,3 +263,5 @@ def test_eta_follows_the_measured_pace_not_the_model_load() -> None:
     assert "2.00 img/s" in line, line
     fresh = ProgressBar(20, stream=io.StringIO(), clock=lambda: 0.0)
     assert "ETA --:--" in fresh.render(0, 0, 0.0) and "-- img/s" in fresh.render(0, 0, 0.0)
+    short = ProgressBar(6, stream=io.StringIO(), clock=lambda: 0.0)
+    assert "3.00 img/s" in short.render(6, 0, 2.0)  # too short for a pace: the whole run's rate
