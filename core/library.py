@@ -468,6 +468,13 @@ _COLUMNS = (
 )
 
 
+def _close_quietly(conn: sqlite3.Connection) -> None:
+    try:
+        conn.close()
+    except sqlite3.Error as exc:  # pragma: no cover - closing never matters for data
+        log.debug("closing a connection: %s", exc)
+
+
 class Library:
     """The library database. Pass the database path (tests, the GUI, `--library`), or None
     for `app_dirs().data / "library.sqlite3"`."""
@@ -475,8 +482,8 @@ class Library:
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = Path(path) if path is not None else app_dirs().data / DB_NAME
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        self._conns: list[sqlite3.Connection] = []
+        # Each thread's connection by thread id (see _conn).
+        self._conns: dict[int, sqlite3.Connection] = {}
         self._conns_lock = threading.Lock()
         self._closed = False
         self._claim_seq = 0
@@ -506,7 +513,11 @@ class Library:
     def _conn(self) -> sqlite3.Connection:
         if self._closed:
             raise LibraryError("The library is closed.", path=self.path)
-        c: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        # By thread id, not threading.local: a Qt worker thread calling into Python gets a
+        # fresh Python thread state per call, which empties a threading.local, so every
+        # batch the window captioned opened a connection and kept it (~100 KB per photo).
+        ident = threading.get_ident()
+        c = self._conns.get(ident)
         if c is None:
             try:
                 c = sqlite3.connect(
@@ -530,9 +541,14 @@ class Library:
                     hint="If it was damaged, move it away and AltLens will start a new one.",
                 ) from exc
             c.row_factory = sqlite3.Row
-            self._local.conn = c
             with self._conns_lock:
-                self._conns.append(c)
+                # Connections of Python threads that have ended are closed here.
+                live = {t.ident for t in threading.enumerate()}
+                ended = [conn for i, conn in self._conns.items() if i not in live]
+                self._conns = {i: conn for i, conn in self._conns.items() if i in live}
+                self._conns[ident] = c
+            for conn in ended:
+                _close_quietly(conn)
         return c
 
     @contextlib.contextmanager
@@ -580,12 +596,9 @@ class Library:
         with _LIVE_LOCK:
             _LIVE_OWNERS.discard(self.owner)
         with self._conns_lock:
-            conns, self._conns = self._conns, []
-        for c in conns:
-            try:
-                c.close()
-            except sqlite3.Error as exc:  # pragma: no cover - closing never matters for data
-                log.debug("closing a connection: %s", exc)
+            conns, self._conns = self._conns, {}
+        for c in conns.values():
+            _close_quietly(c)
 
     def __enter__(self) -> Library:
         return self
