@@ -516,7 +516,9 @@ class Library:
         # By thread id, not threading.local: a Qt worker thread calling into Python gets a
         # fresh Python thread state per call, which empties a threading.local, so every
         # batch the window captioned opened a connection and kept it (~100 KB per photo).
-        ident = threading.get_ident()
+        # current_thread() also registers a Qt thread with Python (as a "dummy" thread that
+        # stays listed), so its connection is never taken for an ended thread's below.
+        ident = threading.current_thread().ident or threading.get_ident()
         c = self._conns.get(ident)
         if c is None:
             try:

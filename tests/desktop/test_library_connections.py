@@ -26,6 +26,15 @@ class _Reader(QObject):
         self.library._conn().execute("SELECT count(*) FROM images").fetchone()
         self.calls += 1
 
+    @Slot()
+    def start_reading(self) -> None:
+        self.cursor = self.library._conn().execute("SELECT 1 UNION ALL SELECT 2")
+        self.first = self.cursor.fetchone()[0]
+
+    @Slot()
+    def finish_reading(self) -> None:
+        self.second = self.cursor.fetchone()[0]
+
 
 def test_a_qt_worker_thread_keeps_one_connection(qapp, tmp_path: Path) -> None:
     library = Library(tmp_path / "lib.sqlite3")
@@ -38,6 +47,16 @@ def test_a_qt_worker_thread_keeps_one_connection(qapp, tmp_path: Path) -> None:
             QMetaObject.invokeMethod(reader, "read", Qt.ConnectionType.BlockingQueuedConnection)
         assert reader.calls == 30
         assert len(library._conns) == 2  # this thread's and the worker's
+        # Another thread opening its connection must not close the worker's mid-read (the Qt
+        # thread is alive though Python never started it).
+        block = Qt.ConnectionType.BlockingQueuedConnection
+        QMetaObject.invokeMethod(reader, "start_reading", block)
+        t = threading.Thread(target=lambda: library._conn().execute("SELECT 1").fetchone())
+        t.start()
+        t.join()
+        library._conn()
+        QMetaObject.invokeMethod(reader, "finish_reading", block)
+        assert (reader.first, reader.second) == (1, 2)
     finally:
         thread.quit()
         thread.wait(10_000)
