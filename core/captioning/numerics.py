@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 MODES: tuple[str, ...] = ("auto", "float32", "bfloat16", "float16", "int8", "mixed")
 #: Families `mixed` applies to: their image encoder is the model's `encoder` module.
 MIXED_FAMILIES: tuple[str, ...] = ("vision-encoder-decoder",)
+NO_INT8_PRODUCT = "This installation of torch cannot multiply int8 matrices on the CPU; use float32 or bfloat16."
 #: The caption-agreement bound a faster mode must keep on the trained test model.
 MAX_CAPTION_DIFFERENCE = 0.02
 
@@ -123,7 +124,7 @@ def resolve_mode(requested: str, device: str, family: str | None = None) -> str:
     if requested == "float16":
         raise UsageError("float16 is for GPUs; on the CPU use float32, bfloat16 or int8.")
     if requested in ("int8", "mixed") and not int8_matmul_available():
-        raise UsageError("This installation of torch cannot multiply int8 matrices on the CPU; use float32 or bfloat16.")
+        raise UsageError(NO_INT8_PRODUCT)
     if requested in ("bfloat16", "mixed") and not (cpu_features()["avx512_bf16"] or cpu_features()["amx"]):
         log.warning("this CPU has no native bfloat16 arithmetic; bfloat16 will be slow here")
     return requested
@@ -234,7 +235,7 @@ def quantize_int8(model: Any, pages: PageReleaser | None = None) -> Any:
     flight; `pages` hands the memory of replaced float32 weights back as it goes.
     """
     if not int8_matmul_available():
-        raise UsageError("This installation of torch cannot multiply int8 matrices on the CPU; use float32 or bfloat16.")
+        raise UsageError(NO_INT8_PRODUCT)
     _quantize_layers(_matmul_layers(model, pages), pages)
     return model
 
@@ -326,7 +327,7 @@ def mixed_matmuls(model: Any, pages: PageReleaser | None = None) -> Any:
     if getattr(model, "encoder", None) is None:
         raise UsageError("The mixed format needs a model with an image encoder and a text decoder; use int8 or bfloat16.")
     if not int8_matmul_available():
-        raise UsageError("This installation of torch cannot multiply int8 matrices on the CPU; use float32 or bfloat16.")
+        raise UsageError(NO_INT8_PRODUCT)
     names = {id(m): n for n, m in model.named_modules()}
     patch_side, token_side = [], []
     for target in _matmul_layers(model, pages):

@@ -198,6 +198,14 @@ def test_lanes_give_the_same_results_in_the_same_order(toy_model_dir: Path, scen
     one = Captioner(toy_model_dir, device="cpu", batch_size=3, lanes=1).caption(inputs)
     threads = torch.get_num_threads()
     two = Captioner(toy_model_dir, device="cpu", batch_size=3, lanes=2)
+    lanes_used: set[str] = set()
+    run_batch = two._run_batch
+
+    def recording(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        lanes_used.add(__import__("threading").current_thread().name)
+        return run_batch(*args, **kwargs)
+
+    two._run_batch = recording  # type: ignore[method-assign]
     seen = []
     results = list(two.iter_caption(inputs, progress=lambda done, total: seen.append(done)))
     assert torch.get_num_threads() == threads
@@ -205,6 +213,7 @@ def test_lanes_give_the_same_results_in_the_same_order(toy_model_dir: Path, scen
         (r.index, r.caption, r.error.code if r.error else None) for r in one
     ]
     assert seen == [3, 6, 9, 12, 14]  # progress after each batch, in order
+    assert len(lanes_used) == 2 and all(n.startswith("altlens-lane") for n in lanes_used), lanes_used
     assert sum(r.caption is not None for r in results) == 12
 
 
