@@ -18,6 +18,7 @@ import torch
 import transformers
 from altlens.core.captioning import fast as fastpath
 from altlens.core.captioning.fast import decode_candidates, run_search
+from altlens.core.captioning.genoptions import unsupported_generation_options
 from altlens.core.captioning.numerics import apply_mode, storage_dtype
 from altlens.core.captioning.search import SearchResult
 from altlens.core.captioning.settings import GenerationSettings
@@ -271,7 +272,7 @@ class VisionEncoderDecoderAdapter(ModelAdapter):
     def __init__(self, folder: Path, **kwargs: Any) -> None:
         super().__init__(folder, **kwargs)
         self._fast_model_reason = fastpath.unsupported_reason(self.model)
-        options = fastpath.unsupported_generation_options(self.model.generation_config)
+        options = unsupported_generation_options(self.model.generation_config)
         if self._fast_model_reason is None and options:
             self._fast_model_reason = f"generation options {', '.join(options)}"
         if self.fast and self._fast_model_reason is not None:

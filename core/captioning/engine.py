@@ -274,10 +274,12 @@ class Captioner:
             initargs=(self.decode_nice,),
         ) as pool:
 
-            def submit(batch: list[int]) -> list[Future[torch.Tensor]]:
+            def submit(batch: list[int]) -> list[Future[torch.Tensor | Image.Image]]:
                 return [pool.submit(self._prepare, ready, items[i], size) for i in batch]
 
-            pending = submit(batches[0]) if batches else []
+            # Batch number -> its photos being decoded. Two batches start at once: while the
+            # model loads, or the first two lanes would wait for the second batch's photos.
+            decoding = {n: submit(batches[n]) for n in range(min(2, len(batches)))}
             if not ready.is_set():
                 try:
                     self.load()
@@ -287,7 +289,7 @@ class Captioner:
             model_label = self.info.name if self.info else ""
             lanes = self._lane_count(len(batches), plain)
             if lanes > 1:
-                runs = self._in_lanes(lanes, items, batches, pending, submit, settings, cancel, model_label, request)
+                runs = self._in_lanes(lanes, items, batches, decoding, submit, settings, cancel, model_label, request)
                 for batch, results in zip(batches, runs, strict=True):
                     yield from results
                     done += len(batch)
@@ -297,9 +299,10 @@ class Captioner:
             for n, batch in enumerate(batches):
                 if cancel is not None:
                     cancel.raise_if_cancelled()
-                futures = pending
+                futures = decoding.pop(n)
                 # Decode the next batch while this one runs through the model.
-                pending = submit(batches[n + 1]) if n + 1 < len(batches) else []
+                if n + 1 < len(batches) and n + 1 not in decoding:
+                    decoding[n + 1] = submit(batches[n + 1])
                 yield from self._run_batch(items, batch, futures, settings, cancel, model_label, request)
                 done += len(batch)
                 if progress is not None:
@@ -324,8 +327,8 @@ class Captioner:
         lanes: int,
         items: list[ImageInput],
         batches: list[list[int]],
-        first: list[Future[torch.Tensor]],
-        submit: Callable[[list[int]], list[Future[torch.Tensor]]],
+        decoded: dict[int, list[Future[torch.Tensor | Image.Image]]],
+        submit: Callable[[list[int]], list[Future[torch.Tensor | Image.Image]]],
         settings: GenerationSettings,
         cancel: CancelToken | None,
         model_label: str,
@@ -336,8 +339,6 @@ class Captioner:
         not fit in memory). torch's threads are shared out between the lanes for the run and
         given back after."""
         import torch
-
-        decoded: dict[int, list[Future[torch.Tensor]]] = {0: first}
 
         def run(n: int) -> list[CaptionResult]:
             futures = decoded.pop(n)
@@ -400,10 +401,13 @@ class Captioner:
 
         return vitgpt2.image_size(folder) if vitgpt2.unsupported_reason(folder) is None else None
 
-    def _prepare(self, ready: threading.Event, item: ImageInput, size: tuple[int, int] | None) -> torch.Tensor:
-        """Decode one image, then (once the model is loaded) preprocess it; on a decode thread."""
+    def _prepare(self, ready: threading.Event, item: ImageInput, size: tuple[int, int] | None) -> torch.Tensor | Image.Image:
+        """Decode one image and, with the model loaded, preprocess it; on a decode thread. A
+        photo decoded while the model still loads is handed on as it is (its batch preprocesses
+        it): a decode thread that waited for the model would decode no other photo meanwhile."""
         image = _to_image(item, size)
-        ready.wait()
+        if not ready.is_set():
+            return image
         if self._adapter is None:
             raise CaptioningError("The model could not be loaded.")
         return self._adapter.pixel_values([image])
@@ -412,7 +416,7 @@ class Captioner:
         self,
         items: list[ImageInput],
         batch: list[int],
-        futures: list[Future[torch.Tensor]],
+        futures: list[Future[torch.Tensor | Image.Image]],
         settings: GenerationSettings,
         cancel: CancelToken | None,
         model_label: str,
@@ -424,7 +428,8 @@ class Captioner:
         errors: dict[int, ErrorInfo] = {}
         for i, fut in zip(batch, futures, strict=True):
             try:
-                decoded[i] = fut.result()
+                value = fut.result()
+                decoded[i] = self.adapter.pixel_values([value]) if isinstance(value, Image.Image) else value
             except Exception as exc:  # every failure becomes this image's error, never the batch's
                 errors[i] = ErrorInfo.from_exception(exc)
         captions: dict[int, tuple[Candidate, ...] | AltLensError] = {}

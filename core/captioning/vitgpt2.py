@@ -98,7 +98,7 @@ def unsupported_reason(folder: Path) -> str | None:
         return f"image processor {kind!r}"
     if proc.get("do_resize", True) and _size_dict(proc.get("size")) is None:
         return "image size not given as height and width (or one integer)"
-    from altlens.core.captioning.fast import unsupported_generation_options
+    from altlens.core.captioning.genoptions import unsupported_generation_options
 
     gen = generation_options(folder)
     opts = unsupported_generation_options(_DictConfig(gen))
@@ -175,7 +175,7 @@ def generation_options(folder: Path) -> dict[str, Any]:
 
 
 class _DictConfig:
-    """generation_config.json as fast.unsupported_generation_options reads it (the file holds
+    """generation_config.json as genoptions.unsupported_generation_options reads it (the file holds
     only non-default values, which is what to_diff_dict gives)."""
 
     def __init__(self, data: dict[str, Any]) -> None:

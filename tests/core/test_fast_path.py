@@ -11,7 +11,8 @@ import pytest
 import torch
 from altlens.core.captioning import Captioner, GenerationSettings
 from altlens.core.captioning.adapters import decode_candidates, run_search
-from altlens.core.captioning.fast import Gpt2StepDecoder, encode, unsupported_generation_options, unsupported_reason
+from altlens.core.captioning.fast import Gpt2StepDecoder, encode, unsupported_reason
+from altlens.core.captioning.genoptions import unsupported_generation_options
 from altlens.core.errors import CancelledError
 from altlens.core.jobs import CancelToken
 from PIL import Image

@@ -164,3 +164,47 @@ def test_failed_load_while_photos_decode_early_raises_without_hanging(toy_model_
     assert cap._early_image_size() is not None  # the early-decode path is the one under test
     with pytest.raises(AltLensError):
         cap.caption([photo] * 3)
+
+
+def test_photos_decode_while_torch_loads(toy_model_dir: Path, tmp_path: Path) -> None:
+    """The checks that pick the fast path read JSON only, so a command can decode its first
+    photos while torch is imported; and the first two batches (one per lane) decode before the
+    model is loaded, not only the first."""
+    import subprocess
+
+    photos = []
+    for i, im in enumerate(_images(5)):
+        photos.append(tmp_path / f"p{i}.png")
+        im.save(photos[-1])
+    script = f"""
+import sys, threading
+from pathlib import Path
+from altlens.core.captioning import vitgpt2, engine
+folder = Path({str(toy_model_dir)!r})
+assert vitgpt2.unsupported_reason(folder) is None and vitgpt2.image_size(folder)
+assert "torch" not in sys.modules, "picking the path imported torch"
+decoded_before_load = []
+loaded = threading.Event()
+real_to_image, real_load = engine._to_image, engine.Captioner.load
+def to_image(item, size):
+    if not loaded.is_set():
+        decoded_before_load.append(Path(item).name)
+    return real_to_image(item, size)
+def load(self):
+    import time
+    deadline = time.monotonic() + 20  # the decode threads get the time they need
+    while len(decoded_before_load) < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    info = real_load(self)
+    loaded.set()
+    return info
+engine._to_image, engine.Captioner.load = to_image, load
+cap = engine.Captioner(folder, device="cpu", dtype="float32", batch_size=2)
+out = cap.caption({[str(p) for p in photos]!r})
+assert all(r.ok for r in out), out
+print(sorted(decoded_before_load))
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    # batches of 2, 2 and 1: the first two batches' photos, and not the third's
+    assert proc.stdout.strip() == str(["p0.png", "p1.png", "p2.png", "p3.png"])
