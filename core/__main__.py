@@ -1,6 +1,4 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-import sys
+from altlens.core.cli import run
 
-from altlens.core.cli import main
-
-sys.exit(main())
+run()

@@ -1,8 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """`python -m altlens.desktop`: the full `altlens` command, window included."""
 
-import sys
+from altlens.desktop.cli import run
 
-from altlens.desktop.cli import main
-
-sys.exit(main())
+run()

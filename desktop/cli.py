@@ -7,6 +7,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from typing import NoReturn
+
 from altlens.core import cli
 
 COMMAND_MODULES = ["altlens.desktop.command"]
@@ -14,6 +16,11 @@ COMMAND_MODULES = ["altlens.desktop.command"]
 
 def main(argv: Sequence[str] | None = None) -> int:
     return cli.main(argv, extra_modules=COMMAND_MODULES, default="gui")
+
+
+def run() -> NoReturn:
+    """The installed `altlens` command: main(), then the fast exit of a finished command."""
+    cli.exit_fast(main())
 
 
 def gui_main() -> int:

@@ -10,11 +10,13 @@ import multiprocessing
 import os
 import sys
 
-from altlens.desktop.cli import gui_main, main
+from altlens.desktop.cli import gui_main, run
 
 if __name__ == "__main__":
     # torch and transformers can start worker processes; in a frozen app each child must run
     # the bootloader's multiprocessing hook instead of starting AltLens again.
     multiprocessing.freeze_support()
     name = os.path.basename(sys.argv[0]).lower()
-    sys.exit(gui_main() if name.startswith("altlens-gui") else main())
+    if name.startswith("altlens-gui"):
+        sys.exit(gui_main())
+    run()

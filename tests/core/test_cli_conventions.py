@@ -265,3 +265,40 @@ def test_eta_follows_the_measured_pace_not_the_model_load() -> None:
     assert "ETA --:--" in fresh.render(0, 0, 0.0) and "-- img/s" in fresh.render(0, 0, 0.0)
     short = ProgressBar(6, stream=io.StringIO(), clock=lambda: 0.0)
     assert "3.00 img/s" in short.render(6, 0, 2.0)  # too short for a pace: the whole run's rate
+
+
+def test_a_finished_command_exits_without_teardown_but_loses_nothing(tmp_path: Path) -> None:
+    """exit_fast skips the interpreter's teardown once torch is loaded, but everything printed
+    arrives, atexit handlers run, the status is kept, and a command with a thread still
+    running gets the normal exit that waits for it."""
+    script = """
+import atexit, sys, threading, time
+import torch  # a command that ran a model
+from altlens.core.cli import exit_fast
+atexit.register(lambda: print("atexit ran", file=sys.stderr))
+if sys.argv[1] == "thread":
+    threading.Thread(target=lambda: (time.sleep(0.5), print("thread done", flush=True))).start()
+sys.stdout.write("x" * 100000)  # more than a pipe's buffer: it must all be flushed
+sys.stdout.write("\\nend")
+exit_fast(3)
+"""
+    for mode in ("plain", "thread"):
+        proc = subprocess.run([sys.executable, "-c", script, mode], capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 3, proc.stderr[-2000:]
+        assert "atexit ran" in proc.stderr
+        assert proc.stdout.count("x") == 100000 and "end" in proc.stdout
+        assert ("thread done" in proc.stdout) == (mode == "thread")
+
+
+def test_the_installed_command_uses_the_fast_exit() -> None:
+    import tomllib
+
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["altlens"] == "altlens.desktop.cli:run"
+    proc = subprocess.run(
+        [sys.executable, "-m", "altlens.core", "caption", "--json", "--quiet", "--model", str(TOY),
+         str(next(SAMPLES.glob("*.jpg")))],
+        capture_output=True, text=True, timeout=120, cwd=REPO,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout)["caption"]
