@@ -68,7 +68,7 @@ class BatchOptions:
     onnx_dir: str | None = None
     allow_download: bool = False
     settings: GenerationSettings = field(default_factory=GenerationSettings)
-    batch_size: int = 8
+    batch_size: int = 12
     part_size: int = DEFAULT_PART_SIZE
     fmt: str = "parquet"
     address: str | None = None  # None: a local Ray on this machine

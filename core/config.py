@@ -83,7 +83,7 @@ KEYS: dict[str, Key] = _keys(
     Key("model.device", str, "where the model runs", "auto", "auto", choices=("auto", "cpu", "cuda", "mps")),
     Key("model.dtype", str, "number format of the model weights", "auto", "auto",
         choices=("auto", "float32", "bfloat16", "float16", "int8", "mixed")),
-    Key("model.batch_size", int, "images per model call", "8", "4", minimum=1, maximum=32),
+    Key("model.batch_size", int, "images per model call", "12", "4", minimum=1, maximum=32),
     Key("caption.beams", int, "beam search width; 1 means greedy", "4", "4", minimum=1, maximum=5),
     Key("caption.candidates", int, "suggestions per image (at most the beams)", "1", "3", minimum=1, maximum=5),
     Key("caption.max_length", int, "maximum caption length in tokens", "16", "20", minimum=8, maximum=64),

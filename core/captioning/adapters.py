@@ -19,7 +19,7 @@ import transformers
 from altlens.core.captioning import fast as fastpath
 from altlens.core.captioning.fast import decode_candidates, run_search
 from altlens.core.captioning.genoptions import unsupported_generation_options
-from altlens.core.captioning.numerics import apply_mode, storage_dtype
+from altlens.core.captioning.numerics import apply_mode, cross_attention_dtype, storage_dtype
 from altlens.core.captioning.search import SearchResult
 from altlens.core.captioning.settings import GenerationSettings
 from altlens.core.errors import ModelInvalidError, ModelUnsupportedError
@@ -305,7 +305,8 @@ class VisionEncoderDecoderAdapter(ModelAdapter):
             if result is not None:
                 return decode_candidates(self.tokenizer, result)
         states = fastpath.encode(self.model, pixel_values)
-        decoder = fastpath.Gpt2StepDecoder(self.model.decoder, states, settings.max_length)
+        decoder = fastpath.Gpt2StepDecoder(self.model.decoder, states, settings.max_length,
+                                           cross_dtype=cross_attention_dtype(self.mode, self.device))
         result = run_search(decoder, batch, settings, self.model.generation_config, self.model.config,
                             self.eos_token_id, self.pad_token_id, cancel)
         return decode_candidates(self.tokenizer, result)

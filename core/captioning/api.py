@@ -18,7 +18,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from altlens.core.captioning.engine import Captioner, ImageInput
+from altlens.core.captioning.engine import DEFAULT_BATCH_SIZE, Captioner, ImageInput
 from altlens.core.captioning.settings import GenerationSettings
 from altlens.core.errors import UsageError
 from altlens.core.types import CaptionResult
@@ -107,7 +107,7 @@ def pipeline(
     device: str = "auto",
     dtype: str = "auto",
     allow_download: bool = False,
-    batch_size: int = 8,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     backend: str = "auto",
     **settings: Any,
 ) -> CaptionPipeline:

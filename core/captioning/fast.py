@@ -51,9 +51,12 @@ def unsupported_reason(model: Any) -> str | None:
     return None
 
 
-def cross_keys_values(decoder: Any, encoder_states: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+def cross_keys_values(
+    decoder: Any, encoder_states: torch.Tensor, dtype: torch.dtype | None = None
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """Cross-attention keys and values of every layer, once per image:
-    [(keys, values)] with each [images, heads, seq, head_dim]."""
+    [(keys, values)] with each [images, heads, seq, head_dim], stored as `dtype` (default:
+    the states' own)."""
     cfg = decoder.config
     heads = cfg.num_attention_heads
     n_img, seq_len, _ = encoder_states.shape
@@ -63,16 +66,19 @@ def cross_keys_values(decoder: Any, encoder_states: torch.Tensor) -> list[tuple[
         k, v = block.crossattention.c_attn(encoder_states).split(cfg.hidden_size, dim=2)
         # Contiguous once per image: every step's attention reads them (as strided views,
         # sdpa on 2 threads took 3.4 instead of 1.9 ms per layer for 8 images; same numbers).
-        out.append((k.view(shape).transpose(1, 2).contiguous(), v.view(shape).transpose(1, 2).contiguous()))
+        as_stored = {"dtype": dtype or k.dtype, "memory_format": torch.contiguous_format}
+        out.append((k.view(shape).transpose(1, 2).to(**as_stored), v.view(shape).transpose(1, 2).to(**as_stored)))
     return out
 
 
 class Gpt2StepDecoder:
     """A GPT-2 decoder with cross-attention, one token per row per step (search.StepDecoder)."""
 
-    def __init__(self, decoder: Any, encoder_states: torch.Tensor, max_length: int, static: bool = False) -> None:
+    def __init__(self, decoder: Any, encoder_states: torch.Tensor, max_length: int, static: bool = False,
+                 cross_dtype: torch.dtype | None = None) -> None:
         # static: never ask the device whether a reorder is the identity (a host sync, not
         # allowed while a CUDA graph is being captured); always gather instead.
+        # cross_dtype: how the image keys/values are kept (numerics.cross_attention_dtype).
         self.static = static
         self.decoder = decoder
         cfg = decoder.config
@@ -84,7 +90,7 @@ class Gpt2StepDecoder:
         self.max_length = max_length
         self.dtype = encoder_states.dtype
         self.device = encoder_states.device
-        self.cross = cross_keys_values(decoder, encoder_states)
+        self.cross = cross_keys_values(decoder, encoder_states, cross_dtype)
         self.keys: list[torch.Tensor] = []
         self.values: list[torch.Tensor] = []
         self.pos = 0
@@ -134,7 +140,7 @@ class Gpt2StepDecoder:
 
         ck = [k for k, _ in self.cross]
         cv = [v for _, v in self.cross]
-        logits = gpt2_step(self.decoder, tokens, position, self_attention, ck, cv, self._attend)
+        logits = gpt2_step(self.decoder, tokens, position, self_attention, ck, cv, self._attend_image)
         self.pos = p + 1
         return logits.to(torch.float32)
 
@@ -147,6 +153,11 @@ class Gpt2StepDecoder:
     def _attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float) -> torch.Tensor:
         # Models loaded with eager attention get transformers' eager formula.
         return eager_attention(q, k, v, scale) if self.eager else _sdpa(q, k, v, scale)
+
+    def _attend_image(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float) -> torch.Tensor:
+        if q.dtype == k.dtype:
+            return self._attend(q, k, v, scale)
+        return self._attend(q.to(k.dtype), k, v, scale).to(q.dtype)
 
     def _grow(self, cache: torch.Tensor, group: int, filled: int) -> torch.Tensor:
         rows = cache.shape[0]

@@ -769,14 +769,15 @@ class VitGpt2Adapter:
 
     def generate(self, inputs: dict[str, torch.Tensor], settings: Any, cancel: Any = None) -> list[list[tuple[str, float]]]:
         import torch
-        from altlens.core.captioning import fast
+        from altlens.core.captioning import fast, numerics
 
         if settings.strategy == "sample":
             return self._transformers_adapter().generate(inputs, settings, cancel)
         pixel_values = inputs["pixel_values"]
         with torch.inference_mode():
             states = fast.encode(self.model, pixel_values)
-            decoder = fast.Gpt2StepDecoder(self.model.decoder, states, settings.max_length)
+            decoder = fast.Gpt2StepDecoder(self.model.decoder, states, settings.max_length,
+                                           cross_dtype=numerics.cross_attention_dtype(self.mode, self.device))
             result = fast.run_search(decoder, pixel_values.shape[0], settings, self.model.generation_config,
                                      self.model.config, self.eos_token_id, self.pad_token_id, cancel)
         return fast.decode_candidates(self.tokenizer, result)

@@ -48,7 +48,7 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     d.add_argument("--temperature", type=float, default=None, help="sampling temperature (default: 1.0)")
     d.add_argument("--seed", type=int, default=None, help="random seed for --sample, for repeatable output")
     d.add_argument("--no-repetition-guard", action="store_true", help="keep captions that repeat a phrase ('a man in a hat with a man in a hat')")
-    d.add_argument("--batch-size", type=int, default=8, metavar="B", help="images per model call (default: 8)")
+    d.add_argument("--batch-size", type=int, default=12, metavar="B", help="images per model call (default: 12)")
 
 
 def settings_from_args(args: argparse.Namespace) -> Any:

@@ -203,3 +203,40 @@ def test_lower_precision_loads_leave_no_float32_matrices(tmp_path: Path) -> None
         # The encoder's query/key/value and first MLP products hand bfloat16 on (four per layer).
         layers = mixed.model.config.encoder.num_hidden_layers
         assert sum(bool(getattr(m, "bf16_out", False)) for m in mixed.model.modules()) == 4 * layers
+
+
+def test_cross_attention_keys_in_bfloat16_only_where_native(monkeypatch: pytest.MonkeyPatch) -> None:
+    """int8/mixed on a CPU with native bfloat16 keep the image keys/values in bfloat16 (half
+    the memory each decoder step reads); float32, GPUs and CPUs without it keep their own."""
+    on = {"avx512": True, "avx512_bf16": True, "vnni": True, "amx": False, "int8_matmul": True}
+    monkeypatch.setattr(numerics, "cpu_features", lambda: on)
+    assert numerics.cross_attention_dtype("int8", "cpu") == torch.bfloat16
+    assert numerics.cross_attention_dtype("mixed", torch.device("cpu")) == torch.bfloat16
+    assert numerics.cross_attention_dtype("float32", "cpu") is None
+    assert numerics.cross_attention_dtype("bfloat16", "cuda") is None
+    monkeypatch.setattr(numerics, "cpu_features", lambda: {**on, "avx512_bf16": False})
+    assert numerics.cross_attention_dtype("int8", "cpu") is None
+
+
+def test_bfloat16_image_keys_change_the_logits_only_by_rounding(toy_model_dir: Path) -> None:
+    from altlens.core.captioning import fast
+    from transformers import VisionEncoderDecoderModel
+
+    model = VisionEncoderDecoderModel.from_pretrained(toy_model_dir).eval()
+    torch.manual_seed(0)
+    with torch.inference_mode():
+        states = fast.encode(model, torch.randn(3, 3, *_image_size(model)))
+        start = torch.full((3,), model.config.decoder_start_token_id, dtype=torch.long)
+        plain = fast.Gpt2StepDecoder(model.decoder, states, 8)
+        rounded = fast.Gpt2StepDecoder(model.decoder, states, 8, cross_dtype=torch.bfloat16)
+        assert rounded.cross[0][0].dtype == torch.bfloat16 and rounded.cross[0][0].is_contiguous()
+        a, b = plain.begin(start), rounded.begin(start)
+    assert b.dtype == torch.float32
+    assert not torch.equal(a, b)  # the rounding is really there
+    torch.testing.assert_close(b, a, rtol=0.05, atol=0.05 * float(a.abs().max()))
+    assert torch.equal(a.argmax(-1), b.argmax(-1))
+
+
+def _image_size(model: object) -> tuple[int, int]:
+    size = model.config.encoder.image_size  # type: ignore[attr-defined]
+    return (size, size) if isinstance(size, int) else tuple(size)
