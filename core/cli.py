@@ -21,7 +21,7 @@ import threading
 from collections.abc import Sequence
 from typing import NoReturn
 
-from altlens.core import __version__
+from altlens.core import __version__, gcpause
 from altlens.core.errors import AltLensError, UsageError
 
 # Order is the order in `altlens --help`.
@@ -118,6 +118,11 @@ def _setup_logging(verbosity: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
+#: Finite commands that import torch and load a model before their real work starts (the
+#: long-running `watch` and the Ray driver of `batch` keep the collector as it is).
+MODEL_COMMANDS = frozenset({"caption", "describe"})
+
+
 def main(argv: Sequence[str] | None = None, *, extra_modules: Sequence[str] = (), default: str | None = None) -> int:
     """Run the command line. `extra_modules` register more commands; `default` is the command
     run when no arguments are given (without one, the help is printed)."""
@@ -136,6 +141,8 @@ def main(argv: Sequence[str] | None = None, *, extra_modules: Sequence[str] = ()
     if config_error is not None and args.command in _commands_reading_config():
         print(f"altlens: {config_error}", file=sys.stderr)
         return 2
+    if args.command in MODEL_COMMANDS:
+        gcpause.pause()  # until the model is loaded (see gcpause.py)
     try:
         status = int(args.func(args) or 0)
         sys.stdout.flush()  # here, so a closed pipe is noticed inside the handler below
@@ -154,6 +161,8 @@ def main(argv: Sequence[str] | None = None, *, extra_modules: Sequence[str] = ()
     except KeyboardInterrupt:
         print("altlens: interrupted", file=sys.stderr)
         return 130
+    finally:
+        gcpause.resume()
 
 
 

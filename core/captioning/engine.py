@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from altlens.core import gcpause
 from altlens.core.captioning.backends import BACKENDS as BACKEND_REGISTRY
 from altlens.core.captioning.backends import Request as BackendRequest
 from altlens.core.captioning.loading import resolve_model
@@ -164,6 +165,8 @@ class Captioner:
             raise
         except Exception as exc:
             raise CaptioningError(f"The model could not be loaded: {type(exc).__name__}: {exc}") from exc
+        finally:
+            gcpause.resume()  # a command's start is over (gcpause.py)
         log.info("loaded with %s", type(self._adapter).__name__)
         self.info = LoadedModelInfo(
             name=self.model_name or folder.name,
