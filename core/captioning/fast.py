@@ -91,6 +91,8 @@ class Gpt2StepDecoder:
         self.dtype = encoder_states.dtype
         self.device = encoder_states.device
         self.cross = cross_keys_values(decoder, encoder_states, cross_dtype)
+        self._spare_keys: list[torch.Tensor] | None = None
+        self._spare_values: list[torch.Tensor] | None = None
         self.keys: list[torch.Tensor] = []
         self.values: list[torch.Tensor] = []
         self.pos = 0
@@ -98,13 +100,20 @@ class Gpt2StepDecoder:
 
     # -- search.StepDecoder ----------------------------------------------------------------
 
+    # The self-attention cache is time-major, [max_length, rows, heads, head_dim] per layer,
+    # so the filled part is one contiguous block: a beam reorder gathers it straight into the
+    # layer's spare buffer (no new tensor per step), and the buffers then swap. Allocating and
+    # filling fresh caches took 10.5 of a 122 ms step (48 rows) on the 2-core benchmark
+    # machine, the gather into spares 2.8 ms.
+
     def begin(self, start_ids: torch.Tensor) -> torch.Tensor:
         start_ids = start_ids.to(self.device)
         rows = start_ids.shape[0]
-        shape = (rows, self.heads, self.max_length, self.head_dim)
+        shape = (self.max_length, rows, self.heads, self.head_dim)
         kv_dtype = self._kv_dtype()
         self.keys = [torch.empty(shape, dtype=kv_dtype, device=self.device) for _ in self.blocks]
         self.values = [torch.empty(shape, dtype=kv_dtype, device=self.device) for _ in self.blocks]
+        self._spare_keys = self._spare_values = None
         self.pos = 0
         self.group = 1
         return self.step(start_ids)
@@ -113,16 +122,17 @@ class Gpt2StepDecoder:
         p = self.pos
         self.keys = [self._grow(k, group, p) for k in self.keys]
         self.values = [self._grow(v, group, p) for v in self.values]
+        self._spare_keys = self._spare_values = None
         self.group *= group
 
     def select(self, rows: torch.Tensor, images: torch.Tensor | None) -> None:
         p = self.pos
-        identity = not self.static and rows.numel() == self.keys[0].shape[0] and bool(
+        identity = not self.static and rows.numel() == self.keys[0].shape[1] and bool(
             torch.equal(rows, torch.arange(rows.numel(), device=rows.device))
         )
         if not identity:
-            self.keys = [self._gather(k, rows, p) for k in self.keys]
-            self.values = [self._gather(v, rows, p) for v in self.values]
+            self.keys, self._spare_keys = self._gather(self.keys, self._spare_keys, rows, p)
+            self.values, self._spare_values = self._gather(self.values, self._spare_values, rows, p)
         if images is not None:
             self.cross = [(k.index_select(0, images), v.index_select(0, images)) for k, v in self.cross]
 
@@ -133,10 +143,12 @@ class Gpt2StepDecoder:
         position = torch.full((1, 1), p, dtype=torch.int64, device=self.device)
 
         def self_attention(i: int, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float) -> torch.Tensor:
-            # Write this token into the preallocated cache; attend over its filled part.
-            self.keys[i][:, :, p] = k[:, :, 0].to(self.keys[i].dtype)
-            self.values[i][:, :, p] = v[:, :, 0].to(self.values[i].dtype)
-            return self._attend(q, self.keys[i][:, :, : p + 1], self.values[i][:, :, : p + 1], scale)
+            # Write this token into the preallocated cache; attend over its filled part, seen
+            # as [rows, heads, positions, head_dim].
+            self.keys[i][p] = k[:, :, 0].to(self.keys[i].dtype)
+            self.values[i][p] = v[:, :, 0].to(self.values[i].dtype)
+            filled_k, filled_v = self.keys[i][: p + 1], self.values[i][: p + 1]
+            return self._attend(q, filled_k.permute(1, 2, 0, 3), filled_v.permute(1, 2, 0, 3), scale)
 
         ck = [k for k, _ in self.cross]
         cv = [v for _, v in self.cross]
@@ -160,15 +172,25 @@ class Gpt2StepDecoder:
         return self._attend(q.to(k.dtype), k, v, scale).to(q.dtype)
 
     def _grow(self, cache: torch.Tensor, group: int, filled: int) -> torch.Tensor:
-        rows = cache.shape[0]
-        out = torch.empty((rows * group, *cache.shape[1:]), dtype=cache.dtype, device=cache.device)
-        out[:, :, :filled] = cache[:, :, :filled].repeat_interleave(group, dim=0)
+        max_length, rows = cache.shape[:2]
+        out = torch.empty((max_length, rows * group, *cache.shape[2:]), dtype=cache.dtype, device=cache.device)
+        out[:filled] = cache[:filled].repeat_interleave(group, dim=1)
         return out
 
-    def _gather(self, cache: torch.Tensor, rows: torch.Tensor, filled: int) -> torch.Tensor:
-        out = torch.empty((rows.numel(), *cache.shape[1:]), dtype=cache.dtype, device=cache.device)
-        out[:, :, :filled] = cache[:, :, :filled].index_select(0, rows)
-        return out
+    @staticmethod
+    def _gather(
+        caches: list[torch.Tensor], spares: list[torch.Tensor] | None, rows: torch.Tensor, filled: int
+    ) -> tuple[list[torch.Tensor], list[torch.Tensor] | None]:
+        """Each layer's cache with its rows reordered as `rows` says, written into that layer's
+        spare; returns (the new caches, the old ones as the next spares)."""
+        out = []
+        for i, cache in enumerate(caches):
+            spare = spares[i] if spares is not None else None
+            if spare is None or spare.shape[1] != rows.numel():
+                spare = torch.empty((cache.shape[0], rows.numel(), *cache.shape[2:]), dtype=cache.dtype, device=cache.device)
+            torch.index_select(cache[:filled], 1, rows, out=spare[:filled])
+            out.append(spare)
+        return out, caches
 
 
 SelfAttention = Any  # (layer, q, k, v, scale) -> attention output [rows, heads, 1, head_dim]
