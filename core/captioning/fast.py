@@ -91,6 +91,12 @@ class Gpt2StepDecoder:
         self.dtype = encoder_states.dtype
         self.device = encoder_states.device
         self.cross = cross_keys_values(decoder, encoder_states, cross_dtype)
+        # Lower-precision image keys are kept transposed, [images, heads, head_dim, patches]:
+        # the attention is then two plain batched products, 13.4 instead of 20.5 ms for 12
+        # layers of 12 images in bfloat16 (sdpa's kernel is slow for 4 queries per image).
+        self.rounded_cross = cross_dtype is not None and cross_dtype != encoder_states.dtype
+        if self.rounded_cross:
+            self.cross = [(k.transpose(-1, -2).contiguous(), v) for k, v in self.cross]
         self._spare_keys: list[torch.Tensor] | None = None
         self._spare_values: list[torch.Tensor] | None = None
         self.keys: list[torch.Tensor] = []
@@ -167,9 +173,11 @@ class Gpt2StepDecoder:
         return eager_attention(q, k, v, scale) if self.eager else _sdpa(q, k, v, scale)
 
     def _attend_image(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float) -> torch.Tensor:
-        if q.dtype == k.dtype:
+        if not self.rounded_cross:
             return self._attend(q, k, v, scale)
-        return self._attend(q.to(k.dtype), k, v, scale).to(q.dtype)
+        # k is transposed (see __init__); scores and softmax in float32, products in k's dtype.
+        weights = torch.softmax(torch.matmul(q.to(k.dtype), k).float().mul_(scale), dim=-1)
+        return torch.matmul(weights.to(v.dtype), v).to(q.dtype)
 
     def _grow(self, cache: torch.Tensor, group: int, filled: int) -> torch.Tensor:
         max_length, rows = cache.shape[:2]
