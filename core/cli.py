@@ -143,6 +143,9 @@ def main(argv: Sequence[str] | None = None, *, extra_modules: Sequence[str] = ()
         return 2
     if args.command in MODEL_COMMANDS:
         gcpause.pause()  # until the model is loaded (see gcpause.py)
+        from altlens.core.captioning.runtime import tune_allocator
+
+        tune_allocator()
     try:
         status = int(args.func(args) or 0)
         sys.stdout.flush()  # here, so a closed pipe is noticed inside the handler below

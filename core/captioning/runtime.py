@@ -13,6 +13,7 @@ scheduler time slice. On the 2-core benchmark machine that made the int8 path ~1
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import sys
@@ -33,3 +34,39 @@ def configure_openmp() -> bool:
             os.environ[key] = value
             log.debug("%s=%s", key, value)
     return True
+
+
+# glibc's mallopt parameters (malloc.h).
+_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
+#: Blocks up to this size come from the heap (glibc's largest allowed), so an encoder
+#: activation (12 images x 197 patches x 3072 in float32 = 29 MB) is reused, not mapped anew.
+_MMAP_THRESHOLD = 32 << 20
+_TOP_PAD = 64 << 20  # grow a heap in steps of this much, not a page at a time
+_TRIM_THRESHOLD = 512 << 20  # hand freed memory back only past this much
+
+
+def tune_allocator() -> bool:
+    """For a command that runs a model to the end: glibc's allocator keeps the memory of big
+    tensors for the next ones instead of returning it to the system after every step.
+
+    With the default dynamic thresholds, the lanes' heaps shrank and grew again every few
+    operations: `altlens caption` of 24 photos took 420,000 page faults and 1.0 s of system
+    time, 230,000 and 0.6 s with these settings (5.2 instead of 5.4 s in all, peak memory
+    1.32 instead of 1.38 GB, on the 2-core benchmark machine). Setting any of them turns
+    glibc's dynamic threshold off, so all three are set together. Only glibc has mallopt;
+    elsewhere nothing changes. Returns whether the settings took effect."""
+    try:
+        libc = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (AttributeError, ValueError, OSError):  # not a glibc system
+        return False
+    if not libc.startswith("glibc"):
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    ok = all(mallopt(param, value) == 1 for param, value in (
+        (_M_MMAP_THRESHOLD, _MMAP_THRESHOLD), (_M_TOP_PAD, _TOP_PAD), (_M_TRIM_THRESHOLD, _TRIM_THRESHOLD)))
+    log.debug("allocator settings %s", "applied" if ok else "refused")
+    return ok

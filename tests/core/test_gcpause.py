@@ -83,3 +83,31 @@ def test_other_commands_keep_the_collector(monkeypatch, capsys) -> None:  # type
     assert cli.main(["config", "path"]) == 0
     assert calls == [] and gc.isenabled()
     assert capsys.readouterr().out.strip()
+
+
+def test_glibc_accepts_the_allocator_settings() -> None:
+    """glibc accepts the allocator settings (runtime.tune_allocator) on a glibc system, and
+    nothing is tried elsewhere; in a process of its own, as they last for the process."""
+    import os
+
+    script = """
+from altlens.core.captioning import runtime
+print(runtime.tune_allocator())
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=REPO)
+    glibc = (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc") if hasattr(os, "confstr") else False
+    assert proc.stdout.strip() == str(glibc), proc.stderr[-2000:]
+
+
+def test_model_commands_tune_the_allocator_and_others_do_not(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from altlens.core import cli
+    from altlens.core.captioning import runtime
+
+    calls: list[str] = []
+    monkeypatch.setattr(runtime, "tune_allocator", lambda: calls.append("tuned") or True)
+    assert cli.main(["config", "path"]) == 0
+    assert calls == []
+    photo = str(next(SAMPLES.glob("*.jpg")))
+    assert cli.main(["caption", "--json", "--quiet", "--model", str(TOY), photo]) == 0
+    assert calls == ["tuned"]
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["caption"]
