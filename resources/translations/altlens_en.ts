@@ -1408,6 +1408,10 @@ Choose another model in Settings or the model manager, or try again.</source>
       <source> (paused)</source>
       <translation type="unfinished" />
     </message>
+    <message>
+      <source>%1 images/s</source>
+      <translation type="unfinished" />
+    </message>
     <message numerus="yes">
       <source>about %n second(s) left</source>
       <translation>
@@ -1781,6 +1785,14 @@ Choose another model in Settings or the model manager, or try again.</source>
     </message>
     <message>
       <source>Also the names of people the photo's metadata mentions</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>8-bit integers (int8)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Half for the image, 8-bit for the text (mixed)</source>
       <translation type="unfinished" />
     </message>
     <message>
