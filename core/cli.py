@@ -170,15 +170,16 @@ def main(argv: Sequence[str] | None = None, *, extra_modules: Sequence[str] = ()
 
 
 
-def exit_fast(status: int) -> NoReturn:
+def exit_fast(status: int, *, teardown: bool = False) -> NoReturn:
     """End the process after a finished command, without the interpreter's teardown.
 
     Unloading torch's modules one by one takes ~0.2 s (a tenth of a one-photo run on the
     benchmark machine) and does nothing a process exit does not. Output is flushed and the
     atexit handlers (temporary files, logging) run first. The normal exit is kept while other
-    threads run, or when Qt is loaded: its objects save their state as they are destroyed.
+    threads run, or when the caller says objects must be destroyed in order (`teardown`: the
+    window's toolkit saves state as its objects go).
     """
-    if "torch" not in sys.modules or threading.active_count() > 1 or "PySide6.QtCore" in sys.modules:
+    if teardown or "torch" not in sys.modules or threading.active_count() > 1:
         sys.exit(status)
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):

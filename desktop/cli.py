@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-
 from typing import NoReturn
 
 from altlens.core import cli
@@ -20,7 +19,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run() -> NoReturn:
     """The installed `altlens` command: main(), then the fast exit of a finished command."""
-    cli.exit_fast(main())
+    status = main()
+    cli.exit_fast(status, teardown="PySide6.QtCore" in sys.modules)
 
 
 def gui_main() -> int:

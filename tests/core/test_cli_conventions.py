@@ -270,24 +270,29 @@ def test_eta_follows_the_measured_pace_not_the_model_load() -> None:
 def test_a_finished_command_exits_without_teardown_but_loses_nothing(tmp_path: Path) -> None:
     """exit_fast skips the interpreter's teardown once torch is loaded, but everything printed
     arrives, atexit handlers run, the status is kept, and a command with a thread still
-    running gets the normal exit that waits for it."""
+    running, or whose caller asks for the teardown (the window), gets the normal exit."""
     script = """
 import atexit, sys, threading, time
 import torch  # a command that ran a model
 from altlens.core.cli import exit_fast
 atexit.register(lambda: print("atexit ran", file=sys.stderr))
+class Kept:
+    def __del__(self):
+        print("torn down", file=sys.stderr)
+kept = Kept()  # destroyed only by the interpreter's teardown
 if sys.argv[1] == "thread":
     threading.Thread(target=lambda: (time.sleep(0.5), print("thread done", flush=True))).start()
 sys.stdout.write("x" * 100000)  # more than a pipe's buffer: it must all be flushed
 sys.stdout.write("\\nend")
-exit_fast(3)
+exit_fast(3, teardown=sys.argv[1] == "teardown")
 """
-    for mode in ("plain", "thread"):
+    for mode in ("plain", "thread", "teardown"):
         proc = subprocess.run([sys.executable, "-c", script, mode], capture_output=True, text=True, timeout=60)
         assert proc.returncode == 3, proc.stderr[-2000:]
         assert "atexit ran" in proc.stderr
         assert proc.stdout.count("x") == 100000 and "end" in proc.stdout
         assert ("thread done" in proc.stdout) == (mode == "thread")
+        assert ("torn down" in proc.stderr) == (mode != "plain")
 
 
 def test_the_installed_command_uses_the_fast_exit() -> None:
