@@ -242,9 +242,32 @@ def report(args: argparse.Namespace, ref_all: list[Run], alt_all: list[Run], ref
     text = table(ref_all, alt_all, ref_one, alt_one, n, first_s, same_f32, same_auto)
     print("\n" + text + "\n", flush=True)
     if args.write:
-        RESULTS.write_text("# Whole-process speed (`python benchmarks/cli_speed.py --write`)\n\n" + text + "\n",
-                           encoding="utf-8")
+        # The newest run first; earlier runs (other machines, earlier versions) are kept below.
+        global _EARLIER
+        if _EARLIER is None:
+            try:
+                _EARLIER = RESULTS.read_text(encoding="utf-8").split("\n", 1)[1].lstrip("\n")
+            except (OSError, IndexError):
+                _EARLIER = ""
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(_STARTED))
+        section = f"## {when}: `{' '.join(['python', 'benchmarks/cli_speed.py', *sys.argv[1:]])}`\n\nCPU: {cpu_model()}\n\n"
+        RESULTS.write_text(f"{RESULTS_TITLE}\n\n{section}{text}\n\n{_EARLIER}", encoding="utf-8")
         print(f"wrote {RESULTS}", flush=True)
+
+
+RESULTS_TITLE = "# Whole-process speed (`python benchmarks/cli_speed.py --write`)"
+_EARLIER: str | None = None
+_STARTED = time.time()
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def table(ref_all: list[Run], alt_all: list[Run], ref_one: list[Run], alt_one: list[Run], n: int,
