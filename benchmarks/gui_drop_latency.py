@@ -67,9 +67,6 @@ def main() -> None:
     settings.set_value("model/name", str(model))
     started = time.perf_counter()
     app = AltLensApp(settings)
-    ready: list[float] = []
-    app.caption_worker.model_ready.connect(lambda *a: ready.append(time.perf_counter()),
-                                          Qt.ConnectionType.QueuedConnection)
     app.start([], show=True)
 
     def wait(cond, timeout: float = 300.0) -> None:
@@ -80,8 +77,10 @@ def main() -> None:
             qapp.processEvents()
             time.sleep(0.001)
 
-    wait(lambda: bool(ready))
-    load_s = ready[0] - started
+    wait(lambda: app.controller.model.ready or app.controller.model_error is not None)
+    if app.controller.model_error is not None:
+        raise SystemExit(f"the model did not load: {app.controller.model_error}")
+    load_s = time.perf_counter() - started
 
     def drop(path: Path) -> None:
         mime = QMimeData()
