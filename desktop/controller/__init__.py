@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from altlens.core.library import ImageRecord
 from altlens.core.types import ErrorInfo
 from altlens.desktop.controller.announcements import Announcements
 from altlens.desktop.controller.detail import Detail
@@ -153,7 +154,8 @@ class ReviewController(QObject):
         iw.failed.connect(s.on_image_failed, QC)
         iw.skipped.connect(s.on_image_skipped, QC)
         lw = p.library_worker
-        lw.records_loaded.connect(s.apply_records, QC)
+        lw.pace_loading()
+        lw.records_loaded.connect(self._on_loaded_page, QC)
         lw.records_changed.connect(s.apply_records, QC)
         lw.done.connect(i.on_done, QC)
         lw.failed.connect(i.on_failed, QC)
@@ -229,6 +231,12 @@ class ReviewController(QObject):
                 self.model.on_failed(error)
             case _:  # the worker logged it; the queue and the library stay consistent
                 pass
+
+    def _on_loaded_page(self, records: Sequence[ImageRecord]) -> None:
+        try:
+            self.session.apply_records(records)
+        finally:
+            self.parts.library_worker.page_applied()  # the next page may come (pace_loading)
 
     def _on_idle(self) -> None:
         self.session.finish_run()
