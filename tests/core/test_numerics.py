@@ -218,7 +218,7 @@ def test_cross_attention_keys_in_bfloat16_only_where_native(monkeypatch: pytest.
     assert numerics.cross_attention_dtype("int8", "cpu") is None
 
 
-def test_bfloat16_image_keys_change_the_logits_only_by_rounding(toy_model_dir: Path) -> None:
+def test_bfloat16_keys_change_the_logits_only_by_rounding(toy_model_dir: Path) -> None:
     from altlens.core.captioning import fast
     from transformers import VisionEncoderDecoderModel
 
@@ -231,6 +231,9 @@ def test_bfloat16_image_keys_change_the_logits_only_by_rounding(toy_model_dir: P
         rounded = fast.Gpt2StepDecoder(model.decoder, states, 8, cross_dtype=torch.bfloat16)
         assert rounded.cross[0][0].dtype == torch.bfloat16 and rounded.cross[0][0].is_contiguous()
         a, b = plain.begin(start), rounded.begin(start)
+        # the self-attention cache follows the image keys (with its spare buffers, the
+        # larger of the decoder's per-batch memories)
+        assert rounded.keys[0].dtype == torch.bfloat16 and plain.keys[0].dtype == torch.float32
     assert b.dtype == torch.float32
     assert not torch.equal(a, b)  # the rounding is really there
     torch.testing.assert_close(b, a, rtol=0.05, atol=0.05 * float(a.abs().max()))
