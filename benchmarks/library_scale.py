@@ -19,8 +19,10 @@ in a fresh process with the trained test model
 - keys while captioning: --captions images are queued and, while the model captions them,
   --keys arrow-key presses are posted to the grid, each timed from posting to the list's
   handling of it (median and max);
-- memory: the process's peak resident size (VmHWM) against the goal of the model's size on
-  disk plus 300 MB, and the resident size at each step, including idle after captioning.
+- memory: the window's process's peak resident size (VmHWM) against the goal of the model's
+  size on disk plus 300 MB, the model's process's peak beside it (the model runs in a process
+  of its own, core/captioning/modelprocess.py), and the resident size of each at each step,
+  including idle after captioning.
 """
 
 from __future__ import annotations
@@ -44,11 +46,33 @@ MODEL = REPO / "tests" / "models" / "toy-captioner"
 PER_FOLDER = 1000
 
 
-def status_kb(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
+def status_kb(field: str, pid: int | str = "self") -> int:
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:  # that process has ended
+        return 0
+    for line in lines:
         if line.startswith(field + ":"):
             return int(line.split()[1])
     return 0
+
+
+def children() -> list[int]:
+    """This process's child processes (the model's process, once it runs)."""
+    me, found = os.getpid(), []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == me:
+                found.append(int(entry.name))
+    return found
+
+
+def model_kb(field: str) -> int:
+    return sum(status_kb(field, pid) for pid in children())
 
 
 def mb(kb: int) -> float:
@@ -112,6 +136,7 @@ def ensure_library(workdir: Path, n: int) -> tuple[Path, Path]:
 def child(args: argparse.Namespace) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     rss: dict[str, float] = {"process start": mb(status_kb("VmRSS"))}
+    model_rss: dict[str, float] = {"process start": 0.0}
     from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
     from PySide6.QtGui import QKeyEvent
     from PySide6.QtWidgets import QApplication
@@ -185,6 +210,7 @@ def child(args: argparse.Namespace) -> None:
     wait(lambda: app.controller.model.ready or app.controller.model_error is not None, 300, "the model")
     qapp.processEvents()
     rss["window usable, all rows listed"] = mb(status_kb("VmRSS"))
+    model_rss["window usable, all rows listed"] = mb(model_kb("VmRSS"))
 
     # -- scrolling ----------------------------------------------------------------------------
     t = time.perf_counter()
@@ -208,6 +234,7 @@ def child(args: argparse.Namespace) -> None:
     scroll_all = time.perf_counter() - t
     qapp.processEvents()
     rss["after scrolling every page"] = mb(status_kb("VmRSS"))
+    model_rss["after scrolling every page"] = mb(model_kb("VmRSS"))
 
     # -- keys while captioning ----------------------------------------------------------------
     press(Qt.Key.Key_Home)
@@ -232,6 +259,7 @@ def child(args: argparse.Namespace) -> None:
             time.sleep(0.002)
     during = progress[-1] if progress else 0
     rss["after the keys, captioning"] = mb(status_kb("VmRSS"))
+    model_rss["after the keys, captioning"] = mb(model_kb("VmRSS"))
     wait(lambda: progress and progress[-1] >= len(paths), 1200, "captioning to finish")
     captioned = progress[-1]
     rate_text = window.progress.bar.format()
@@ -239,6 +267,7 @@ def child(args: argparse.Namespace) -> None:
         qapp.processEvents()
         time.sleep(0.01)
     rss["idle after captioning"] = mb(status_kb("VmRSS"))
+    model_rss["idle after captioning"] = mb(model_kb("VmRSS"))
     if args.diagnose:
         import ctypes
 
@@ -267,6 +296,9 @@ def child(args: argparse.Namespace) -> None:
         "thumbnail_bytes": app.images.thumbnail_bytes,
         "rss": rss,
         "hwm": mb(status_kb("VmHWM")),
+        "model_rss": model_rss,
+        "model_hwm": mb(model_kb("VmHWM")),
+        "model_processes": len(children()),
     }
     app.quit()
     Path(args.out).write_text(json.dumps(out))
@@ -327,10 +359,14 @@ def main() -> None:
     print(f"captioned {r['captioned']}; progress read: {r['progress_text']!r}")
     print(f"thumbnails cached at the end: {r['thumbnails_cached']} "
           f"({r['thumbnail_bytes'] / 2**20:.1f} MB)")
+    print("resident memory (the window's process / the model's process):")
     for what, value in r["rss"].items():
-        print(f"resident memory, {what}: {value:.0f} MB")
-    print(f"peak resident memory (VmHWM): {r['hwm']:.0f} MB; goal model + 300 MB = "
-          f"{goal:.0f} MB{'' if r['hwm'] < goal else '  OVER'}")
+        print(f"  {what}: {value:.0f} / {r['model_rss'].get(what, 0):.0f} MB")
+    print(f"peak resident memory of the window's process (VmHWM): {r['hwm']:.0f} MB; goal model + "
+          f"300 MB = {goal:.0f} MB{'' if r['hwm'] < goal else '  OVER'}")
+    print(f"peak resident memory of the model's process{'es' if r['model_processes'] > 1 else ''} "
+          f"(torch, the model, its buffers): {r['model_hwm']:.0f} MB; both peaks together "
+          f"{r['hwm'] + r['model_hwm']:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import os
 import threading
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from altlens.core.errors import CancelledError
 from altlens.core.types import CaptionJob, CaptionResult
@@ -20,8 +20,10 @@ class CancelToken:
     """Cooperative cancellation: set by one thread, checked by the worker between batches and
     by a generation stopping criterion, so a long generate() stops within one decoding step."""
 
-    def __init__(self) -> None:
-        self._event = threading.Event()
+    def __init__(self, event: Any = None) -> None:
+        """`event`: an Event-like object to share (a multiprocessing Event, so a child
+        process's work stops when the window cancels); a private threading.Event otherwise."""
+        self._event = event if event is not None else threading.Event()
 
     def cancel(self) -> None:
         self._event.set()

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The captioner thread: owns the model, loads it itself, captions the library's queue in
-batches and stores every result in the library as it arrives.
+"""The captioner thread: owns the model (which runs in a process of its own), loads it,
+captions the library's queue in batches and stores every result in the library as it arrives.
 
 The queue is the library's persistent one (core.jobs.JobQueue), so work queued by the
 watcher, by another AltLens process or before a crash is found here too. Work is done one
@@ -74,25 +74,23 @@ class Progress:
 CaptionerFactory = Callable[..., Any]
 
 
-def _leave_a_core_for_the_window() -> None:
-    """torch uses every core by default; in the app, one is left for the window (and the
-    image thread), or typing lags while a batch runs. An explicit OMP_NUM_THREADS wins."""
+def model_threads() -> int | None:
+    """torch's threads in the model's process: torch uses every core by default, and in the
+    app one is left for the window (and the image thread), or typing lags while a batch runs.
+    None where OMP_NUM_THREADS says otherwise (it is inherited by the model's process)."""
     if os.environ.get("OMP_NUM_THREADS"):
-        return
-    import torch
-
-    wanted = max(1, (os.cpu_count() or 2) - 1)
-    if torch.get_num_threads() > wanted:
-        torch.set_num_threads(wanted)
-        log.info("captioning with %d CPU threads, leaving one for the window", wanted)
+        return None
+    return max(1, (os.cpu_count() or 2) - 1)
 
 
 def _default_factory(spec: ModelSpec, settings: GenerationSettings) -> Any:
-    from altlens.core.captioning.engine import Captioner
+    # The model runs in a process of its own (core/captioning/modelprocess.py): the window's
+    # process never holds torch, and closing the model hands all of its memory back.
+    from altlens.core.captioning.modelprocess import ProcessCaptioner
 
-    _leave_a_core_for_the_window()
-    return Captioner(
+    return ProcessCaptioner(
         spec.name,
+        threads=model_threads(),
         device=spec.device,
         dtype=spec.dtype,
         settings=settings,
@@ -431,8 +429,11 @@ class CaptionWorker(Worker):
 
     def _release(self) -> None:
         if self._captioner is not None:
-            self._captioner = None
-            gc.collect()  # let torch free the weights before another model loads
+            captioner, self._captioner = self._captioner, None
+            close = getattr(captioner, "close", None)
+            if close is not None:
+                close()  # the model's process ends and its memory goes back to the system
+            gc.collect()  # an in-process captioner (tests): let torch free the weights now
 
     def closing(self) -> None:
         if self._timer is not None:

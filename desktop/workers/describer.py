@@ -32,10 +32,12 @@ DescriberFactory = Callable[[str, str], Any]  # (model name, device) -> Captione
 
 
 def _default_factory(model: str, device: str) -> Any:
-    from altlens.core.captioning.engine import Captioner
+    # In a process of its own, as the captioner's model (core/captioning/modelprocess.py).
+    from altlens.core.captioning.modelprocess import ProcessCaptioner
+    from altlens.desktop.workers.captioner import model_threads
 
     # dtype "auto" keeps these families in float32 on the CPU (README, "Long descriptions").
-    return Captioner(model, device=device, batch_size=1)
+    return ProcessCaptioner(model, threads=model_threads(), device=device, batch_size=1)
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class DescribeWorker(Worker):
 
     model_loading = Signal(str)
     answering = Signal(object)
-    context_read = Signal(object, str)  # the Describe request, the context given to the model  # the Describe request: the model is loaded and generating
+    context_read = Signal(object, str)  # the Describe request, the context given to the model
     progress = Signal(int, int)
 
     def __init__(
@@ -124,8 +126,11 @@ class DescribeWorker(Worker):
 
     def _release(self) -> None:
         if self._captioner is not None:
-            self._captioner = None
+            captioner, self._captioner = self._captioner, None
             self._key = None
+            close = getattr(captioner, "close", None)
+            if close is not None:
+                close()
             gc.collect()
 
     def closing(self) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -170,7 +171,7 @@ def test_a_missing_model_is_reported_and_jobs_wait(
     assert gone.calls[0][1].code == "file-missing"
 
 
-def test_the_model_runs_on_the_worker_thread(
+def test_the_model_runs_in_its_own_process_driven_from_the_worker_thread(
     qtbot,
     record,
     worker: CaptionWorker,
@@ -178,7 +179,8 @@ def test_the_model_runs_on_the_worker_thread(
     sample_images,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from altlens.core.captioning.engine import Captioner
+    from altlens.core.captioning.modelprocess import ProcessCaptioner
+    from altlens.core.processes import pid_alive
 
     calls: list[tuple[str, bool]] = []
     gui = QThread.currentThread()
@@ -194,11 +196,17 @@ def test_the_model_runs_on_the_worker_thread(
 
         return wrapper
 
-    monkeypatch.setattr(Captioner, "load", spy("load", Captioner.load))
-    monkeypatch.setattr(Captioner, "_caption_images", spy("caption", Captioner._caption_images))
+    monkeypatch.setattr(ProcessCaptioner, "load", spy("load", ProcessCaptioner.load))
+    monkeypatch.setattr(ProcessCaptioner, "iter_caption", spy("caption", ProcessCaptioner.iter_caption))
     load(qtbot, record, worker, toy_model_dir)
     ok = record(worker.caption_ready)
     with qtbot.waitSignal(ok.fired, timeout=RUN_TIMEOUT):
         worker.enqueue([CaptionJob(sample_images(1)[0])])
     assert {n for n, _ in calls} == {"load", "caption"}
     assert not any(on_gui for _, on_gui in calls), calls
+    model_pid = worker._captioner.pid
+    assert model_pid is not None and model_pid != os.getpid() and pid_alive(model_pid)
+    thread = worker.thread()
+    worker.shutdown()
+    assert thread.wait(30_000)
+    assert not pid_alive(model_pid), "the model's process outlived the worker"
