@@ -28,7 +28,7 @@ FILTERS: dict[str, frozenset[Status]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ImageEntry:
     path: Path
     status: Status = Status.NEW
