@@ -14,8 +14,10 @@ torch. `close()` ends the child and hands all of its memory back to the system.
 - Errors keep their class and message: an `AltLensError` is rebuilt as the same class (the
   window's wording and codes do not change); anything else arrives as the builtin exception
   of that name or a RuntimeError naming it.
-- If the child dies (killed, crashed), the call in progress raises `ModelProcessError` naming
-  how it ended, and the next call starts a new child and loads the model again.
+- If the child dies (killed, crashed) while it works, the call in progress raises
+  `ModelProcessError` naming how it ended, and the next call starts a new child and loads the
+  model again. A child found dead before it answered anything is replaced once at once (it may
+  have been killed while idle).
 - The child exits when the parent's end of the pipe closes, so it never outlives the window.
 """
 
@@ -246,42 +248,51 @@ class ProcessCaptioner:
     def _events(self, op: str, kwargs: dict[str, Any], cancel: CancelToken | None) -> Iterator[tuple[str, Any]]:
         """Send one request and yield what comes back ("item", "progress") up to its answer,
         ("return", value); an error in the child is raised here. Closed early, the request is
-        cancelled and its remaining messages read, so the next request starts clean."""
-        self._start()
-        conn, process = self._conn, self._process
-        assert conn is not None and process is not None
-        self._cancel_event.clear()
-        answered = False
-        try:
-            conn.send((op, kwargs))
-            while True:
-                if cancel is not None and cancel.cancelled:
-                    self._cancel_event.set()  # the child's token reads the same event
-                if not conn.poll(POLL_SECONDS):
-                    if not process.is_alive() and not conn.poll(0):
-                        raise EOFError
+        cancelled and its remaining messages read, so the next request starts clean.
+
+        A child that ends before it has answered anything is started again once and asked
+        again: it may have ended while idle (the out-of-memory killer picks the biggest
+        process), which this side only learns from the pipe. Ending a second time, or after
+        answering part of the request, is the request's error."""
+        for attempt in range(2):
+            self._start()
+            conn, process = self._conn, self._process
+            assert conn is not None and process is not None
+            self._cancel_event.clear()
+            heard = answered = False
+            try:
+                conn.send((op, kwargs))
+                while True:
+                    if cancel is not None and cancel.cancelled:
+                        self._cancel_event.set()  # the child's token reads the same event
+                    if not conn.poll(POLL_SECONDS):
+                        if not process.is_alive() and not conn.poll(0):
+                            raise EOFError
+                        continue
+                    kind, value = conn.recv()
+                    heard = True
+                    if kind == "error":
+                        answered = True
+                        raise _unpack_error(*value)
+                    answered = kind == "return"
+                    yield kind, value
+                    if answered:
+                        return
+            except (EOFError, BrokenPipeError, ConnectionResetError) as exc:
+                answered = True
+                process.join(1.0)
+                how = _exit_description(process.exitcode)
+                log.warning("model process %d ended: %s", process.pid, how)
+                self._drop()
+                if not heard and attempt == 0:
                     continue
-                kind, value = conn.recv()
-                if kind == "error":
-                    answered = True
-                    raise _unpack_error(*value)
-                answered = kind == "return"
-                yield kind, value
-                if answered:
-                    return
-        except (EOFError, BrokenPipeError, ConnectionResetError) as exc:
-            answered = True
-            process.join(1.0)
-            how = _exit_description(process.exitcode)
-            log.warning("model process %d ended: %s", process.pid, how)
-            self._drop()
-            raise ModelProcessError(
-                f"The process that runs the model ended while it worked ({how}). "
-                "It starts again for the next image."
-            ) from exc
-        finally:
-            if not answered and self._conn is conn:
-                self._finish_abandoned(conn)
+                raise ModelProcessError(
+                    f"The process that runs the model ended while it worked ({how}). "
+                    "It starts again for the next image."
+                ) from exc
+            finally:
+                if not answered and self._conn is conn:
+                    self._finish_abandoned(conn)
 
     def _finish_abandoned(self, conn: Connection) -> None:
         self._cancel_event.set()

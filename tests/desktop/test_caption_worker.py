@@ -210,3 +210,30 @@ def test_the_model_runs_in_its_own_process_driven_from_the_worker_thread(
     worker.shutdown()
     assert thread.wait(30_000)
     assert not pid_alive(model_pid), "the model's process outlived the worker"
+
+
+def test_a_model_process_killed_while_idle_is_started_again_for_the_next_image(
+    qtbot, record, worker: CaptionWorker, toy_model_dir: Path, sample_images
+) -> None:
+    """The out-of-memory killer (or a person with `kill`) ends the idle model's process: the
+    next image still gets its suggestion, from a new process."""
+    import signal
+
+    from altlens.core.processes import pid_alive
+
+    load(qtbot, record, worker, toy_model_dir)
+    first = worker._captioner.pid
+    os.kill(first, signal.SIGKILL)
+    qtbot.waitUntil(lambda: not pid_alive(first) or _reaped_or_zombie(first), timeout=10_000)
+    ok = record(worker.caption_ready)
+    with qtbot.waitSignal(ok.fired, timeout=RUN_TIMEOUT):
+        worker.enqueue([CaptionJob(sample_images(1)[0])])
+    assert ok.calls[0][0].ok
+    assert worker._captioner.pid not in (None, first)
+
+
+def _reaped_or_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].startswith("Z")
+    except OSError:
+        return True
