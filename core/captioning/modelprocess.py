@@ -45,7 +45,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.05  # how often a waiting call looks at its cancel token and the child
-STOP_SECONDS = 2.0  # close(): how long the child may take to leave before it is killed
+# close(): how long the child may take to leave before it is killed. It leaves at once unless
+# the converted weights of a model loaded for the first time are still being written.
+STOP_SECONDS = 15.0
 
 
 class ModelProcessError(ModelError):
@@ -122,7 +124,8 @@ def _serve(conn: Connection, cancel_event: Any, options: dict[str, Any], threads
             return  # the window is gone
         op, kwargs = request
         if op == "close":
-            os._exit(0)  # nothing to flush or save here; torch's teardown would take 0.4 s
+            _finish_writes()
+            os._exit(0)  # torch's teardown would take another 0.4 s, for nothing
         try:
             if op == "load":
                 info = captioner.load()
@@ -148,6 +151,14 @@ def _serve(conn: Connection, cancel_event: Any, options: dict[str, Any], threads
                 conn.send(("error", _pack_error(exc)))
             except (BrokenPipeError, EOFError, OSError):
                 return
+
+
+def _finish_writes() -> None:
+    """Let the converted-weights cache finish writing (a non-daemon thread, see
+    weightcache.save_in_background), or the next start converts the model again."""
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join()
 
 
 def _exit_with_parent() -> None:

@@ -177,3 +177,15 @@ def _zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].startswith("Z")
     except OSError:
         return False
+
+
+def test_close_lets_the_converted_weights_finish_writing(tmp_path, monkeypatch):
+    """The first int8 load writes its converted weights in the background; closing the model
+    right after must not cut that write off (the next start would convert again)."""
+    monkeypatch.setenv("ALTLENS_HOME", str(tmp_path / "home"))  # an empty weight cache
+    captioner = ProcessCaptioner(str(TOY), threads=1, dtype="int8")
+    captioner.load()
+    captioner.close()
+    written = list((tmp_path / "home").rglob("*.safetensors"))
+    assert written, "no converted weights in the cache"
+    assert not list((tmp_path / "home").rglob("*.tmp*"))
