@@ -59,16 +59,9 @@ def status_kb(field: str, pid: int | str = "self") -> int:
 
 def children() -> list[int]:
     """This process's child processes (the model's process, once it runs)."""
-    me, found = os.getpid(), []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == me:
-                found.append(int(entry.name))
-    return found
+    from altlens.core.processes import child_pids
+
+    return child_pids(os.getpid())
 
 
 def model_kb(field: str) -> int:

@@ -224,16 +224,10 @@ def test_a_model_process_killed_while_idle_is_started_again_for_the_next_image(
     load(qtbot, record, worker, toy_model_dir)
     first = worker._captioner.pid
     os.kill(first, signal.SIGKILL)
-    qtbot.waitUntil(lambda: not pid_alive(first) or _reaped_or_zombie(first), timeout=10_000)
+    qtbot.waitUntil(lambda: not pid_alive(first), timeout=10_000)
     ok = record(worker.caption_ready)
     with qtbot.waitSignal(ok.fired, timeout=RUN_TIMEOUT):
         worker.enqueue([CaptionJob(sample_images(1)[0])])
     assert ok.calls[0][0].ok
     assert worker._captioner.pid not in (None, first)
 
-
-def _reaped_or_zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].startswith("Z")
-    except OSError:
-        return True

@@ -120,10 +120,12 @@ def test_sigterm_closes_the_app_cleanly(tmp_path: Path, toy_model_dir: Path, sam
                     done = 0
             time.sleep(0.2)  # polling another process; nothing here to wait on
         assert done == 2, "the app did not caption in time"
+        from altlens.core.processes import child_pids
+
         # The model ran in a process of its own: torch is mapped there, not in the window's.
         assert not _maps_torch(proc.pid)
-        models = [pid for pid in _children(proc.pid) if _maps_torch(pid)]
-        assert len(models) == 1, _children(proc.pid)
+        models = [pid for pid in child_pids(proc.pid) if _maps_torch(pid)]
+        assert len(models) == 1, child_pids(proc.pid)
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=120)
     finally:
@@ -134,19 +136,6 @@ def test_sigterm_closes_the_app_cleanly(tmp_path: Path, toy_model_dir: Path, sam
     left = subprocess.run(["pgrep", "-f", f"exiftool.*{home}"], capture_output=True, text=True)
     assert left.stdout.strip() == "", "an ExifTool process outlived the app"
     assert not Path(f"/proc/{models[0]}").exists(), "the model's process outlived the app"
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
 
 
 def _maps_torch(pid: int) -> bool:
