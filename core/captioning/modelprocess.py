@@ -30,6 +30,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
@@ -105,9 +106,37 @@ def _unpack_error(module: str, qualname: str, text: str) -> BaseException:
 # -- the child --------------------------------------------------------------------------------
 
 
-def _serve(conn: Connection, cancel_event: Any, options: dict[str, Any], threads: int | None) -> None:
+class _LogToParent(logging.Handler):
+    """The child's log records go to the window's log (its file and log panel)."""
+
+    def __init__(self, send: Callable[[Any], None]) -> None:
+        super().__init__()
+        self._send = send
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = record.getMessage()
+            if record.exc_info:
+                text += "\n" + "".join(traceback.format_exception(*record.exc_info)).rstrip()
+            self._send(("log", (record.name, record.levelno, text)))
+        except Exception:  # the window is gone (or the record cannot be formatted): drop it
+            pass
+
+
+def _serve(
+    conn: Connection, cancel_event: Any, options: dict[str, Any], threads: int | None, log_level: int
+) -> None:
     """The child's main loop: one request at a time, answered on `conn`."""
     _exit_with_parent()
+    lock = threading.Lock()
+
+    def send(message: Any) -> None:  # decode and cache threads log too: one writer at a time
+        with lock:
+            conn.send(message)
+
+    root = logging.getLogger()
+    root.handlers[:] = [_LogToParent(send)]
+    root.setLevel(log_level)
     from altlens.core.captioning.engine import Captioner
 
     if threads:
@@ -129,26 +158,26 @@ def _serve(conn: Connection, cancel_event: Any, options: dict[str, Any], threads
         try:
             if op == "load":
                 info = captioner.load()
-                conn.send(("return", (info, captioner.accepts_context)))
+                send(("return", (info, captioner.accepts_context)))
             elif op == "caption":
                 for result in captioner.iter_caption(kwargs.pop("images"), cancel=token, **kwargs):
-                    conn.send(("item", result))
-                conn.send(("return", None))
+                    send(("item", result))
+                send(("return", None))
             elif op == "describe":
                 results = captioner.describe(
                     kwargs.pop("images"),
                     cancel=token,
-                    progress=lambda done, total: conn.send(("progress", (done, total))),
+                    progress=lambda done, total: send(("progress", (done, total))),
                     **kwargs,
                 )
-                conn.send(("return", results))
+                send(("return", results))
             else:
                 raise RuntimeError(f"unknown request {op!r}")
         except (BrokenPipeError, EOFError):
             return
         except BaseException as exc:  # every failure goes back to the caller, in words
             try:
-                conn.send(("error", _pack_error(exc)))
+                send(("error", _pack_error(exc)))
             except (BrokenPipeError, EOFError, OSError):
                 return
 
@@ -173,6 +202,11 @@ def _exit_with_parent() -> None:
         os._exit(0)
 
     threading.Thread(target=watch, name="altlens-parent-watch", daemon=True).start()
+
+
+def _relay(record: tuple[str, int, str]) -> None:
+    name, level, text = record
+    logging.getLogger(name).log(level, "%s", text)
 
 
 # -- the window's side ------------------------------------------------------------------------
@@ -213,7 +247,8 @@ class ProcessCaptioner:
         self._cancel_event = self._ctx.Event()
         process = self._ctx.Process(
             target=_serve,
-            args=(theirs, self._cancel_event, self.options, self.threads),
+            args=(theirs, self._cancel_event, self.options, self.threads,
+                  logging.getLogger().getEffectiveLevel()),
             name="altlens-model",
             daemon=True,  # multiprocessing ends it when the window exits normally
         )
@@ -281,6 +316,9 @@ class ProcessCaptioner:
                             raise EOFError
                         continue
                     kind, value = conn.recv()
+                    if kind == "log":
+                        _relay(value)
+                        continue  # may be from before this request: not an answer
                     heard = True
                     if kind == "error":
                         answered = True
@@ -309,8 +347,10 @@ class ProcessCaptioner:
         self._cancel_event.set()
         try:
             while True:
-                kind, _value = conn.recv()
-                if kind in ("return", "error"):
+                kind, value = conn.recv()
+                if kind == "log":
+                    _relay(value)
+                elif kind in ("return", "error"):
                     return
         except (EOFError, OSError):
             self._drop()

@@ -5,6 +5,7 @@ caller's process."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -181,3 +182,15 @@ def test_close_lets_the_converted_weights_finish_writing(tmp_path, monkeypatch):
     written = list((tmp_path / "home").rglob("*.safetensors"))
     assert written, "no converted weights in the cache"
     assert not list((tmp_path / "home").rglob("*.tmp*"))
+
+
+def test_the_model_process_logs_into_the_callers_log(caplog):
+    """What the model's process logs reaches the window's log file and panel."""
+    caplog.set_level(logging.INFO)
+    captioner = ProcessCaptioner(str(TOY), threads=1)
+    try:
+        captioner.load()
+    finally:
+        captioner.close()
+    loading = [r for r in caplog.records if r.name == "altlens.core.captioning.engine"]
+    assert any(r.getMessage().startswith("loading ") and r.levelno == logging.INFO for r in loading)
