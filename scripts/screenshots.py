@@ -228,7 +228,6 @@ def shoot(args: argparse.Namespace, home: Path) -> int:
     # Opened from the menu, the dialog is activated by the person's click; opened from a script
     # the window manager may leave the focus on the main window, and no focus ring is drawn.
     messages.activateWindow()
-    settle()
     save(messages, "11-messages.png")
     messages.close()
 
